@@ -1,0 +1,5 @@
+import sys
+
+from ringrift.cli.main import main
+
+sys.exit(main())

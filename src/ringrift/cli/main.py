@@ -1,0 +1,56 @@
+"""The `ringrift` command. Each subcommand lives in its own module of this package.
+
+A subcommand module defines `register(subparsers)`, which adds its parser and sets `func` to a
+callable taking the parsed args and returning an exit status. Modules must import heavy
+libraries (torch, numpy-heavy code) inside `func`, so `ringrift --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+import ringrift.cli as cli_package
+from ringrift.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ringrift", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+        if info.name.startswith("_") or info.name == "main":
+            continue
+        module = importlib.import_module(f"ringrift.cli.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"ringrift {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # rules errors come from a layer that cannot import UserError
+        from ringrift.rules.errors import RulesError
+
+        if isinstance(exc, RulesError):
+            print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
