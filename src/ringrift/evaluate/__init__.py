@@ -1,0 +1,1 @@
+"""Evaluation: statistics (Wilson, gauntlet verdicts, SPRT), Elo fitting and plots."""

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from ringrift.rules import lines as lines_mod
-from ringrift.rules import movegen
+from ringrift.rules import movegen, territory, victory
 from ringrift.rules import moves as mv
-from ringrift.rules import territory
-from ringrift.rules import victory
 from ringrift.rules.errors import IllegalMoveError
 from ringrift.rules.moves import Move
 from ringrift.rules.state import (

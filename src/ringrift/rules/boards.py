@@ -9,7 +9,7 @@ neighbours used for territory border markers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from ringrift.rules.errors import RulesError
 
@@ -98,7 +98,7 @@ class Geometry:
             raise RulesError(f"position {coord} is not on the {self.board_type} board") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_geometry(board_type: str, size: int | None = None) -> Geometry:
     """Geometry of a board; `size` defaults to the canonical size (hex: width 2r + 1)."""
     _check_board_type(board_type)

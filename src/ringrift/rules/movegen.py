@@ -249,8 +249,12 @@ def recovery_line(state: GameState, dst: int, player: int) -> tuple[int, ...]:
 def _capture_phase(state: GameState, player: int) -> list[Move]:
     out: list[Move] = []
     origin = state.capture_origin
-    if origin >= 0 and state.stacks[origin] is not None and state.stacks[origin][0] == player:
-        captures_from(state, origin, player, mv.OVERTAKING_CAPTURE, out)
+    # A state loaded in `capture` without history cannot name its origin: any stack may capture.
+    cells = [origin] if origin >= 0 else controlled_cells(state, player)
+    for cell in cells:
+        rings = state.stacks[cell]
+        if rings is not None and rings[0] == player:
+            captures_from(state, cell, player, mv.OVERTAKING_CAPTURE, out)
     out.append(Move(mv.SKIP_CAPTURE, player))
     return out
 

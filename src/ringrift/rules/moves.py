@@ -63,8 +63,19 @@ class Move:
     """One move. Only the fields that matter for its type are set; the rest keep defaults."""
 
     __slots__ = (
-        "type", "player", "frm", "to", "target", "count", "line", "collapse", "region",
-        "context", "mode", "option", "extract",
+        "collapse",
+        "context",
+        "count",
+        "extract",
+        "frm",
+        "line",
+        "mode",
+        "option",
+        "player",
+        "region",
+        "target",
+        "to",
+        "type",
     )
 
     def __init__(

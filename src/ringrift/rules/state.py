@@ -26,6 +26,8 @@ PHASES = (
     FORCED_ELIMINATION_PHASE, GAME_OVER,
 )
 
+PHASE_INDEX = {phase: i for i, phase in enumerate(PHASES)}
+
 ACTIVE = "active"
 COMPLETED = "completed"
 
@@ -60,7 +62,7 @@ def _stack_hash(cell: int, rings: tuple[int, ...]) -> int:
 class LpsTracker:
     """Last-player-standing round bookkeeping (§4.10.4)."""
 
-    __slots__ = ("round_index", "first", "mask", "consecutive", "exclusive")
+    __slots__ = ("consecutive", "exclusive", "first", "mask", "round_index")
 
     def __init__(self) -> None:
         self.round_index = 0
@@ -270,8 +272,10 @@ class GameState:
 
     def position_hash(self) -> int:
         """64-bit hash of everything that decides the legal moves and the future of the game."""
+        # ints only: str hashes are randomised per process, this hash must not be
         extra = hash((
-            self.current_player, self.phase, self.status, tuple(self.hand), tuple(self.eliminated),
+            self.current_player, PHASE_INDEX[self.phase], self.status == COMPLETED,
+            tuple(self.hand), tuple(self.eliminated),
             self.must_move, self.capture_origin, self.chain_pos, self.pending_line_reward,
             self.pending_region, self.recovery_context, self.turn_had_action,
             self.p1_has_moved, self.p2_has_moved,

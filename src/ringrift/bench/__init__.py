@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (never used as timed assertions in tests)."""
