@@ -396,3 +396,36 @@ def replay_file(path: str, max_games: int | None = None) -> FileReport:
             break
         replay_game(header, steps, final, report)
     return report
+
+
+def trace_moves(header: dict, steps: list[dict], final: dict | None) -> Iterator[tuple[Move, int,
+                                                                                     str]]:
+    """Our moves for a reference game, as (move, player, phase) in order.
+
+    Resolves the reference's quirks the same way the replay does: a `process_line` on an
+    overlength line is a no-op and is dropped (deviation 1); a recovery slide recorded without
+    its extraction stack gets the one whose result matches the next recorded state (deviation 5).
+    Raises RulesError when a recorded move is not legal for us.
+    """
+    state = state_from_json(header["initialState"], header.get("initialStateExtras"))
+    offset = 0
+    for i, step in enumerate(steps):
+        played = move_from_json(state.geo, step["move"], state.phase)
+        if played.type == mv.PROCESS_LINE and len(played.line) > state.line_length:
+            continue
+        candidates = _candidates_for(played, legal_moves(state))
+        if not candidates:
+            raise RulesError(f"step {i}: recorded {played!r} is not legal for us")
+        chosen = candidates[0]
+        if len(candidates) > 1:
+            expected = _expected_after(steps, i, final)
+            for cand in candidates:
+                trial = state.copy()
+                apply_move(trial, cand, validate=False)
+                if expected is None or _compare_after(
+                        trial, offset + _extraction_cost(cand), expected, header) is None:
+                    chosen = cand
+                    break
+        yield chosen, state.current_player, state.phase
+        offset += _extraction_cost(chosen)
+        apply_move(state, chosen, validate=False)

@@ -1,0 +1,74 @@
+"""`ringrift db stats|verify|import`: inspect, check and fill game databases."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("db", help="game database tools")
+    sub = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    stats = sub.add_parser("stats", help="games per configuration, results, lengths")
+    stats.add_argument("path")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=run_stats)
+    verify = sub.add_parser("verify", help="replay every game through the engine")
+    verify.add_argument("path")
+    verify.add_argument("--limit", type=int, default=None, help="check at most N games")
+    verify.set_defaults(func=run_verify)
+    imp = sub.add_parser("import", help="import JSONL game records or reference traces")
+    imp.add_argument("files", nargs="+")
+    imp.add_argument("--db", required=True, help="database to add the games to (created if new)")
+    imp.set_defaults(func=run_import)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from ringrift.data.gamedb import GameDB
+
+    with GameDB(args.path, readonly=True) as db:
+        stats = db.stats()
+    if args.json:
+        print(json.dumps(stats))
+        return 0
+    print(f"{args.path}: {stats['games']} games")
+    for name, c in sorted(stats["configs"].items()):
+        m = c["moves"]
+        print(f"  {name}: {c['games']} games, statuses {c['statuses']}")
+        print(f"    wins by seat {c['wins_by_seat']}, no winner {c['no_winner']}")
+        print(f"    reasons {c['victory_reasons']}")
+        print(f"    length mean {m['mean']:.1f}, min {m['min']}, max {m['max']}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from ringrift.data.gamedb import GameDB
+    from ringrift.data.replay import verify_record
+
+    bad = 0
+    checked = 0
+    with GameDB(args.path, readonly=True) as db:
+        problems = db.check()
+        for problem in problems:
+            print(f"  {problem}")
+        for record in db.iter_games(limit=args.limit):
+            checked += 1
+            error = verify_record(record)
+            if error:
+                bad += 1
+                print(f"  {error}")
+    print(f"{checked} games checked: {checked - bad} replay exactly, {bad} do not; "
+          f"database check: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if bad or problems else 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ringrift.data.gamedb import GameDB
+    from ringrift.data.importer import import_files
+
+    with GameDB(args.db) as db:
+        added, present, problems = import_files(args.files, db)
+    for p in problems:
+        print(f"  skipped {p}")
+    print(f"{added} games added, {present} already present, {len(problems)} skipped -> {args.db}")
+    return 0

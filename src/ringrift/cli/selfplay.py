@@ -1,0 +1,91 @@
+"""`ringrift selfplay`: play games and store them in a game database (or JSONL)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("selfplay", help="play selfplay games into a game database")
+    p.add_argument("--board-type", required=True)
+    p.add_argument("--num-players", type=int, required=True)
+    p.add_argument("--engine", default="heuristic", help="random, heuristic or mixed")
+    p.add_argument("--mix", default="heuristic:0.8,random:0.2",
+                   help="engine weights for --engine mixed (default %(default)s)")
+    p.add_argument("--mix-per", default="game", choices=("game", "seat"),
+                   help="mixed: pick one engine per game or per seat")
+    p.add_argument("--num-games", type=int, default=100)
+    p.add_argument("--output-dir", required=True)
+    p.add_argument("--format", default="db", choices=("db", "jsonl"))
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-moves", type=int, default=5000)
+    p.add_argument("--temperature-schedule", default=None,
+                   help="alphazero, cosine, constant, linear (e.g. 'alphazero:moves=20')")
+    p.add_argument("--heuristic-profile", default=None, help="profile name (default per board)")
+    p.add_argument("--heuristic-profile-file", default=None, help="JSON file of profiles")
+    p.add_argument("--heuristic-epsilon", type=float, default=0.0,
+                   help="probability of a random move by heuristic players")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ringrift.ai.evaluation import load_profiles
+    from ringrift.ai.factory import EngineOptions
+    from ringrift.errors import UserError
+    from ringrift.selfplay.output import GameSink
+    from ringrift.selfplay.runner import SelfplayConfig
+    from ringrift.selfplay.workers import run_games
+
+    if args.num_games < 1:
+        raise UserError("--num-games must be at least 1")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.heuristic_profile_file:
+        load_profiles(args.heuristic_profile_file)  # fail early on a bad file
+    config = SelfplayConfig(
+        board_type=args.board_type, num_players=args.num_players, engine=args.engine,
+        mix=args.mix, mix_per=args.mix_per, seed=args.seed, max_moves=args.max_moves,
+        temperature_schedule=args.temperature_schedule,
+        options=EngineOptions(heuristic_profile=args.heuristic_profile,
+                              heuristic_profile_path=args.heuristic_profile_file,
+                              heuristic_epsilon=args.heuristic_epsilon))
+    config.validate()
+    sink = GameSink(args.output_dir, args.format, args.board_type, args.num_players)
+    # A re-run with the same output continues the game numbering: it appends new games.
+    start_index = sink.existing
+    indices = range(start_index, start_index + args.num_games)
+    wins_by_seat: Counter[int] = Counter()
+    reasons: Counter[str] = Counter()
+    lengths = 0
+    decisions = 0
+    started = time.perf_counter()
+    bar = tqdm(total=args.num_games, unit="game", disable=args.quiet)
+    try:
+        for done, record in enumerate(run_games(config, indices, args.workers), 1):
+            sink.add(record)
+            lengths += record.move_count
+            decisions += sum(1 for m in record.moves if m.think_time_s > 0)
+            wins_by_seat[record.winner or 0] += 1
+            reasons[record.victory_reason or record.status] += 1
+            elapsed = time.perf_counter() - started
+            bar.set_postfix(games_s=f"{done / elapsed:.2f}", mean_len=f"{lengths / done:.0f}")
+            bar.update(1)
+    finally:
+        bar.close()
+        sink.close()
+    elapsed = time.perf_counter() - started
+    games = args.num_games
+    print(f"{games} games of {args.board_type} {args.num_players}p ({args.engine}) -> {sink.path}")
+    seats = ", ".join(f"seat {s}: {wins_by_seat[s]}" for s in range(1, args.num_players + 1))
+    print(f"  wins by seat: {seats}" + (f", unfinished: {wins_by_seat[0]}"
+                                         if wins_by_seat[0] else ""))
+    print("  by reason: " + ", ".join(f"{k}: {v}" for k, v in reasons.most_common()))
+    print(f"  mean length {lengths / games:.1f} moves; {games / elapsed:.2f} games/s, "
+          f"{decisions / elapsed:.0f} decisions/s, {elapsed:.1f} s")
+    return 0

@@ -1,0 +1,140 @@
+"""Playing selfplay games and turning them into game records.
+
+Every game is reproducible from (config, game index): its seed is derived from the run seed and
+the index, and every random choice in the game comes from generators seeded from it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from ringrift import rules
+from ringrift.ai.factory import BASIC_ENGINES, EngineOptions, make_player
+from ringrift.ai.game import PlayedGame, play_game
+from ringrift.ai.heuristic import HeuristicPlayer
+from ringrift.ai.mixed import parse_mix, pick_engine
+from ringrift.data.records import GameRecord, MoveRecord
+from ringrift.errors import UserError
+from ringrift.selfplay.temperature import get_schedule
+
+# The heuristic's values are tanh-squashed in [-1, 1]; a schedule temperature of 1 maps to this
+# softmax temperature over them (about "prefer the best, but explore near-equal moves").
+HEURISTIC_TEMPERATURE_SCALE = 0.05
+
+
+@dataclass
+class SelfplayConfig:
+    board_type: str
+    num_players: int
+    engine: str = "heuristic"
+    mix: str = "heuristic:0.8,random:0.2"
+    mix_per: str = "game"  # or "seat"
+    seed: int = 0
+    max_moves: int = 5000
+    temperature_schedule: str | None = None
+    options: EngineOptions = field(default_factory=EngineOptions)
+
+    def validate(self) -> None:
+        if self.board_type not in rules.BOARD_TYPES:
+            raise UserError(f"unknown board type {self.board_type!r} "
+                            f"(expected one of {', '.join(rules.BOARD_TYPES)})")
+        if self.num_players not in (2, 3, 4):
+            raise UserError(f"--num-players must be 2, 3 or 4, got {self.num_players}")
+        if self.engine == "mixed":
+            for name, _ in parse_mix(self.mix):
+                if name not in BASIC_ENGINES:
+                    raise UserError(f"--mix: unknown engine {name!r} "
+                                    f"(expected {', '.join(BASIC_ENGINES)})")
+            if self.mix_per not in ("game", "seat"):
+                raise UserError("--mix-per must be 'game' or 'seat'")
+        elif self.engine not in BASIC_ENGINES:
+            raise UserError(f"unknown engine {self.engine!r} "
+                            f"(expected one of {', '.join((*BASIC_ENGINES, 'mixed'))})")
+        if self.temperature_schedule:
+            get_schedule(self.temperature_schedule)
+        if self.max_moves < 1:
+            raise UserError("--max-moves must be at least 1")
+
+    def game_seed(self, index: int) -> int:
+        return (self.seed * 1_000_003 + index) & 0x7FFFFFFF
+
+
+def seat_engines(config: SelfplayConfig, rng: random.Random) -> list[str]:
+    if config.engine != "mixed":
+        return [config.engine] * config.num_players
+    mix = parse_mix(config.mix)
+    if config.mix_per == "game":
+        return [pick_engine(mix, rng)] * config.num_players
+    return [pick_engine(mix, rng) for _ in range(config.num_players)]
+
+
+class _ScheduledHeuristic:
+    """A heuristic player whose sampling temperature follows the schedule by move number."""
+
+    def __init__(self, player: HeuristicPlayer, schedule) -> None:
+        self.player = player
+        self.schedule = schedule
+        self.name = player.name
+
+    def new_game(self, seed: int) -> None:
+        self.player.new_game(seed)
+
+    def choose(self, state, legal):
+        self.player.temperature = self.schedule(state.move_count) * HEURISTIC_TEMPERATURE_SCALE
+        return self.player.choose(state, legal)
+
+
+def play_selfplay_game(config: SelfplayConfig, index: int) -> GameRecord:
+    seed = config.game_seed(index)
+    rng = random.Random(seed)
+    engines = seat_engines(config, rng)
+    schedule = get_schedule(config.temperature_schedule) if config.temperature_schedule else None
+    players = []
+    for seat, engine in enumerate(engines):
+        player = make_player(engine, config.board_type, config.num_players,
+                             seed * 8 + seat, config.options)
+        if schedule is not None and isinstance(player, HeuristicPlayer):
+            player = _ScheduledHeuristic(player, schedule)
+        players.append(player)
+    state = rules.new_game(config.board_type, config.num_players)
+    game = play_game(state, players, max_moves=config.max_moves)
+    return game_record(game, engines, seed, source="selfplay",
+                       temperature_schedule=schedule.spec if schedule else None,
+                       metadata={"game_index": index, "run_seed": config.seed})
+
+
+def game_record(game: PlayedGame, engines: list[str], seed: int, *, source: str,
+                temperature_schedule: str | None = None,
+                metadata: dict | None = None) -> GameRecord:
+    """A storable record of a played game (policies and values kept when the player gave them)."""
+    geo = game.initial_state.geo
+    moves = []
+    for i, pm in enumerate(game.moves):
+        policy = value = None
+        if pm.decision is not None:
+            if pm.decision.policy is not None:
+                policy = [(rules.move_to_json(geo, m), float(p)) for m, p in pm.decision.policy]
+            if pm.decision.value is not None:
+                value = [float(v) for v in pm.decision.value]
+        moves.append(MoveRecord(index=i, player=pm.player, phase=pm.phase,
+                                move=rules.move_to_json(geo, pm.move), policy=policy,
+                                value=value, think_time_s=pm.think_time))
+    final = game.final_state
+    over = final.is_over
+    return GameRecord(
+        board_type=geo.board_type,
+        num_players=final.num_players,
+        engines=list(engines),
+        seed=seed,
+        initial_state=rules.state_to_json(game.initial_state),
+        moves=moves,
+        status="completed" if over else "max_moves",
+        winner=final.winner if over else None,
+        victory_reason=final.victory_reason if over else None,
+        final_ranks=rules.final_ranks(final) if over else None,
+        timings={"total_s": game.seconds},
+        source=source,
+        temperature_schedule=temperature_schedule,
+        metadata=metadata or {},
+    )
