@@ -17,6 +17,7 @@ from ringrift.errors import UserError
 from ringrift.rules import GameState
 from ringrift.rules.movegen import stack_can_act
 from ringrift.rules.state import cap_height
+from ringrift.rules.territory import find_regions
 
 WIN_SCORE = 1000.0
 
@@ -32,6 +33,7 @@ class Weights:
     mobility: float = 0.3        # controlled stacks that can move
     markers: float = 0.05        # markers on the board
     line_potential: float = 0.4  # runs of L-1 markers
+    region_threat: float = 6.0   # best region the player could process now / territory minimum
     opponent_weight: float = 1.0  # how much the best opponent's score counts against p
 
 
@@ -87,6 +89,7 @@ def player_scores(state: GameState, w: Weights) -> list[float]:
         if w.mobility and stack_can_act(state, cell, len(rings), cap):
             mobile[owner] += 1
     potential = _line_potential(state) if w.line_potential else [0] * (n + 1)
+    threats = _region_threats(state) if w.region_threat else [0] * (n + 1)
     scores = []
     for p in range(1, n + 1):
         scores.append(
@@ -99,6 +102,7 @@ def player_scores(state: GameState, w: Weights) -> list[float]:
             + w.mobility * mobile[p]
             + w.markers * state.marker_count[p]
             + w.line_potential * potential[p]
+            + w.region_threat * threats[p] / state.territory_minimum
         )
     return scores
 
@@ -122,6 +126,31 @@ def _line_potential(state: GameState) -> list[int]:
                 length += 1
             if length >= target:
                 out[owner] += 1
+    return out
+
+
+def _region_threats(state: GameState) -> list[int]:
+    """Per player: cells + rings of the best disconnected region they could process now.
+
+    Any player may claim any disconnected region on their turn, so such a region is a threat
+    (or an opportunity) for every player who controls a stack outside it.
+    """
+    n = state.num_players
+    out = [0] * (n + 1)
+    if state.collapsed_total == 0 and state.marker_total < 4:
+        return out  # nothing can be sealed yet
+    stacks = state.stacks
+    for region in find_regions(state):
+        inside = set(region)
+        rings = sum(len(stacks[c]) for c in region if stacks[c] is not None)
+        size = len(region) + rings
+        for p in range(1, n + 1):
+            if out[p] >= size or not state.control_count[p]:
+                continue
+            controlled_inside = sum(1 for c in inside if stacks[c] is not None
+                                    and stacks[c][0] == p)
+            if state.control_count[p] > controlled_inside:
+                out[p] = size
     return out
 
 

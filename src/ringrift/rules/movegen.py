@@ -46,6 +46,22 @@ def stack_can_act(state: GameState, cell: int, height: int, cap: int) -> bool:
     return False
 
 
+def _longest_clear_ray(stacks: list, collapsed: list, rays: tuple, limit: int) -> int:
+    """Longest run of empty-or-marker cells along any ray, capped at `limit`."""
+    best = 0
+    for ray in rays:
+        run = 0
+        for c in ray:
+            if collapsed[c] or stacks[c] is not None:
+                break
+            run += 1
+            if run >= limit:
+                return limit
+        if run > best:
+            best = run
+    return best
+
+
 def _moves_from(state: GameState, cell: int, player: int, out: list[Move]) -> None:
     rings = state.stacks[cell]
     height = len(rings)
@@ -139,8 +155,10 @@ def placement_moves(state: GameState, player: int, first_only: bool = False) -> 
                 if first_only:
                     return out
         else:
+            # Counts up to the longest clear ray can move; only taller ones need the full check.
+            clear = _longest_clear_ray(stacks, collapsed, state.geo.rays[cell], max_count)
             for n in range(1, max_count + 1):
-                if stack_can_act(state, cell, n, n):
+                if n <= clear or stack_can_act(state, cell, n, n):
                     out.append(Move(mv.PLACE_RING, player, to=cell, count=n))
                     if first_only:
                         return out
