@@ -56,13 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", default="")
     p.set_defaults(func=_archive)
 
-    try:
-        from ringrift.cli.models_describe import add_describe
-    except ModuleNotFoundError as exc:  # only its absence is expected; other failures surface
-        if exc.name != "ringrift.cli.models_describe":
-            raise
-    else:
-        add_describe(actions)
+    from ringrift.cli.models_describe import add_describe
+
+    add_describe(actions)
 
 
 def _open(args: argparse.Namespace, create: bool = False):

@@ -1,0 +1,106 @@
+"""Training configuration: every knob of one `ringrift train` run, and where its files go."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ringrift.errors import UserError
+
+# Settings that must not change when a run is resumed (they change what the steps compute).
+RESUME_FIXED = ("batch_size", "grad_accum", "seed", "val_split", "max_samples", "model_version",
+                "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight")
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Defaults match the `ringrift train` flags."""
+
+    board_type: str
+    num_players: int
+    data_paths: list[str]
+    save_path: str
+    model_version: str = "v2"
+    batch_size: int = 512
+    epochs: int = 20
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    lr_scheduler: str = "cosine"
+    warmup_epochs: float = 0.0
+    lr_step_size: int | None = None  # epochs between decays of the step schedule
+    lr_gamma: float = 0.1
+    early_stopping: int = 0  # patience in epochs; 0 = off
+    val_split: float = 0.1
+    grad_accum: int = 1
+    amp: bool = False
+    amp_dtype: str = "bf16"
+    entropy_weight: float = 0.0
+    label_smoothing: float = 0.0
+    value_weight: float = 1.0
+    rank_weight: float = 0.5
+    rank_head: bool = False
+    pcgrad: bool = False
+    seed: int = 0
+    device: str = "auto"
+    init_weights: str | None = None
+    resume: bool = False
+    max_samples: int | None = None
+    encoder_version: int | None = None
+    channels: int | None = None
+    blocks: int | None = None
+    checkpoint_every: int = 500  # optimizer steps between regular checkpoints; 0 = off
+    keep_checkpoints: int = 3
+    progress: bool | None = None  # None: progress bars only on a terminal
+    tensorboard: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def validate(self) -> None:
+        """Raise UserError naming the flag of the first bad setting."""
+        checks = [
+            (self.batch_size >= 1, "--batch-size must be >= 1"),
+            (self.epochs >= 1, "--epochs must be >= 1"),
+            (self.learning_rate > 0, "--learning-rate must be > 0"),
+            (self.weight_decay >= 0, "--weight-decay must be >= 0"),
+            (self.lr_scheduler in ("none", "step", "cosine"),
+             "--lr-scheduler must be none, step or cosine"),
+            (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
+            (self.lr_step_size is None or self.lr_step_size >= 1, "--lr-step-size must be >= 1"),
+            (0 < self.lr_gamma <= 1, "--lr-gamma must be in (0, 1]"),
+            (self.early_stopping >= 0, "--early-stopping must be >= 0"),
+            (0 <= self.val_split < 1, "--val-split must be in [0, 1)"),
+            (self.grad_accum >= 1, "--grad-accum must be >= 1"),
+            (self.amp_dtype in ("bf16", "fp16"), "--amp-dtype must be bf16 or fp16"),
+            (0 <= self.label_smoothing < 1, "--label-smoothing must be in [0, 1)"),
+            (self.entropy_weight >= 0, "--entropy-weight must be >= 0"),
+            (self.max_samples is None or self.max_samples >= 1, "--max-samples must be >= 1"),
+            (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
+            (self.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1"),
+            (self.num_players in (2, 3, 4), "--num-players must be 2, 3 or 4"),
+            (self.channels is None or self.channels >= 1, "--channels must be >= 1"),
+            (self.blocks is None or self.blocks >= 1, "--blocks must be >= 1"),
+            (self.model_version in ("v2", "v3"), "--model-version must be v2 or v3"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise UserError(message)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Files of a run beside its model: <stem>_ckpt/, <stem>_tb/, <model>.metrics.json."""
+
+    model: Path
+    checkpoints: Path
+    tensorboard: Path
+    metrics: Path
+
+    @classmethod
+    def for_model(cls, save_path: str | Path) -> RunPaths:
+        model = Path(save_path)
+        return cls(model=model,
+                   checkpoints=model.with_name(f"{model.stem}_ckpt"),
+                   tensorboard=model.with_name(f"{model.stem}_tb"),
+                   metrics=model.with_name(f"{model.name}.metrics.json"))

@@ -1,0 +1,131 @@
+"""One optimizer step (micro-batches, AMP, PCGrad) and the validation pass."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ringrift.nn.models import RingRiftNet
+from ringrift.train.dataset import Batch, BatchBuilder, epoch_batches
+from ringrift.train.losses import LossTerms, LossWeights, compute_losses, pcgrad_combine
+from ringrift.train.schedule import LRSchedule
+from ringrift.train.targets import TargetSource, dataset_targets
+
+METRIC_NAMES = ("loss", "policy_ce", "policy_kl", "value_mse", "value_mae", "rank_ce",
+                "entropy", "policy_accuracy")
+
+
+def _metric_tensors(terms: LossTerms) -> list[torch.Tensor]:
+    return [terms.total, terms.policy_ce, terms.policy_kl, terms.value_mse, terms.value_mae,
+            terms.rank_ce, terms.entropy, terms.policy_accuracy]
+
+
+def autocast_context(device: torch.device, amp_dtype: torch.dtype | None
+                     ) -> contextlib.AbstractContextManager:
+    """Autocast on CUDA when an AMP dtype is set; nothing otherwise."""
+    if amp_dtype is None or device.type != "cuda":
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=amp_dtype)
+
+
+def make_optimizer(model: nn.Module, learning_rate: float, weight_decay: float
+                   ) -> torch.optim.AdamW:
+    """AdamW; weight decay on conv/linear/embedding weights only (not biases or norms)."""
+    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=learning_rate)
+
+
+class TrainStep:
+    """Runs one optimizer step over a group of micro-batches (gradient accumulation)."""
+
+    def __init__(self, model: RingRiftNet, optimizer: torch.optim.Optimizer,
+                 schedule: LRSchedule, weights: LossWeights, *, device: torch.device,
+                 amp_dtype: torch.dtype | None = None, pcgrad: bool = False) -> None:
+        self.model = model
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.weights = weights
+        self.device = device
+        self.amp_dtype = amp_dtype if device.type == "cuda" else None
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.pcgrad = pcgrad
+        self._params = [p for p in model.parameters() if p.requires_grad]
+        trunk = {id(p) for p in model.trunk_parameters()}
+        self._trunk_mask = [id(p) in trunk for p in self._params]
+
+    def run(self, batches: Sequence[Batch], step: int) -> dict[str, float]:
+        """Forward/backward every micro-batch, then one optimizer step at lr(step).
+
+        Returns the sample-weighted mean metrics of the group and "lr".
+        """
+        lr = self.schedule.lr(step)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        total = sum(len(b) for b in batches)
+        sums = torch.zeros(len(METRIC_NAMES), device=self.device)
+        for batch in batches:
+            share = len(batch) / total
+            with autocast_context(self.device, self.amp_dtype):
+                out = self.model(batch.features, batch.globals)
+            terms = compute_losses(out, batch, self.weights)
+            if self.pcgrad:
+                self._pcgrad_backward(terms, share)
+            else:
+                self.scaler.scale(terms.total * share).backward()
+            sums += torch.stack(_metric_tensors(terms)).detach() * share
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        metrics = dict(zip(METRIC_NAMES, sums.tolist(), strict=True))
+        metrics["lr"] = lr
+        return metrics
+
+    def _pcgrad_backward(self, terms: LossTerms, share: float) -> None:
+        # Gradients of the two tasks separately; PCGrad on the shared trunk, plain sum elsewhere.
+        gp = torch.autograd.grad(self.scaler.scale(terms.policy_part * share), self._params,
+                                 retain_graph=True, allow_unused=True)
+        gv = torch.autograd.grad(self.scaler.scale(terms.value_part * share), self._params,
+                                 allow_unused=True)
+        idx = [i for i, t in enumerate(self._trunk_mask) if t]
+        trunk = dict(zip(idx, pcgrad_combine([gp[i] for i in idx], [gv[i] for i in idx]),
+                         strict=True))
+        for i, param in enumerate(self._params):
+            if i in trunk:
+                g = trunk[i]
+            elif gp[i] is None:
+                g = gv[i]
+            elif gv[i] is None:
+                g = gp[i]
+            else:
+                g = gp[i] + gv[i]
+            if g is None:
+                continue
+            param.grad = g.detach() if param.grad is None else param.grad + g.detach()
+
+
+def evaluate(model: RingRiftNet, builder: BatchBuilder, indices: np.ndarray, batch_size: int,
+             weights: LossWeights, *, amp_dtype: torch.dtype | None = None,
+             target_source: TargetSource | None = None) -> dict[str, float]:
+    """Sample-weighted mean metrics over `indices` in eval mode. "loss" excludes the entropy
+    bonus and label smoothing, so it is comparable across settings."""
+    source = target_source or dataset_targets
+    plain = LossWeights(value=weights.value, rank=weights.rank)
+    model.eval()
+    sums = torch.zeros(len(METRIC_NAMES), device=builder.device)
+    count = 0
+    with torch.no_grad():
+        for idx in epoch_batches(indices, batch_size):
+            batch = source(builder.build(idx))
+            with autocast_context(builder.device, amp_dtype):
+                out = model(batch.features, batch.globals)
+            terms = compute_losses(out, batch, plain)
+            sums += torch.stack(_metric_tensors(terms)) * len(batch)
+            count += len(batch)
+    return dict(zip(METRIC_NAMES, (sums / max(count, 1)).tolist(), strict=True))

@@ -1,0 +1,490 @@
+"""The training loop: data -> model -> epochs of steps, validation, checkpoints, logs.
+
+One loop serves plain training and distillation (a pluggable target source). A run writes, beside
+its model file: `<stem>_ckpt/` (checkpoints), `<stem>_tb/` (TensorBoard) and
+`<model>.metrics.json`. The model written at the save path is the best epoch by validation loss
+(by training loss when there is no validation split).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import torch
+
+from ringrift.atomic import atomic_write_text
+from ringrift.errors import UserError
+from ringrift.nn.inference import resolve_device
+from ringrift.nn.models import (
+    ModelConfig,
+    RingRiftNet,
+    build_model,
+    make_config,
+    sha256_file,
+    valid_mask_for,
+)
+from ringrift.train.checkpoint import (
+    CheckpointManager,
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+)
+from ringrift.train.config import RESUME_FIXED, RunPaths, TrainConfig
+from ringrift.train.dataset import (
+    BatchBuilder,
+    TrainingData,
+    epoch_batches,
+    load_training_data,
+    split_by_game,
+)
+from ringrift.train.losses import LossWeights
+from ringrift.train.schedule import LRSchedule
+from ringrift.train.step import TrainStep, evaluate, make_optimizer
+from ringrift.train.targets import TargetSource, dataset_targets
+
+_ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",
+                "scalar_actions", "channels", "blocks", "se")
+
+
+@dataclass
+class TrainResult:
+    """Outcome of `train`: where the model went, the metrics, and whether a signal cut it short."""
+
+    save_path: Path | None
+    metrics: dict[str, Any]
+    interrupted_by: int | None = None
+    checkpoint: Path | None = None
+
+
+@dataclass
+class _RunState:
+    epoch: int = 0  # epoch in progress
+    group: int = 0  # next optimizer-step group within that epoch
+    step: int = 0  # optimizer steps done
+    best_loss: float = math.inf
+    best_epoch: int | None = None
+    bad_epochs: int = 0
+    stopped: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    accum: dict[str, float] = field(default_factory=dict)  # partial sums of the epoch in progress
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
+                "stopped": self.stopped, "history": self.history, "accum": self.accum}
+
+
+class _StopFlag:
+    """SIGINT/SIGTERM set a flag; the loop saves an emergency checkpoint at the next step."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self.signum = signum
+        print(f"\n{signal.Signals(signum).name}: saving an emergency checkpoint after this step",
+              file=sys.stderr)
+
+
+def _amp_dtype(cfg: TrainConfig, device: torch.device, out: TextIO) -> torch.dtype | None:
+    if not cfg.amp:
+        return None
+    if device.type != "cuda":
+        print("note: --amp is ignored on CPU (training runs in float32)", file=out)
+        return None
+    if cfg.amp_dtype == "bf16" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def model_config_for_data(cfg: TrainConfig, meta: dict[str, Any],
+                          base: dict[str, Any] | None = None) -> ModelConfig:
+    """The network for the data's sizes: preset, then `base` (e.g. the --init-weights model's
+    channels/blocks/se), then explicit --channels/--blocks."""
+    arch = {k: v for k, v in (base or {}).items() if k in ("channels", "blocks", "se")}
+    if cfg.channels is not None:
+        arch["channels"] = cfg.channels
+    if cfg.blocks is not None:
+        arch["blocks"] = cfg.blocks
+    mask = meta.get("valid_mask") or valid_mask_for(cfg.board_type, meta["height"], meta["width"])
+    try:
+        return make_config(cfg.model_version, cfg.board_type, cfg.num_players,
+                           in_channels=meta["in_channels"], num_globals=meta["num_globals"],
+                           policy_planes=meta["policy_planes"],
+                           scalar_actions=meta["scalar_actions"], height=meta["height"],
+                           width=meta["width"], valid_mask=mask, rank_head=cfg.rank_head, **arch)
+    except ValueError as exc:
+        raise UserError(f"cannot build a model for this data: {exc}") from None
+
+
+def _init_payload(cfg: TrainConfig, data: TrainingData) -> dict[str, Any] | None:
+    """Load --init-weights and check it fits this run (UserError otherwise)."""
+    if not cfg.init_weights:
+        return None
+    path = cfg.init_weights
+    payload = load_checkpoint(path)
+    meta = payload["metadata"]
+    arch = meta.get("architecture")
+    if arch != cfg.model_version:
+        raise UserError(f"{path}: architecture {arch!r} does not match --model-version "
+                        f"{cfg.model_version!r}")
+    if meta.get("board_type") != cfg.board_type:
+        raise UserError(f"{path}: model is for board {meta.get('board_type')!r}, not "
+                        f"{cfg.board_type!r}")
+    if meta.get("num_players") != cfg.num_players:
+        raise UserError(f"{path}: model is for {meta.get('num_players')} players, not "
+                        f"{cfg.num_players} (use `ringrift transfer` first)")
+    enc = meta.get("encoder_version")
+    if enc is not None and enc != data.meta["encoder_version"]:
+        raise UserError(f"{path}: model uses encoder_version {enc}, the data "
+                        f"{data.meta['encoder_version']}")
+    return payload
+
+
+def _check_init_fits(path: str, src: dict[str, Any], config: ModelConfig) -> None:
+    want = config.to_dict()
+    for key in _ARCH_FIELDS:
+        if src.get(key) != want[key]:
+            raise UserError(f"{path}: model {key} is {src.get(key)!r}, this run needs "
+                            f"{want[key]!r}")
+
+
+def _load_state(model: RingRiftNet, state: dict[str, Any], path: str) -> None:
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # A rank head may be added to (or dropped from) a model: it starts fresh / is discarded.
+    bad = [k for k in missing if not k.startswith("rank_head.")]
+    bad += [k for k in unexpected if not k.startswith("rank_head.")]
+    if bad:
+        raise UserError(f"{path}: weights do not fit this model (e.g. {bad[0]!r})")
+
+
+def _data_sources(data: TrainingData) -> list[dict[str, Any]]:
+    return [dict(s) for s in data.sources]
+
+
+def _mean_record(accum: dict[str, float]) -> dict[str, float]:
+    n = accum.get("_samples", 0.0)
+    return {k: v / n for k, v in accum.items() if not k.startswith("_")} if n else {}
+
+
+def _json_float(x: float) -> float | None:
+    return None if not math.isfinite(x) else x
+
+
+def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
+          extra_metadata: dict[str, Any] | None = None, out: TextIO | None = None) -> TrainResult:
+    """Run (or resume) one training run as configured; return the final model path and metrics.
+
+    User mistakes (bad data, incompatible --init-weights or checkpoint) raise UserError before
+    anything is written.
+    """
+    out = out or sys.stdout
+    cfg.validate()
+    device = resolve_device(cfg.device)
+    amp_dtype = _amp_dtype(cfg, device, out)
+    paths = RunPaths.for_model(cfg.save_path)
+    source = target_source or dataset_targets
+
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    data = load_training_data(cfg.data_paths, board_type=cfg.board_type,
+                              num_players=cfg.num_players, encoder_version=cfg.encoder_version,
+                              max_samples=cfg.max_samples)
+    check_data = getattr(source, "check_data", None)
+    if check_data is not None:
+        check_data(data.meta)
+    train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, cfg.seed)
+    init = _init_payload(cfg, data)
+    model_config = model_config_for_data(
+        cfg, data.meta, init["metadata"].get("model_config") if init else None)
+    model = build_model(model_config)
+    parent_model = None
+    if init is not None:
+        _check_init_fits(cfg.init_weights, init["metadata"].get("model_config", {}), model_config)
+        _load_state(model, init["model_state"], cfg.init_weights)
+        parent_model = sha256_file(cfg.init_weights)
+    model.to(device)
+
+    optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
+    batches_per_epoch = len(epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=0))
+    steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
+    step_epochs = cfg.lr_step_size or max(1, cfg.epochs // 3)
+    schedule = LRSchedule(cfg.lr_scheduler, cfg.learning_rate, steps_per_epoch * cfg.epochs,
+                          warmup_steps=round(cfg.warmup_epochs * steps_per_epoch),
+                          step_size=step_epochs * steps_per_epoch, gamma=cfg.lr_gamma)
+    weights = LossWeights(value=cfg.value_weight, rank=cfg.rank_weight,
+                          entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
+    stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
+                        pcgrad=cfg.pcgrad)
+    builder = BatchBuilder(data, device)
+    manager = CheckpointManager(paths.checkpoints, cfg.keep_checkpoints)
+    manager.cleanup_temporaries()
+
+    base_meta: dict[str, Any] = {
+        "architecture": model_config.model_version,
+        "model_config": model_config.to_dict(),
+        "board_type": cfg.board_type,
+        "num_players": cfg.num_players,
+        "encoder_version": data.meta["encoder_version"],
+        "policy_size": model_config.policy_size,
+        "data": _data_sources(data),
+        "parent_model": parent_model,
+        "train_config": cfg.to_dict(),
+        **(extra_metadata or {}),
+    }
+
+    state = _RunState()
+    resumed = False
+    if cfg.resume:
+        found = manager.latest()
+        if found is None:
+            print(f"no checkpoint in {paths.checkpoints}; starting from scratch", file=out)
+        else:
+            ckpt_path, payload = found
+            _check_resume(ckpt_path, payload, base_meta)
+            model.load_state_dict(payload["model_state"])
+            optimizer.load_state_dict(payload["optimizer_state"])
+            stepper.scaler.load_state_dict(payload["scaler_state"])
+            restore_rng_state(payload["rng_state"])
+            cursor, ts = payload["data_cursor"], payload["train_state"]
+            state = _RunState(epoch=cursor["epoch"], group=cursor["group"], step=payload["step"],
+                              best_loss=payload["best_val_loss"], best_epoch=ts["best_epoch"],
+                              bad_epochs=ts["bad_epochs"], stopped=ts["stopped"],
+                              history=list(ts["history"]), accum=dict(ts["accum"]))
+            resumed = True
+            print(f"resuming from {ckpt_path.name} (epoch {state.epoch + 1}, step {state.step})",
+                  file=out)
+    if not resumed and (manager.checkpoints() or manager.best_path()):
+        # Never silently discard an earlier run's checkpoints (it may be a killed run).
+        raise UserError(f"{paths.checkpoints} holds checkpoints of an earlier run: pass "
+                        f"--resume to continue it, or delete that folder to start over")
+
+    def metadata(kind: str, **more: Any) -> dict[str, Any]:
+        return {**base_meta, "kind": kind, "created_at": datetime.now(UTC).isoformat(), **more}
+
+    def training_payload() -> dict[str, Any]:
+        return {
+            "metadata": metadata("checkpoint", epoch=state.epoch, step=state.step,
+                                 metrics=state.history[-1] if state.history else {}),
+            "model_state": model.state_dict(),
+            "optimizer_state": optimizer.state_dict(),
+            "scheduler_state": schedule.state_dict(),
+            "scaler_state": stepper.scaler.state_dict(),
+            "rng_state": capture_rng_state(),
+            "epoch": state.epoch,
+            "step": state.step,
+            "best_val_loss": state.best_loss,
+            "data_cursor": {"epoch": state.epoch, "group": state.group, "seed": cfg.seed,
+                            "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum,
+                            "train_samples": len(train_idx)},
+            "train_state": state.to_payload(),
+        }
+
+    writer = None
+    if cfg.tensorboard:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
+    from tqdm import tqdm
+
+    print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
+          f" parameters) on {device}: {len(train_idx)} train / {len(val_idx)} validation "
+          f"samples, {steps_per_epoch} steps per epoch", file=out)
+    flag = _StopFlag()
+    flag.install()
+    interrupted_ckpt: Path | None = None
+    try:
+        for epoch in range(state.epoch, cfg.epochs):
+            if state.stopped:
+                break
+            batches = epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=epoch)
+            groups = [batches[i:i + cfg.grad_accum]
+                      for i in range(0, len(batches), cfg.grad_accum)]
+            start = state.group if epoch == state.epoch else 0
+            state.epoch, state.group = epoch, start
+            if start == 0:
+                state.accum = {}
+            t0, seen = time.perf_counter(), 0
+            bar = tqdm(total=len(groups), initial=start, desc=f"epoch {epoch + 1}/{cfg.epochs}",
+                       disable=(None if cfg.progress is None else not cfg.progress),
+                       leave=False, file=sys.stderr)
+            for gi in range(start, len(groups)):
+                mbs = [source(builder.build(idx)) for idx in groups[gi]]
+                n = sum(len(b) for b in mbs)
+                metrics = stepper.run(mbs, state.step)
+                state.step += 1
+                state.group = gi + 1
+                seen += n
+                for k, v in metrics.items():
+                    if k != "lr":
+                        state.accum[k] = state.accum.get(k, 0.0) + v * n
+                state.accum["_samples"] = state.accum.get("_samples", 0.0) + n
+                if writer is not None:
+                    for k in ("loss", "policy_ce", "value_mse", "policy_accuracy"):
+                        writer.add_scalar(f"train/{k}", metrics[k], state.step)
+                    writer.add_scalar("train/lr", metrics["lr"], state.step)
+                bar.update(1)
+                bar.set_postfix(loss=f"{metrics['loss']:.4f}", lr=f"{metrics['lr']:.2e}")
+                if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
+                    manager.save(training_payload(), "regular", state.step)
+                if flag.signum is not None:
+                    interrupted_ckpt = manager.save(training_payload(), "emergency", state.step)
+                    break
+            bar.close()
+            if interrupted_ckpt is not None:
+                break
+            elapsed = time.perf_counter() - t0
+            record = _end_epoch(cfg, state, epoch, model, builder, val_idx, weights, amp_dtype,
+                                source, stepper.schedule.lr(max(state.step - 1, 0)),
+                                seen / elapsed if elapsed > 0 else 0.0)
+            if writer is not None:
+                for k, v in record.items():
+                    if isinstance(v, float) and k not in ("epoch",):
+                        writer.add_scalar(f"epoch/{k}", v, state.step)
+                writer.flush()
+            if record["improved"]:
+                manager.save_best({"metadata": metadata("model", epoch=epoch + 1, step=state.step,
+                                                        metrics=record),
+                                   "model_state": model.state_dict()}, state.step)
+            state.epoch, state.group, state.accum = epoch + 1, 0, {}
+            ckpt = manager.save(training_payload(), "epoch", state.step)
+            _write_metrics(paths, cfg, state, interrupted=False)
+            print(_epoch_line(record, cfg.epochs), file=out)
+            if flag.signum is not None:
+                interrupted_ckpt = ckpt
+                break
+    finally:
+        flag.restore()
+        if writer is not None:
+            writer.close()
+
+    if interrupted_ckpt is not None:
+        metrics = _write_metrics(paths, cfg, state, interrupted=True)
+        print(f"interrupted: checkpoint saved to {interrupted_ckpt}; continue with --resume",
+              file=out)
+        return TrainResult(None, metrics, interrupted_by=flag.signum, checkpoint=interrupted_ckpt)
+
+    best = manager.best_path()
+    final_state = load_checkpoint(best)["model_state"] if best else model.state_dict()
+    best_record = (state.history[state.best_epoch] if state.best_epoch is not None
+                   and state.best_epoch < len(state.history) else {})
+    save_checkpoint(paths.model, {
+        "metadata": metadata("model", epoch=(state.best_epoch or 0) + 1, metrics=best_record),
+        "model_state": final_state})
+    metrics = _write_metrics(paths, cfg, state, interrupted=False)
+    print(f"saved {paths.model} (best epoch {(state.best_epoch or 0) + 1}, "
+          f"loss {best_record.get('monitor_loss', float('nan')):.4f}); metrics in "
+          f"{paths.metrics}", file=out)
+    return TrainResult(paths.model, metrics)
+
+
+def _check_resume(path: Path, payload: dict[str, Any], base_meta: dict[str, Any]) -> None:
+    meta = payload["metadata"]
+    if meta.get("model_config") != base_meta["model_config"]:
+        raise UserError(f"{path}: checkpoint is for another model configuration than this run")
+    old_data = [(d["path"], d["sha256"]) for d in meta.get("data", [])]
+    new_data = [(d["path"], d["sha256"]) for d in base_meta["data"]]
+    if [s for _, s in old_data] != [s for _, s in new_data]:
+        raise UserError(f"{path}: checkpoint was trained on other data files; resume with the "
+                        f"same --data-path files")
+    for key in ("teacher_model", "distill_temperature"):
+        if meta.get(key) != base_meta.get(key):
+            raise UserError(f"{path}: checkpoint has {key}={meta.get(key)!r}, this run "
+                            f"{base_meta.get(key)!r}")
+    old_cfg, new_cfg = meta.get("train_config", {}), base_meta["train_config"]
+    for key in RESUME_FIXED:
+        if old_cfg.get(key) != new_cfg.get(key):
+            raise UserError(f"{path}: checkpoint has {key}={old_cfg.get(key)!r}, this run "
+                            f"{new_cfg.get(key)!r}; resume with the same setting")
+
+
+def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNet,
+               builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
+               amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
+               samples_per_s: float) -> dict[str, Any]:
+    train_means = _mean_record(state.accum)
+    record: dict[str, Any] = {"epoch": epoch + 1, "step": state.step, "lr": lr,
+                              "samples_per_s": samples_per_s}
+    record.update({f"train_{k}": v for k, v in train_means.items()})
+    if len(val_idx):
+        val = evaluate(model, builder, val_idx, cfg.batch_size, weights, amp_dtype=amp_dtype,
+                       target_source=source)
+        record.update({f"val_{k}": v for k, v in val.items()})
+        monitor = val["loss"]
+    else:
+        monitor = train_means.get("loss", math.inf)
+    record["monitor_loss"] = monitor
+    improved = monitor < state.best_loss
+    if improved:
+        state.best_loss, state.best_epoch, state.bad_epochs = monitor, epoch, 0
+    else:
+        state.bad_epochs += 1
+    if cfg.early_stopping and state.bad_epochs >= cfg.early_stopping:
+        state.stopped = True
+    record["improved"] = improved
+    record["early_stopped"] = state.stopped
+    state.history.append(record)
+    return record
+
+
+def _epoch_line(record: dict[str, Any], epochs: int) -> str:
+    parts = [f"epoch {record['epoch']}/{epochs}", f"train loss {record.get('train_loss', 0):.4f}"]
+    if "val_loss" in record:
+        parts += [f"val loss {record['val_loss']:.4f}",
+                  f"val policy acc {record['val_policy_accuracy']:.3f}",
+                  f"val value mse {record['val_value_mse']:.4f}"]
+    parts.append(f"{record['samples_per_s']:.0f} samples/s")
+    if record["improved"]:
+        parts.append("(best)")
+    if record["early_stopped"]:
+        parts.append("early stop")
+    return ", ".join(parts)
+
+
+def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState,
+                   interrupted: bool) -> dict[str, Any]:
+    best = (state.history[state.best_epoch] if state.best_epoch is not None
+            and state.best_epoch < len(state.history) else None)
+    metrics = {
+        "model": str(paths.model),
+        "board_type": cfg.board_type,
+        "num_players": cfg.num_players,
+        "model_version": cfg.model_version,
+        "epochs_run": len(state.history),
+        "steps": state.step,
+        "best_epoch": (state.best_epoch + 1) if state.best_epoch is not None else None,
+        "best_loss": _json_float(state.best_loss),
+        "early_stopped": state.stopped,
+        "interrupted": interrupted,
+        "best": best,
+        "final": state.history[-1] if state.history else None,
+        "history": state.history,
+    }
+    atomic_write_text(paths.metrics, json.dumps(metrics, indent=1) + "\n")
+    return metrics
