@@ -102,6 +102,8 @@ class GameState:
         "must_move", "capture_origin", "chain_pos", "pending_line_reward", "pending_region",
         "recovery_context", "turn_had_action", "p1_has_moved", "p2_has_moved",
         "turn_index", "move_count", "lps",
+        # (board_hash, regions): territory regions depend on the board only (territory.py)
+        "regions_cache",
     )
 
     # ----------------------------------------------------------------- construction / copy
@@ -150,6 +152,7 @@ class GameState:
         s.turn_index = 0
         s.move_count = 0
         s.lps = LpsTracker()
+        s.regions_cache = None
         return s
 
     def copy(self) -> GameState:
@@ -194,6 +197,7 @@ class GameState:
         c.turn_index = self.turn_index
         c.move_count = self.move_count
         c.lps = self.lps.copy()
+        c.regions_cache = self.regions_cache
         return c
 
     # ----------------------------------------------------------------- board mutation

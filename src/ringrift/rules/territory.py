@@ -9,32 +9,39 @@ def _components(state: GameState, blocked: list[bool]) -> list[list[int]]:
     neighbors = state.geo.territory_neighbors
     seen = blocked[:]
     comps = []
-    for start in range(len(blocked)):
+    for start in range(len(seen)):
         if seen[start]:
             continue
         seen[start] = True
         comp = [start]
-        i = 0
-        while i < len(comp):
-            for n in neighbors[comp[i]]:
+        for cell in comp:  # the list grows while we walk it: breadth-first search
+            for n in neighbors[cell]:
                 if not seen[n]:
                     seen[n] = True
                     comp.append(n)
-            i += 1
         comps.append(comp)
     return comps
 
 
-def find_regions(state: GameState) -> list[tuple[int, ...]]:
+def find_regions(state: GameState) -> tuple[tuple[int, ...], ...]:
     """Disconnected regions (physically and colour-disconnected), as sorted cell tuples.
 
     Executable form of §4.7: for each marker colour B, the components left after removing the
     collapsed cells and B's markers; plus the components left after removing collapsed cells only.
     Keep those whose stack controllers are a strict subset of the players with rings on the board.
     """
+    cached = state.regions_cache
+    if cached is not None and cached[0] == state.board_hash:
+        return cached[1]
+    regions = _find_regions(state)
+    state.regions_cache = (state.board_hash, regions)
+    return regions
+
+
+def _find_regions(state: GameState) -> tuple[tuple[int, ...], ...]:
     active = set(state.active_colors())
     if not active:
-        return []
+        return ()
     collapsed = state.collapsed
     markers = state.markers
     stacks = state.stacks
@@ -54,7 +61,7 @@ def find_regions(state: GameState) -> list[tuple[int, ...]]:
             if region not in seen:
                 seen.add(region)
                 regions.append(region)
-    return regions
+    return tuple(regions)
 
 
 def is_processable(state: GameState, region: tuple[int, ...], player: int) -> bool:
