@@ -113,12 +113,16 @@ def test_presets_and_parameter_counts():
 
 
 def test_default_board_io_and_config_round_trip():
+    from ringrift.nn import actions, encoding
+
     c, g, planes, scalars, h, w, mask = default_board_io("hexagonal", 3)
-    assert (c, g, planes, scalars, h, w) == (40, 32, 48, 8, 25, 25)
-    assert len(mask) == 25
+    spec = encoding.board_io("hexagonal", 3)
+    assert (c, g, planes, scalars, h, w) == (spec.in_channels, spec.num_globals,
+                                             spec.policy_planes, spec.scalar_actions, 25, 25)
+    assert mask == valid_mask_for("hexagonal", 25, 25)
     cfg = make_config("v3", "hexagonal", 3, rank_head=True)
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
-    assert cfg.policy_size == 48 * 625 + 8
+    assert cfg.policy_size == actions.policy_size("hexagonal")
     with pytest.raises(ValueError):
         make_config("v9", "square8", 2)
     with pytest.raises(ValueError):

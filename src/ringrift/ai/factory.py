@@ -10,7 +10,8 @@ from ringrift.ai.random_player import RandomPlayer
 from ringrift.errors import UserError
 
 BASIC_ENGINES = ("random", "heuristic")
-ENGINES = (*BASIC_ENGINES, "mixed")
+NETWORK_ENGINES = ("policy-only",)
+ENGINES = (*BASIC_ENGINES, *NETWORK_ENGINES, "mixed")
 
 
 @dataclass
@@ -18,6 +19,22 @@ class EngineOptions:
     heuristic_profile: str | None = None
     heuristic_profile_path: str | None = None
     heuristic_epsilon: float = 0.0
+    model_path: str | None = None
+    temperature: float = 0.0
+    device: str | None = None
+
+
+_EVALUATORS: dict[tuple[str, str | None], object] = {}
+
+
+def load_evaluator(path: str, device: str | None = None):
+    """One Evaluator per (model file, device) per process."""
+    key = (path, device)
+    if key not in _EVALUATORS:
+        from ringrift.nn.inference import Evaluator
+
+        _EVALUATORS[key] = Evaluator.from_checkpoint(path, device=device)
+    return _EVALUATORS[key]
 
 
 def make_player(engine: str, board_type: str, num_players: int, seed: int,
@@ -31,4 +48,21 @@ def make_player(engine: str, board_type: str, num_players: int, seed: int,
                                          profile=options.heuristic_profile,
                                          profile_path=options.heuristic_profile_path,
                                          epsilon=options.heuristic_epsilon)
+    if engine == "policy-only":
+        if not options.model_path:
+            raise UserError("engine policy-only needs a model (--model PATH)")
+        from ringrift.ai.policy_player import PolicyPlayer
+
+        evaluator = load_evaluator(options.model_path, options.device)
+        check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), board_type,
+                         num_players)
+        return PolicyPlayer(evaluator, seed=seed, temperature=options.temperature)
     raise UserError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
+
+
+def check_model_fits(path: str, metadata: dict, board_type: str, num_players: int) -> None:
+    """UserError unless the model file was made for this board and player count."""
+    if (metadata.get("board_type"), metadata.get("num_players")) != (board_type, num_players):
+        raise UserError(f"{path} is a {metadata.get('board_type')} "
+                        f"{metadata.get('num_players')}-player model, not {board_type} "
+                        f"{num_players}-player")

@@ -1,4 +1,8 @@
-"""`ringrift elo`: maximum-likelihood Elo ratings with 95% intervals from game results."""
+"""`ringrift elo`: maximum-likelihood Elo ratings with 95% intervals from game results.
+
+Results come from a JSONL file (--results) and/or the evaluation games stored in a game
+database (--db: gauntlets, tournaments, matches); with both, the games are pooled.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               description=__doc__.splitlines()[0])
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     p.add_argument("--num-players", required=True, type=int, choices=(2, 3, 4))
-    p.add_argument("--results", required=True, metavar="FILE.jsonl",
+    p.add_argument("--results", metavar="FILE.jsonl",
                    help='one game per line: {"participants": [...], "ranks": [...]}')
+    p.add_argument("--db", metavar="PATH",
+                   help="game database: rate its stored evaluation games of this configuration")
     p.add_argument("--anchor", metavar="NAME=ELO",
                    help="participant held fixed (default: random=0 when present, else the "
                         "first participant at 0)")
@@ -47,13 +53,23 @@ def parse_anchor(text: str | None) -> tuple[str | None, float]:
 def run(args: argparse.Namespace) -> int:
     from ringrift.evaluate.elo import fit_elo
     from ringrift.evaluate.pairwise import PairwiseResults
-    from ringrift.evaluate.results_jsonl import read_results_jsonl
 
     anchor, anchor_elo = parse_anchor(args.anchor)
-    games = read_results_jsonl(args.results, board_type=args.board_type,
-                               num_players=args.num_players)
+    if not args.results and not args.db:
+        raise UserError("give --results FILE.jsonl and/or --db PATH")
+    games = []
+    if args.results:
+        from ringrift.evaluate.results_jsonl import read_results_jsonl
+
+        games += read_results_jsonl(args.results, board_type=args.board_type,
+                                    num_players=args.num_players)
+    if args.db:
+        from ringrift.evaluate.ratings_db import read_db_results
+
+        games += read_db_results(args.db, args.board_type, args.num_players)
     if not games:
-        raise UserError(f"no {args.board_type} {args.num_players}-player games in {args.results}")
+        where = " or ".join(x for x in (args.results, args.db) if x)
+        raise UserError(f"no {args.board_type} {args.num_players}-player games in {where}")
     fit = fit_elo(PairwiseResults.from_games(games), anchor=anchor, anchor_elo=anchor_elo)
     if args.plot:
         from ringrift.evaluate.rating_plot import plot_ratings
@@ -65,6 +81,14 @@ def run(args: argparse.Namespace) -> int:
                           "games": len(games), **fit.to_dict(),
                           "plot": args.plot}, indent=2))
         return 0
+    print("\n".join(elo_table(fit, len(games))))
+    if args.plot:
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def elo_table(fit, games: int) -> list[str]:
+    """The ratings as text lines: a ranked table and a footer (shared with `tournament`)."""
     rows = []
     for rank, r in enumerate(fit.ranked(), start=1):
         if r.connected:
@@ -75,10 +99,8 @@ def run(args: argparse.Namespace) -> int:
                          str(r.games), f"{r.score / r.games:.3f}" if r.games else "-"))
     header = ("RANK", "NAME", "ELO", f"{fit.confidence:.0%} CI", "GAMES", "SCORE")
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    print(f"{len(games)} games; anchor {fit.anchor} = {fit.anchor_elo:g}; GAMES and SCORE count "
-          "pairwise results")
-    if args.plot:
-        print(f"plot written to {args.plot}")
-    return 0
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in (header, *rows)]
+    lines.append(f"{games} games; anchor {fit.anchor} = {fit.anchor_elo:g}; GAMES and SCORE "
+                 "count pairwise results")
+    return lines

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="mixed: pick one engine per game or per seat")
     p.add_argument("--num-games", type=int, default=100)
     p.add_argument("--output-dir", required=True)
-    p.add_argument("--format", default="db", choices=("db", "jsonl"))
+    p.add_argument("--format", default="db", choices=("db", "jsonl", "npz"))
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-moves", type=int, default=5000)

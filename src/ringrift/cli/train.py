@@ -70,6 +70,8 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rank-head", action="store_true", help="add the per-player rank head")
     p.add_argument("--pcgrad", action="store_true",
                    help="PCGrad projection between policy and value gradients on the trunk")
+    p.add_argument("--augment", action="store_true",
+                   help="train on a random board symmetry of each sample (8 square, 12 hex)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--resume", action="store_true",
@@ -101,7 +103,7 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         grad_accum=args.grad_accum, amp=args.amp, amp_dtype=args.amp_dtype,
         entropy_weight=args.entropy_weight, label_smoothing=args.label_smoothing,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
-        pcgrad=args.pcgrad, seed=args.seed, device=args.device, init_weights=init_weights,
+        pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device, init_weights=init_weights,
         resume=args.resume, max_samples=args.max_samples, encoder_version=args.encoder_version,
         channels=args.channels, blocks=args.blocks, checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep_checkpoints, progress=False if args.no_progress else None,

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ringrift.errors import UserError
+from ringrift.rules import GameState, Move
 from ringrift.nn.models import ModelConfig, RingRiftNet, load_model
 
 
@@ -112,3 +113,22 @@ class Evaluator:
             p = (e / denom[row_t]).cpu().numpy()
             values = out.value.float().cpu().numpy()
         return list(np.split(p, np.cumsum(counts)[:-1])), values
+
+    def evaluate_states(self, states: Sequence[GameState]
+                        ) -> tuple[list[tuple[list[Move], np.ndarray]], np.ndarray]:
+        """Batch of game states -> ((legal moves, their probabilities) per state,
+        values [B, P] in seat order: values[b, s] is seat s + 1's value)."""
+        from ringrift.nn import actions, encoding
+
+        if not states:
+            return [], np.zeros((0, self.num_players), dtype=np.float32)
+        features, globals_ = encoding.encode_states(states)
+        moves_and_idx = [actions.legal_moves_and_indices(s) for s in states]
+        probs, rotated = self.evaluate_arrays(features, globals_, [i for _, i in moves_and_idx])
+        values = np.empty_like(rotated)
+        for b, state in enumerate(states):
+            n = state.num_players
+            mover = state.current_player
+            for slot in range(n):  # slot 0 = the player to move, then the following seats
+                values[b, (mover - 1 + slot) % n] = rotated[b, slot]
+        return [(m, p) for (m, _), p in zip(moves_and_idx, probs)], values

@@ -1,4 +1,9 @@
-"""Where selfplay games go: a SQLite game database (default) or a JSONL file."""
+"""Where selfplay games go: a SQLite game database (default), a JSONL file, or training arrays.
+
+The npz format goes through the exporter (`ringrift.data.export`), so it holds exactly what
+`ringrift export` would make of the same games; it is written when the run ends (merged with an
+existing file of the same folder).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from ringrift.data.jsonl import append_game_jsonl, read_games_jsonl
 from ringrift.data.records import GameRecord
 from ringrift.errors import UserError
 
-FORMATS = ("db", "jsonl")
+FORMATS = ("db", "jsonl", "npz")
 
 
 class GameSink:
@@ -29,6 +34,19 @@ class GameSink:
             self.db = GameDB(self.path)
             self.existing = self.db.count_games(board_type=board_type, num_players=num_players,
                                                 source="selfplay")
+        elif fmt == "npz":
+            self.path = folder / "selfplay.npz"
+            self.records: list[GameRecord] = []
+            self.board_type, self.num_players = board_type, num_players
+            self.existing = 0
+            if self.path.exists():
+                from ringrift.data.export import read_npz
+
+                arrays, meta = read_npz(self.path)
+                if (meta.get("board_type"), meta.get("num_players")) != (board_type, num_players):
+                    raise UserError(f"{self.path} holds {meta.get('board_type')} "
+                                    f"{meta.get('num_players')}-player data")
+                self.existing = int(meta.get("counts", {}).get("games", 0))
         else:
             self.path = folder / "games.jsonl"
             self.existing = (sum(1 for r in read_games_jsonl(self.path)
@@ -38,9 +56,33 @@ class GameSink:
     def add(self, record: GameRecord) -> None:
         if self.db is not None:
             self.db.add_game(record)
+        elif self.format == "npz":
+            self.records.append(record)
         else:
             append_game_jsonl(self.path, record)
 
     def close(self) -> None:
         if self.db is not None:
             self.db.close()
+        elif self.format == "npz" and self.records:
+            self._write_npz()
+
+    def _write_npz(self) -> None:
+        from ringrift.data.export import (
+            ExportFilters,
+            export_metadata,
+            export_records,
+            merge_arrays,
+            read_npz,
+            write_npz,
+        )
+
+        arrays, games = export_records(self.records, self.board_type, self.num_players)
+        if self.existing:
+            old, _ = read_npz(self.path)
+            arrays = merge_arrays([old, arrays])
+            games += self.existing
+        meta = export_metadata(self.board_type, self.num_players, arrays, ["selfplay"], games,
+                               ExportFilters())
+        write_npz(self.path, arrays, meta)
+        self.records = []

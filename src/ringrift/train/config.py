@@ -10,7 +10,8 @@ from ringrift.errors import UserError
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "val_split", "max_samples", "model_version",
-                "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight")
+                "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
+                "augment")
 
 
 @dataclass
@@ -41,6 +42,7 @@ class TrainConfig:
     rank_weight: float = 0.5
     rank_head: bool = False
     pcgrad: bool = False
+    augment: bool = False  # a random board symmetry per training sample
     seed: int = 0
     device: str = "auto"
     init_weights: str | None = None

@@ -347,10 +347,44 @@ def _ragged_positions(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray,
 class BatchBuilder:
     """Turns sample indices into a `Batch` on a device (dense targets built per batch)."""
 
-    def __init__(self, data: TrainingData, device: torch.device | str = "cpu") -> None:
+    def __init__(self, data: TrainingData, device: torch.device | str = "cpu", *,
+                 augment: bool = False, seed: int = 0) -> None:
         self.data = data
         self.device = torch.device(device)
         self.policy_size = int(data.meta["policy_size"])
+        self.augment = augment
+        self.seed = seed
+
+    def _symmetries(self, idx: np.ndarray) -> np.ndarray:
+        """One symmetry per sample, a pure function of (seed, the batch) so resumes replay it."""
+        from ringrift.nn.symmetry_group import num_symmetries
+
+        count = num_symmetries(self.data.meta["board_type"])
+        rng = np.random.default_rng([self.seed, *idx[:16].tolist(), len(idx)])
+        return rng.integers(0, count, size=len(idx))
+
+    def _augmented(self, idx: np.ndarray, features: np.ndarray, pos_p: np.ndarray,
+                   rows_p: np.ndarray, pos_l: np.ndarray, rows_l: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features, policy indices and legal indices of the batch under random symmetries."""
+        from ringrift.nn.symmetry import policy_permutation, transform_planes
+
+        board = self.data.meta["board_type"]
+        syms = self._symmetries(idx)
+        features = features.copy()
+        pol = self.data.policy_indices[pos_p].astype(np.int64)
+        leg = self.data.legal_indices[pos_l].astype(np.int64)
+        for sym in np.unique(syms):
+            if sym == 0:
+                continue  # the identity
+            rows = np.flatnonzero(syms == sym)
+            features[rows] = transform_planes(features[rows], board, int(sym))
+            perm = policy_permutation(board, int(sym))
+            mask_p = np.isin(rows_p, rows)
+            pol[mask_p] = perm[pol[mask_p]]
+            mask_l = np.isin(rows_l, rows)
+            leg[mask_l] = perm[leg[mask_l]]
+        return features, pol, leg
 
     def build(self, idx: np.ndarray) -> Batch:
         d, dev = self.data, self.device
@@ -365,13 +399,17 @@ class BatchBuilder:
 
         prow, ppos = _ragged_positions(d.policy_offsets, idx)
         lrow, lpos = _ragged_positions(d.legal_offsets, idx)
+        features = d.features[idx]
+        pol_idx, legal_idx = d.policy_indices[ppos], d.legal_indices[lpos]
+        if self.augment:
+            features, pol_idx, legal_idx = self._augmented(idx, features, ppos, prow, lpos, lrow)
         target = torch.zeros(b, self.policy_size, device=dev)
-        target.index_put_((put(prow, torch.long), put(d.policy_indices[ppos], torch.long)),
+        target.index_put_((put(prow, torch.long), put(pol_idx, torch.long)),
                           put(d.policy_probs[ppos], torch.float32), accumulate=True)
         legal = torch.zeros(b, self.policy_size, dtype=torch.bool, device=dev)
-        legal[put(lrow, torch.long), put(d.legal_indices[lpos], torch.long)] = True
+        legal[put(lrow, torch.long), put(legal_idx, torch.long)] = True
         has_policy = put(np.diff(d.policy_offsets)[idx] > 0, torch.bool)
-        return Batch(features=put(d.features[idx], torch.float32),
+        return Batch(features=put(features, torch.float32),
                      globals=put(d.globals[idx], torch.float32),
                      values=put(d.values[idx], torch.float32),
                      ranks=put(d.ranks[idx], torch.long),

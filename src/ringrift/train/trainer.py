@@ -242,7 +242,9 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                           entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
     stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
                         pcgrad=cfg.pcgrad)
-    builder = BatchBuilder(data, device)
+    builder = BatchBuilder(data, device)  # validation: the positions as they are
+    train_builder = (BatchBuilder(data, device, augment=True, seed=cfg.seed) if cfg.augment
+                     else builder)
     manager = CheckpointManager(paths.checkpoints, cfg.keep_checkpoints)
     manager.cleanup_temporaries()
 
@@ -335,7 +337,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                        disable=(None if cfg.progress is None else not cfg.progress),
                        leave=False, file=sys.stderr)
             for gi in range(start, len(groups)):
-                mbs = [source(builder.build(idx)) for idx in groups[gi]]
+                mbs = [source(train_builder.build(idx)) for idx in groups[gi]]
                 n = sum(len(b) for b in mbs)
                 metrics = stepper.run(mbs, state.step)
                 state.step += 1

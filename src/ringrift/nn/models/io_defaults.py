@@ -1,22 +1,14 @@
-"""Board input/output sizes used until the encoding module exists.
+"""Board input/output sizes of the networks, as the encoding defines them.
 
-PLACEHOLDER: the encoding module (`ringrift.nn.encoding`, not written yet) will own the number of
-feature planes, globals, policy planes and scalar actions; `default_board_io` is the ONE place
-that stands in for it (used by `models describe`, the benchmark and `transfer`). Training itself
-takes these sizes from the metadata of the .npz files, never from here.
+The encoding module (`ringrift.nn.encoding`) owns the number of feature planes, globals, policy
+planes and scalar actions; `default_board_io` reads them from there (used by `models describe`,
+the benchmark and `transfer`). Training takes the sizes from the metadata of the .npz files.
 """
 
 from __future__ import annotations
 
 BOARD_SIZES: dict[str, int] = {"square8": 8, "square19": 19, "hex8": 9, "hexagonal": 25}
 HEX_BOARDS = frozenset({"hex8", "hexagonal"})
-
-# Placeholders (see module docstring): 4*6+16 feature planes, 32 globals, 48 policy planes,
-# 8 scalar actions (e.g. pass / skip / recovery choices).
-_IN_CHANNELS = 4 * 6 + 16
-_NUM_GLOBALS = 32
-_POLICY_PLANES = 48
-_SCALAR_ACTIONS = 8
 
 
 def check_board_type(board_type: str) -> None:
@@ -44,13 +36,10 @@ def valid_mask_for(board_type: str, height: int, width: int) -> list[list[int]]:
 
 def default_board_io(board_type: str, num_players: int
                      ) -> tuple[int, int, int, int, int, int, list[list[int]]]:
-    """(in_channels, num_globals, policy_planes, scalar_actions, height, width, valid_mask).
+    """(in_channels, num_globals, policy_planes, scalar_actions, height, width, valid_mask)."""
+    from ringrift.nn.encoding import board_io
 
-    Placeholder sizes until the encoding module replaces this function (see module docstring).
-    """
     check_board_type(board_type)
     if num_players not in (2, 3, 4):
         raise ValueError(f"num_players must be 2, 3 or 4, got {num_players}")
-    size = BOARD_SIZES[board_type]
-    return (_IN_CHANNELS, _NUM_GLOBALS, _POLICY_PLANES, _SCALAR_ACTIONS, size, size,
-            valid_mask_for(board_type, size, size))
+    return board_io(board_type, num_players).as_board_io()

@@ -1,0 +1,60 @@
+"""`ringrift loop`: the whole pipeline, iterated and resumable."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("loop", help="selfplay -> export -> train -> evaluate -> promote")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--resume", action="store_true", help="continue the loop in --run-dir")
+    p.add_argument("--board-type")
+    p.add_argument("--num-players", type=int, default=2)
+    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--selfplay-games", type=int, default=200)
+    p.add_argument("--training-epochs", type=int, default=4)
+    p.add_argument("--engine", default="policy-only",
+                   help="selfplay engine of the current best model")
+    p.add_argument("--bootstrap-engine", default="heuristic",
+                   help="selfplay engine while there is no model yet")
+    p.add_argument("--mcts-simulations", type=int, default=64)
+    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+    p.add_argument("--channels", type=int, help="override the preset's tower width")
+    p.add_argument("--blocks", type=int, help="override the preset's tower depth")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--no-augment", action="store_true", help="no symmetry augmentation")
+    p.add_argument("--min-window", type=int, default=400,
+                   help="training window (games) before it starts to grow sublinearly")
+    p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
+    p.add_argument("--auto-promote", action="store_true", default=True)
+    p.add_argument("--no-promote", dest="auto_promote", action="store_false")
+    p.add_argument("--workers", type=int, default=1, help="export workers")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ringrift.errors import UserError
+    from ringrift.loop.config import LoopConfig, load_config
+    from ringrift.loop.runner import run_training_loop
+
+    if args.resume:
+        config = load_config(args.run_dir)
+        config.iterations = max(config.iterations, args.iterations) if args.board_type else \
+            config.iterations
+    else:
+        if not args.board_type:
+            raise UserError("--board-type is required to start a loop (or pass --resume)")
+        config = LoopConfig(
+            board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
+            iterations=args.iterations, selfplay_games=args.selfplay_games,
+            training_epochs=args.training_epochs, engine=args.engine,
+            bootstrap_engine=args.bootstrap_engine, mcts_simulations=args.mcts_simulations,
+            model_version=args.model_version, channels=args.channels, blocks=args.blocks,
+            batch_size=args.batch_size, learning_rate=args.learning_rate,
+            augment=not args.no_augment, min_window=args.min_window, eval_games=args.eval_games,
+            auto_promote=args.auto_promote, workers=args.workers, seed=args.seed)
+    run_training_loop(config, resume=args.resume)
+    return 0

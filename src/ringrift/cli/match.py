@@ -1,0 +1,64 @@
+"""`ringrift match`: a candidate engine against an opponent engine, seats rotated."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("match", help="play a candidate against an opponent")
+    p.add_argument("--board-type", required=True)
+    p.add_argument("--num-players", type=int, default=2)
+    p.add_argument("--candidate", required=True,
+                   help="engine: random, heuristic, or policy-only (with --model)")
+    p.add_argument("--opponent", default="random", help="engine for every other seat")
+    p.add_argument("--model", help="model file for the candidate's network engine")
+    p.add_argument("--temperature", type=float, default=0.0,
+                   help="policy-only sampling temperature (0 = argmax)")
+    p.add_argument("--games", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--db", help="store every game in this database (source = evaluation)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ringrift import rules
+    from ringrift.ai.factory import EngineOptions, make_player
+    from ringrift.errors import UserError
+    from ringrift.evaluate.match import Participant, play_match
+
+    if args.board_type not in rules.BOARD_TYPES:
+        raise UserError(f"unknown board type {args.board_type!r}")
+    if args.num_players not in (2, 3, 4):
+        raise UserError("--num-players must be 2, 3 or 4")
+    if args.games < 1:
+        raise UserError("--games must be at least 1")
+    cand_opts = EngineOptions(model_path=args.model, temperature=args.temperature)
+    # build once up front so a bad engine or model fails before any game
+    make_player(args.candidate, args.board_type, args.num_players, 0, cand_opts)
+    make_player(args.opponent, args.board_type, args.num_players, 0)
+    candidate = Participant(args.candidate, lambda seed: make_player(
+        args.candidate, args.board_type, args.num_players, seed, cand_opts))
+    opponent = Participant(args.opponent, lambda seed: make_player(
+        args.opponent, args.board_type, args.num_players, seed))
+    db = None
+    if args.db:
+        from ringrift.data.gamedb import GameDB
+
+        db = GameDB(args.db)
+    try:
+        result = play_match(candidate, opponent, args.board_type, args.num_players, args.games,
+                            args.seed, db=db)
+    finally:
+        if db is not None:
+            db.close()
+    if args.json:
+        low, high = result.interval()
+        print(json.dumps({"wins": result.wins, "draws": result.draws, "losses": result.losses,
+                          "games": result.games, "win_rate": result.win_rate,
+                          "ci95": [low, high], "reasons": result.reasons}))
+    else:
+        print(result.line())
+    return 0

@@ -1,0 +1,386 @@
+"""Export stored games to training arrays (.npz): one sample per decision.
+
+A sample is a position with more than one legal move: its feature planes and globals (from the
+point of view of the player to move), the legal policy indices, the policy target (the stored
+search distribution when there is one, else the move played), the value target per player in the
+same rotated order as the encoding (index 0 = the player to move) and the final ranks.
+Sparse arrays (offsets + indices + probabilities) keep the file loadable without pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ringrift import rules
+from ringrift.atomic import atomic_path
+from ringrift.data.gamedb import GameDB
+from ringrift.data.records import GameRecord
+from ringrift.data.replay import ReplayError, replay_steps
+from ringrift.errors import UserError
+from ringrift.nn import actions, encoding
+from ringrift.rules.victory import outcome_values
+
+EXPORT_FORMAT = "ringrift-training"
+EXPORT_FORMAT_VERSION = 1
+ARRAY_KEYS = ("features", "globals", "values", "ranks", "policy_offsets", "policy_indices",
+              "policy_probs", "legal_offsets", "legal_indices", "move_numbers", "game_ids")
+
+
+@dataclass
+class ExportFilters:
+    require_completed: bool = False
+    min_moves: int | None = None
+    max_moves: int | None = None
+    max_games: int | None = None
+    since: str | None = None
+
+    def accepts(self, record: GameRecord) -> bool:
+        if self.require_completed and record.status != "completed":
+            return False
+        if self.min_moves is not None and record.move_count < self.min_moves:
+            return False
+        return not (self.max_moves is not None and record.move_count > self.max_moves)
+
+
+# --------------------------------------------------------------------------- one game
+def rotate(values: Sequence[Any], mover: int) -> list[Any]:
+    """Seat-ordered values -> the encoding's order (the mover first, then the following seats)."""
+    n = len(values)
+    return [values[(mover - 1 + i) % n] for i in range(n)]
+
+
+def game_samples(record: GameRecord) -> dict[str, Any]:
+    """The training samples of one stored game (lists of per-sample arrays)."""
+    n = record.num_players
+    if record.status == "completed" and record.final_ranks:
+        seat_values = outcome_values(list(record.final_ranks))
+        seat_ranks = [r - 1 for r in record.final_ranks]
+    else:  # an unfinished game: no winner, every player gets the same (neutral) target
+        seat_values = [0.0] * n
+        seat_ranks = [0] * n
+    out: dict[str, list] = {k: [] for k in ("features", "globals", "values", "ranks", "policy",
+                                           "legal", "move_numbers")}
+    for step in replay_steps(record):
+        if len(step.legal) < 2:
+            continue  # forced moves carry no policy target
+        state = step.state
+        planes, glob = encoding.encode_state(state)
+        legal_idx = actions.encode_moves(step.legal, state)
+        stored = record.moves[step.index].policy
+        if stored:
+            moves = [rules.move_from_json(state.geo, m, state.phase) for m, _ in stored]
+            idx = actions.encode_moves(moves, state)
+            probs = np.asarray([p for _, p in stored], dtype=np.float64)
+            keep = probs > 0
+            idx, probs = idx[keep], probs[keep]
+            probs = probs / probs.sum()
+        else:
+            idx = np.asarray([actions.encode(step.move, state)], dtype=np.int32)
+            probs = np.ones(1)
+        mover = state.current_player
+        out["features"].append(planes.astype(np.float16))
+        out["globals"].append(glob)
+        out["values"].append(rotate(seat_values, mover))
+        out["ranks"].append(rotate(seat_ranks, mover))
+        out["policy"].append((idx.astype(np.int32), probs.astype(np.float32)))
+        out["legal"].append(legal_idx.astype(np.int32))
+        out["move_numbers"].append(step.index)
+    return out
+
+
+def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type: str,
+                      num_players: int) -> dict[str, np.ndarray]:
+    """Concatenate the samples of many games into the flat export arrays."""
+    spec = encoding.board_io(board_type, num_players)
+    feats, globs, vals, ranks, pol, legal, moves, ids = [], [], [], [], [], [], [], []
+    for game_id, s in per_game:
+        feats.extend(s["features"])
+        globs.extend(s["globals"])
+        vals.extend(s["values"])
+        ranks.extend(s["ranks"])
+        pol.extend(s["policy"])
+        legal.extend(s["legal"])
+        moves.extend(s["move_numbers"])
+        ids.extend([game_id] * len(s["move_numbers"]))
+    n = len(feats)
+    shape = (spec.in_channels, spec.height, spec.width)
+    return {
+        "features": np.stack(feats) if n else np.zeros((0, *shape), np.float16),
+        "globals": (np.stack(globs).astype(np.float32) if n
+                    else np.zeros((0, spec.num_globals), np.float32)),
+        "values": np.asarray(vals, np.float32).reshape(n, num_players),
+        "ranks": np.asarray(ranks, np.int8).reshape(n, num_players),
+        "policy_offsets": _offsets([p[0] for p in pol]),
+        "policy_indices": _concat([p[0] for p in pol], np.int32),
+        "policy_probs": _concat([p[1] for p in pol], np.float32),
+        "legal_offsets": _offsets(legal),
+        "legal_indices": _concat(legal, np.int32),
+        "move_numbers": np.asarray(moves, np.int32),
+        "game_ids": np.asarray(ids, dtype="<U64"),
+    }
+
+
+def _offsets(parts: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(len(parts) + 1, np.int64)
+    if parts:
+        np.cumsum([len(p) for p in parts], out=out[1:])
+    return out
+
+
+def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
+def merge_arrays(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Concatenate export arrays (offsets re-based)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    out: dict[str, np.ndarray] = {}
+    for key in ARRAY_KEYS:
+        if key.endswith("_offsets"):
+            pieces, base = [np.zeros(1, np.int64)], 0
+            for c in chunks:
+                pieces.append(c[key][1:] + base)
+                base += int(c[key][-1])
+            out[key] = np.concatenate(pieces)
+        else:
+            out[key] = np.concatenate([c[key] for c in chunks])
+    return out
+
+
+def export_records(records: Iterable[GameRecord], board_type: str,
+                   num_players: int) -> tuple[dict[str, np.ndarray], int]:
+    """Arrays for game records held in memory (selfplay --format npz). Returns (arrays, games)."""
+    games = [(r.game_id, game_samples(r)) for r in records
+             if r.board_type == board_type and r.num_players == num_players]
+    return samples_to_arrays(games, board_type, num_players), len(games)
+
+
+# --------------------------------------------------------------------------- files
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> int:
+    """Write arrays + metadata atomically (temporary name, then rename). Returns bytes."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, metadata=np.asarray(json.dumps(metadata)), **arrays)
+        size = tmp.stat().st_size
+    return size
+
+
+def read_npz(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Load an export (no pickle); a truncated or foreign file raises UserError."""
+    import zipfile
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(f"{path}: not a readable .npz file ({exc})") from None
+    if "metadata" not in arrays:
+        raise UserError(f"{path}: not a ringrift training file (no metadata)")
+    try:
+        meta = json.loads(str(arrays.pop("metadata")))
+    except json.JSONDecodeError:
+        raise UserError(f"{path}: metadata is not valid JSON") from None
+    if meta.get("format") != EXPORT_FORMAT:
+        raise UserError(f"{path}: not a ringrift training file (format {meta.get('format')!r})")
+    missing = [k for k in ARRAY_KEYS if k not in arrays]
+    if missing:
+        raise UserError(f"{path}: missing arrays {', '.join(missing)}")
+    return arrays, meta
+
+
+def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndarray],
+                    sources: list[str], games: int, filters: ExportFilters) -> dict[str, Any]:
+    spec = encoding.board_io(board_type, num_players)
+    return {
+        "format": EXPORT_FORMAT,
+        "format_version": EXPORT_FORMAT_VERSION,
+        "board_type": board_type,
+        "num_players": num_players,
+        "encoder_version": encoding.ENCODER_VERSION,
+        "policy_size": spec.policy_size,
+        "in_channels": spec.in_channels,
+        "num_globals": spec.num_globals,
+        "height": spec.height,
+        "width": spec.width,
+        "policy_planes": spec.policy_planes,
+        "scalar_actions": spec.scalar_actions,
+        "source_databases": sources,
+        "filters": asdict(filters),
+        "counts": {"games": games, "samples": int(len(arrays["move_numbers"]))},
+    }
+
+
+# --------------------------------------------------------------------------- databases
+def select_game_ids(db: GameDB, board_type: str, num_players: int,
+                    filters: ExportFilters) -> list[str]:
+    ids = db.game_ids(board_type=board_type, num_players=num_players, since=filters.since,
+                      status="completed" if filters.require_completed else None)
+    if filters.max_games is not None:
+        ids = ids[-filters.max_games:] if filters.max_games > 0 else []
+    return ids
+
+
+_WORKER_DB: dict[str, GameDB] = {}
+
+
+def _encode_game(task: tuple[str, str, ExportFilters]) -> tuple[str, dict | None, str]:
+    db_path, game_id, filters = task
+    db = _WORKER_DB.get(db_path)
+    if db is None:
+        db = _WORKER_DB[db_path] = GameDB(db_path, readonly=True)
+    record = db.get_game(game_id)
+    if not filters.accepts(record):
+        return game_id, None, ""
+    try:
+        return game_id, game_samples(record), ""
+    except ReplayError as exc:
+        return game_id, None, str(exc)
+
+
+def encode_games(db_path: str, game_ids: list[str], filters: ExportFilters,
+                 workers: int) -> tuple[list[tuple[str, dict]], list[str]]:
+    """Encode games of one database (in parallel when workers > 1), keeping the id order."""
+    tasks = [(db_path, gid, filters) for gid in game_ids]
+    if workers > 1 and len(tasks) > 1:
+        with mp.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_encode_game, tasks, chunksize=8)
+    else:
+        results = [_encode_game(t) for t in tasks]
+        for db in _WORKER_DB.values():
+            db.close()
+        _WORKER_DB.clear()
+    games = [(gid, s) for gid, s, _ in results if s is not None]
+    problems = [p for _, _, p in results if p]
+    return games, problems
+
+
+def fingerprint(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- export command
+@dataclass
+class ExportSummary:
+    output: str
+    games: int
+    samples: int
+    bytes: int
+    new_games: int
+    reused_games: int
+    skipped: list[str]
+    up_to_date: bool = False
+
+
+def discover_databases(folder: str | Path) -> list[str]:
+    root = Path(folder)
+    if not root.is_dir():
+        raise UserError(f"--use-discovery {root}: not a folder")
+    found = sorted(str(p) for p in root.rglob("*.db") if p.is_file())
+    if not found:
+        raise UserError(f"--use-discovery {root}: no .db files found")
+    return found
+
+
+def _check_config(db: GameDB, path: str, board_type: str, num_players: int) -> None:
+    if db.count_games(board_type=board_type, num_players=num_players):
+        return
+    configs = db.stats()["configs"]
+    have = ", ".join(f"{k}: {v['games']}" for k, v in sorted(configs.items())) or "no games"
+    raise UserError(f"{path}: no {board_type} {num_players}-player games ({have})")
+
+
+def run_export(db_paths: list[str], board_type: str, num_players: int, output: str | Path,
+               filters: ExportFilters, *, use_cache: bool = False, workers: int = 1,
+               progress=None) -> ExportSummary:
+    """Export the games of the databases to `output`; with `use_cache` reuse earlier work."""
+    if board_type not in rules.BOARD_TYPES:
+        raise UserError(f"unknown board type {board_type!r}")
+    if num_players not in (2, 3, 4):
+        raise UserError("--num-players must be 2, 3 or 4")
+    if not db_paths:
+        raise UserError("no database given (--db PATH or --use-discovery DIR)")
+    output = Path(output)
+    cache_dir = output.with_name(output.name + ".cache")
+    manifest = _load_manifest(cache_dir, board_type, num_players, filters) if use_cache else None
+    chunks: list[dict[str, np.ndarray]] = []
+    skipped: list[str] = []
+    total_games = new_games = reused = 0
+    sources = []
+    for path in db_paths:
+        resolved = str(Path(path).resolve())
+        sources.append(resolved)
+        with GameDB(path, readonly=True) as db:
+            _check_config(db, path, board_type, num_players)
+            ids = select_game_ids(db, board_type, num_players, filters)
+        cached = (manifest or {}).get("databases", {}).get(resolved, {"chunks": []})
+        done = {gid for ch in cached["chunks"] for gid in ch["game_ids"]}
+        todo = [gid for gid in ids if gid not in done]
+        wanted = set(ids)
+        for ch in cached["chunks"]:
+            if set(ch["game_ids"]) <= wanted:
+                arrays, _ = read_npz(cache_dir / ch["file"])
+                chunks.append(arrays)
+                reused += len(ch["game_ids"])
+        if todo:
+            games, problems = encode_games(path, todo, filters, workers)
+            skipped.extend(problems)
+            if progress is not None:
+                progress(len(todo))
+            arrays = samples_to_arrays(games, board_type, num_players)
+            chunks.append(arrays)
+            new_games += len(games)
+            if manifest is not None:
+                name = f"chunk_{fingerprint([resolved, *todo])}.npz"
+                write_npz(cache_dir / name, arrays, {"format": EXPORT_FORMAT, "chunk": True})
+                cached["chunks"].append({"file": name, "game_ids": [g for g, _ in games]
+                                         + [gid for gid in todo if gid not in
+                                            {g for g, _ in games}]})
+                manifest.setdefault("databases", {})[resolved] = cached
+        total_games += len(ids)
+    if manifest is not None and not new_games and output.exists():
+        try:
+            _, meta = read_npz(output)
+            if meta.get("counts", {}).get("games") == total_games:
+                return ExportSummary(str(output), total_games, meta["counts"]["samples"],
+                                     output.stat().st_size, 0, reused, skipped, up_to_date=True)
+        except UserError:
+            pass
+    arrays = merge_arrays(chunks) if chunks else samples_to_arrays([], board_type, num_players)
+    meta = export_metadata(board_type, num_players, arrays, sources, total_games, filters)
+    size = write_npz(output, arrays, meta)
+    if manifest is not None:
+        _save_manifest(cache_dir, manifest)
+    return ExportSummary(str(output), total_games, int(len(arrays["move_numbers"])), size,
+                         new_games, reused, skipped)
+
+
+def _load_manifest(cache_dir: Path, board_type: str, num_players: int,
+                   filters: ExportFilters) -> dict[str, Any]:
+    key = {"board_type": board_type, "num_players": num_players,
+           "encoder_version": encoding.ENCODER_VERSION, "filters": asdict(filters)}
+    path = cache_dir / "manifest.json"
+    if path.exists():
+        try:
+            manifest = json.loads(path.read_text())
+            if manifest.get("key") == key:
+                return manifest
+        except (OSError, json.JSONDecodeError):
+            pass  # a broken cache is rebuilt, never trusted
+    return {"key": key, "databases": {}}
+
+
+def _save_manifest(cache_dir: Path, manifest: dict[str, Any]) -> None:
+    from ringrift.atomic import atomic_write_text
+
+    atomic_write_text(cache_dir / "manifest.json", json.dumps(manifest))

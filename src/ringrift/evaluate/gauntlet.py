@@ -1,0 +1,351 @@
+"""The gauntlet: a candidate against a list of opponents, each with a pass threshold.
+
+Against each opponent the candidate plays a match (candidate in one seat, the opponent engine in
+all the others, seats rotated; a win is a sole first place, a shared first place is a draw).
+The result is the score rate (wins + draws/2) / games with a 95% Wilson interval, and the match
+stops early as soon as the verdict can no longer change (`gauntlet_verdict` after every game).
+
+Opponents: "random", "heuristic" (or any engine the factory knows), and "previous": the
+previous model, played with the candidate's engine and options. With `sprt=(elo0, elo1)` the
+previous-model match is a sequential test instead: it runs until the SPRT accepts H1 (pass) or H0
+(fail), or stops undecided at `sprt_max_games`. For 3-4 players each game feeds the SPRT one
+pairwise result per opponent seat (by final rank, as in Elo fitting); these are correlated, so
+the test's error rates are somewhat above the nominal alpha and beta there.
+
+Default thresholds. Two players: random 0.85, heuristic 0.60, previous 0.55. With N players a
+first place against N-1 copies of the opponent is harder (1/N at equal strength), so the default
+asks for the same Elo edge as the two-player threshold, under the Bradley-Terry / Luce choice
+model: with r = s/(1-s) the two-player odds, the N-player threshold is r / (r + N - 1), rounded
+to two decimals: 3 players random 0.74, heuristic 0.43, previous 0.38; 4 players random 0.65,
+heuristic 0.33, previous 0.29.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ringrift import rules
+from ringrift.errors import UserError
+from ringrift.evaluate.engine_spec import EngineSpec
+from ringrift.evaluate.match import MatchResult, seat_outcome
+from ringrift.evaluate.series import Series, pairwise_counts
+from ringrift.evaluate.sprt import SPRT
+from ringrift.evaluate.verdict import Verdict, gauntlet_verdict
+
+PREVIOUS = "previous"
+DEFAULT_OPPONENTS = ("random", "heuristic", PREVIOUS)
+TWO_PLAYER_THRESHOLDS = {"random": 0.85, "heuristic": 0.60, PREVIOUS: 0.55}
+
+
+def default_thresholds(num_players: int) -> dict[str, float]:
+    """Default pass thresholds for `num_players` (see the module docstring)."""
+    out = {}
+    for name, s in TWO_PLAYER_THRESHOLDS.items():
+        odds = s / (1.0 - s)
+        out[name] = round(odds / (odds + num_players - 1), 2)
+    return out
+
+
+def parse_thresholds(text: str | None) -> dict[str, float]:
+    """'random=0.85,heuristic=0.6' -> {name: threshold}; UserError when malformed."""
+    if text is None:
+        return {}
+    out: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        try:
+            if not name or not sep:
+                raise ValueError
+            threshold = float(value)
+        except ValueError:
+            raise UserError(f"--thresholds expects NAME=RATE[,NAME=RATE...], got {text!r}") \
+                from None
+        if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+            raise UserError(f"--thresholds: {name} threshold must be in [0, 1], got {value!r}")
+        if name in out:
+            raise UserError(f"--thresholds: {name} given twice")
+        out[name] = threshold
+    return out
+
+
+def parse_opponents(text: str) -> tuple[str, ...]:
+    """'random,heuristic,previous' -> a tuple of distinct names; UserError when empty/repeated."""
+    names = tuple(n.strip() for n in text.split(","))
+    if not names or any(not n for n in names):
+        raise UserError(f"--opponents expects comma-separated names, got {text!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise UserError(f"--opponents: {', '.join(repeated)} listed twice")
+    return names
+
+
+@dataclass
+class GauntletConfig:
+    """What to play: board, players, opponents, thresholds (overrides of the defaults), games."""
+
+    board_type: str
+    num_players: int
+    games: int = 100
+    opponents: tuple[str, ...] = DEFAULT_OPPONENTS
+    thresholds: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
+    sprt: tuple[float, float] | None = None
+    sprt_alpha: float = 0.05
+    sprt_beta: float = 0.05
+    sprt_max_games: int = 400
+    max_moves: int = 5000
+    stop_on_fail: bool = False
+
+    def validate(self) -> None:
+        if self.board_type not in rules.BOARD_TYPES:
+            raise UserError(f"unknown board type {self.board_type!r} "
+                            f"(expected one of {', '.join(rules.BOARD_TYPES)})")
+        if self.num_players not in (2, 3, 4):
+            raise UserError(f"--num-players must be 2, 3 or 4, got {self.num_players}")
+        if self.games < 1:
+            raise UserError(f"--games must be at least 1, got {self.games}")
+        if self.max_moves < 1:
+            raise UserError(f"--max-moves must be at least 1, got {self.max_moves}")
+        if not self.opponents:
+            raise UserError("--opponents: no opponents given")
+        known = set(self.opponents) | set(DEFAULT_OPPONENTS)
+        unknown = sorted(set(self.thresholds) - known)
+        if unknown:
+            raise UserError(f"--thresholds names {', '.join(unknown)}, not an opponent "
+                            f"(opponents: {', '.join(self.opponents)})")
+        for name in self.opponents:
+            self.threshold(name)
+        if self.sprt is not None:
+            if PREVIOUS not in self.opponents:
+                raise UserError("--sprt tests the previous model, but --opponents does not "
+                                "include 'previous'")
+            if self.sprt_max_games < 1:
+                raise UserError(f"--sprt-max-games must be at least 1, got "
+                                f"{self.sprt_max_games}")
+            try:
+                SPRT(*self.sprt, alpha=self.sprt_alpha, beta=self.sprt_beta)
+            except ValueError as exc:
+                raise UserError(f"--sprt: {exc}") from None
+
+    def threshold(self, opponent: str) -> float:
+        """Pass threshold for `opponent`: the explicit one, else the player-count default."""
+        if opponent in self.thresholds:
+            return self.thresholds[opponent]
+        defaults = default_thresholds(self.num_players)
+        if opponent not in defaults:
+            raise UserError(f"opponent {opponent!r} has no default threshold: give one with "
+                            f"--thresholds {opponent}=RATE")
+        return defaults[opponent]
+
+    def uses_sprt(self, opponent: str) -> bool:
+        return self.sprt is not None and opponent == PREVIOUS
+
+
+@dataclass
+class OpponentResult:
+    """The candidate's record against one opponent."""
+
+    opponent: str  # label in the opponent list ("random", "previous", ...)
+    name: str  # the opponent's rated name
+    threshold: float | None  # None when an SPRT decides
+    planned: int  # games planned (the cap, for an SPRT)
+    match: MatchResult
+    verdict: Verdict = "undecided"
+    resumed: int = 0  # games read back from the database instead of played
+    sprt: SPRT | None = None
+
+    @property
+    def games(self) -> int:
+        return self.match.games
+
+    @property
+    def early_stop(self) -> bool:
+        return self.verdict != "undecided" and self.games < self.planned
+
+    def to_dict(self) -> dict[str, Any]:
+        low, high = self.match.interval()
+        return {"opponent": self.opponent, "name": self.name, "threshold": self.threshold,
+                "games": self.games, "games_planned": self.planned, "wins": self.match.wins,
+                "draws": self.match.draws, "losses": self.match.losses,
+                "win_rate": self.match.win_rate, "ci95": [low, high], "verdict": self.verdict,
+                "early_stop": self.early_stop, "resumed_games": self.resumed,
+                "sprt": None if self.sprt is None else self.sprt.summary()}
+
+
+@dataclass
+class GauntletResult:
+    candidate: EngineSpec
+    config: GauntletConfig
+    results: list[OpponentResult]
+    skipped: list[tuple[str, str]]  # (opponent, why it was not played)
+    db_path: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        """'fail' if any opponent failed, 'undecided' if any SPRT ran out of games, else 'pass'
+        (also when no opponent could be played: there was nothing to beat)."""
+        verdicts = {r.verdict for r in self.results}
+        if "fail" in verdicts:
+            return "fail"
+        return "undecided" if "undecided" in verdicts else "pass"
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    @property
+    def games(self) -> int:
+        return sum(r.games for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready evidence: per opponent win rates, intervals, verdicts, SPRT, game counts."""
+        cfg = self.config
+        return {"candidate": self.candidate.describe(), "board_type": cfg.board_type,
+                "num_players": cfg.num_players, "seed": cfg.seed, "games_per_opponent":
+                cfg.games, "verdict": self.verdict, "passed": self.passed,
+                "games": self.games, "db": self.db_path,
+                "opponents": [r.to_dict() for r in self.results],
+                "skipped": [{"opponent": o, "reason": why} for o, why in self.skipped]}
+
+    def table(self) -> list[str]:
+        """Human-readable lines: one row per opponent, then notes and the overall verdict."""
+        cfg = self.config
+        lines = [f"gauntlet: {self.candidate.name} ({self.candidate.engine}) on "
+                 f"{cfg.board_type} {cfg.num_players}p, seed {cfg.seed}"]
+        header = ("OPPONENT", "NAME", "GAMES", "W-D-L", "WIN RATE", "95% CI", "NEEDS", "VERDICT")
+        rows = []
+        for r in self.results:
+            low, high = r.match.interval()
+            needs = f"{r.threshold:.0%}" if r.threshold is not None else "SPRT"
+            verdict = r.verdict
+            if r.sprt is not None:
+                s = r.sprt
+                verdict += (f" (SPRT {s.elo0:g},{s.elo1:g}: {s.status}, llr {s.llr:.2f} in "
+                            f"[{s.lower:.2f}, {s.upper:.2f}])")
+            elif r.early_stop:
+                verdict += " (early stop)"
+            rows.append((r.opponent, r.name, f"{r.games}/{r.planned}",
+                         f"{r.match.wins}-{r.match.draws}-{r.match.losses}",
+                         f"{r.match.win_rate:.1%}", f"[{low:.1%}, {high:.1%}]", needs, verdict))
+        if rows:
+            widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+            for row in (header, *rows):
+                lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+                             .rstrip())
+        for opponent, why in self.skipped:
+            lines.append(f"skipped {opponent}: {why}")
+        resumed = sum(r.resumed for r in self.results)
+        if self.db_path:
+            note = f" ({resumed} read back from an earlier run)" if resumed else ""
+            lines.append(f"{self.games} games in {self.db_path}{note}")
+        lines.append(f"result: {self.verdict.upper()}")
+        return lines
+
+
+GameCallback = Callable[[OpponentResult], None]
+
+
+class Gauntlet:
+    """A candidate and its prepared opponents; constructing it checks every flag and player, so
+    bad input fails before anything is played or written."""
+
+    def __init__(self, candidate: EngineSpec, config: GauntletConfig, *,
+                 previous: EngineSpec | None = None, previous_note: str | None = None) -> None:
+        config.validate()
+        self.candidate = candidate
+        self.config = config
+        self.opponents: list[tuple[str, EngineSpec]] = []
+        self.skipped: list[tuple[str, str]] = []
+        candidate.check(config.board_type, config.num_players)
+        for label in config.opponents:
+            if label == PREVIOUS:
+                if previous is None:
+                    self.skipped.append((label, previous_note or "no previous model"))
+                    continue
+                spec = previous
+            else:
+                spec = EngineSpec.build(label)
+            if spec.name == candidate.name:
+                raise UserError(f"opponent {label!r} has the candidate's name {spec.name!r}; "
+                                "give the candidate another --name")
+            spec.check(config.board_type, config.num_players)
+            self.opponents.append((label, spec))
+
+    def run(self, db=None, on_game: GameCallback | None = None) -> GauntletResult:
+        """Play (or resume) every opponent's match; `db` stores the games (None: not stored)."""
+        results: list[OpponentResult] = []
+        skipped = list(self.skipped)
+        for k, (label, spec) in enumerate(self.opponents):
+            result = self._play(label, spec, db, on_game)
+            results.append(result)
+            if self.config.stop_on_fail and result.verdict != "pass":
+                why = f"not played: {label} ended {result.verdict}"
+                skipped += [(later, why) for later, _ in self.opponents[k + 1:]]
+                break
+        db_path = None if db is None else str(db.path)
+        return GauntletResult(self.candidate, self.config, results, skipped, db_path)
+
+    def _play(self, label: str, spec: EngineSpec, db, on_game: GameCallback | None
+              ) -> OpponentResult:
+        cfg = self.config
+        n = cfg.num_players
+        sprt = None
+        if cfg.uses_sprt(label):
+            sprt = SPRT(*cfg.sprt, alpha=cfg.sprt_alpha, beta=cfg.sprt_beta)
+            planned, threshold = cfg.sprt_max_games, None
+        else:
+            planned, threshold = cfg.games, cfg.threshold(label)
+        result = OpponentResult(label, spec.name, threshold, planned,
+                                MatchResult(self.candidate.name, spec.name), sprt=sprt)
+        series = Series("gauntlet", [self.candidate, spec], cfg.board_type, n, cfg.seed,
+                        candidate_seating(n), db=db, max_moves=cfg.max_moves)
+        for index in range(planned):
+            seat = index % n
+            game = series.play(index, {"candidate_seat": seat + 1})
+            result.match.add(seat_outcome(game.ranks, seat))
+            result.resumed += game.stored
+            if sprt is not None:
+                wins, draws, losses = pairwise_counts(game.ranks, seat, n)
+                status = sprt.update_counts(wins, draws, losses)
+                result.verdict = {"accept_h1": "pass", "accept_h0": "fail"}.get(status,
+                                                                               "undecided")
+            else:
+                result.verdict = gauntlet_verdict(result.match.wins, result.match.draws,
+                                                  result.match.losses, planned, threshold)
+            if on_game is not None:
+                on_game(result)
+            if result.verdict != "undecided":
+                break
+        return result
+
+
+def candidate_seating(num_players: int) -> Callable[[int], list[int]]:
+    """Game g seats the candidate (participant 0) in seat (g mod N) + 1, the opponent elsewhere."""
+    def seating(index: int) -> list[int]:
+        return [0 if s == index % num_players else 1 for s in range(num_players)]
+
+    return seating
+
+
+def previous_spec(candidate: EngineSpec, model_path: str,
+                  name: str | None = None) -> tuple[EngineSpec | None, str | None]:
+    """The previous model played like the candidate, or (None, why it is skipped)."""
+    spec = candidate.with_model(model_path, name)
+    if candidate.sha256 is not None and spec.sha256 == candidate.sha256:
+        return None, f"the previous model {model_path} is the candidate itself"
+    if spec.name == candidate.name:
+        spec = spec.renamed(f"{spec.name}@{spec.sha256[:8]}")
+    return spec, None
+
+
+def run_gauntlet(candidate: EngineSpec, config: GauntletConfig, *,
+                 previous: EngineSpec | None = None, previous_note: str | None = None,
+                 db=None, on_game: GameCallback | None = None) -> GauntletResult:
+    """Check everything, then play the gauntlet (see `Gauntlet`)."""
+    return Gauntlet(candidate, config, previous=previous,
+                    previous_note=previous_note).run(db, on_game)
+

@@ -1,0 +1,166 @@
+"""Gate a model with the gauntlet and move it through the registry's stages.
+
+`gate_and_promote` registers the model file if needed, plays the gauntlet (the "previous"
+opponent is the registry's production model of the configuration, tested with the SPRT when one
+is configured), then:
+
+- pass: development -> staging -> production (the registry archives the old production model),
+  each transition recording the evidence (per opponent win rates, intervals, verdicts, SPRT
+  summary, game counts, database, seed, the model it replaced);
+- fail: -> rejected, with the same evidence;
+- undecided (the SPRT reached its game cap without a decision): the model stays where it was
+  (development), so it can be gated again with a higher cap; nothing is recorded in the registry.
+
+A model already in production is reported as promoted without playing; a rejected or archived
+model cannot be gated (UserError). The registry is passed in (a `ModelRegistry`), so this
+module does not depend on the registry package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ringrift.ai.factory import EngineOptions
+from ringrift.errors import UserError
+from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE, EngineSpec
+from ringrift.evaluate.gauntlet import (
+    Gauntlet,
+    GauntletConfig,
+    GauntletResult,
+    OpponentResult,
+    previous_spec,
+)
+
+EVALUATION_DB = "evaluation.db"
+
+
+@dataclass
+class PromotionResult:
+    """What happened: status is promoted, already_production, rejected or undecided."""
+
+    status: str
+    model_id: int
+    stage: str
+    gauntlet: GauntletResult | None
+    evidence: dict[str, Any]
+
+    @property
+    def promoted(self) -> bool:
+        return self.status in ("promoted", "already_production")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "promoted": self.promoted, "model_id": self.model_id,
+                "stage": self.stage, "evidence": self.evidence}
+
+
+def default_db_path(model_path: str | os.PathLike[str]) -> Path:
+    """Where evaluation games are stored by default: `<model dir>/evaluation.db`."""
+    return Path(model_path).parent / EVALUATION_DB
+
+
+def gate_and_promote(registry, model_path: str | os.PathLike[str], config: GauntletConfig, *,
+                     engine: str = DEFAULT_MODEL_ENGINE, options: EngineOptions | None = None,
+                     name: str | None = None, model_name: str | None = None,
+                     architecture: str | None = None, encoder_version: str | None = None,
+                     parent: int | str | None = None, db_path: str | os.PathLike[str] | None
+                     = None, store_games: bool = True,
+                     on_game: Callable[[OpponentResult], None] | None = None) -> PromotionResult:
+    """Register (if needed), gauntlet, and promote or reject the model (module docstring).
+
+    `name` is the candidate's rated name (default: the file stem), `model_name` its registry
+    name (default '<board>_<n>p'); games go to `db_path` (default beside the model) unless
+    `store_games` is False. Bad input raises UserError before anything is written.
+    """
+    config.validate()
+    options = dataclasses.replace(options or EngineOptions(), model_path=str(model_path))
+    candidate = EngineSpec.build(engine, options, name)
+    entry = _registered_entry(registry, candidate.sha256, config)
+    if entry is not None and entry.stage == "production":
+        return PromotionResult("already_production", entry.id, entry.stage, None,
+                               {"note": "the model is already in production"})
+    if entry is not None and entry.stage in ("rejected", "archived"):
+        raise UserError(f"model {entry.id} ({entry.name} v{entry.version}) is {entry.stage}; "
+                        "it cannot be promoted (register a new model file)")
+
+    production = registry.get_production(config.board_type, config.num_players)
+    previous, note = None, "no production model for this configuration"
+    if production is not None:
+        previous, note = previous_spec(candidate, str(registry.load_path(production)))
+    gauntlet = Gauntlet(candidate, config, previous=previous, previous_note=note)
+
+    if entry is None:
+        entry = registry.register(
+            model_path, model_name or f"{config.board_type}_{config.num_players}p",
+            board_type=config.board_type, num_players=config.num_players,
+            architecture=architecture, encoder_version=encoder_version, parent=parent).entry
+
+    db = None
+    if store_games:
+        from ringrift.data.gamedb import GameDB
+
+        db = GameDB(db_path if db_path is not None else default_db_path(model_path))
+    try:
+        result = gauntlet.run(db, on_game)
+    finally:
+        if db is not None:
+            db.close()
+
+    evidence: dict[str, Any] = {"gauntlet": result.to_dict(), "replaces": None, "rating": None}
+    if production is not None:
+        evidence["replaces"] = {"id": production.id, "name": production.name,
+                                "version": production.version, "sha256": production.sha256}
+    if result.db_path and result.games:
+        evidence["rating"] = _store_rating(registry, entry.id, candidate.name, config,
+                                           result.db_path)
+
+    if result.verdict == "pass":
+        if entry.stage == "development":
+            registry.transition(entry.id, "staging", "passed the gauntlet", evidence)
+        entry = registry.transition(entry.id, "production", "passed the gauntlet", evidence)
+        status = "promoted"
+    elif result.verdict == "fail":
+        entry = registry.transition(entry.id, "rejected", "failed the gauntlet", evidence)
+        status = "rejected"
+    else:
+        status = "undecided"
+        entry = registry.get(entry.id)
+    return PromotionResult(status, entry.id, entry.stage, result, evidence)
+
+
+def _registered_entry(registry, sha256: str | None, config: GauntletConfig):
+    """The newest entry of this file for the configuration; UserError if registered only for
+    another configuration."""
+    entries = registry.find_by_sha256(sha256) if sha256 else []
+    same = [e for e in entries
+            if (e.board_type, e.num_players) == (config.board_type, config.num_players)]
+    if entries and not same:
+        other = entries[-1]
+        raise UserError(f"this model file is registered as a {other.board_type} "
+                        f"{other.num_players}-player model (id {other.id}), not "
+                        f"{config.board_type} {config.num_players}-player")
+    return same[-1] if same else None
+
+
+def _store_rating(registry, model_id: int, name: str, config: GauntletConfig,
+                  db_path: str) -> dict[str, Any] | None:
+    """Fit Elo over the database's evaluation games; store the candidate's rating when it is
+    anchored at random (else the scale would mean nothing across models)."""
+    from ringrift.evaluate.ratings_db import fit_db_elo
+
+    fit, games = fit_db_elo(db_path, config.board_type, config.num_players)
+    if fit.anchor != "random":
+        return None
+    try:
+        rating = fit[name]
+    except KeyError:  # renamed (two files share the stem): left unrated
+        return None
+    if not rating.connected:
+        return None
+    registry.set_rating(model_id, rating.elo, rating.low, rating.high)
+    return {"elo": rating.elo, "low": rating.low, "high": rating.high, "anchor": "random",
+            "games_in_db": games}

@@ -1,0 +1,59 @@
+"""Elo ratings from the evaluation games stored in a game database.
+
+Every stored evaluation game of the configuration (gauntlets, tournaments, `ringrift match`)
+becomes one `GameResult`: the per-seat engine names and the final ranks; an unfinished game
+(no ranks) is a draw between all seats. A name that stands for several different model files
+(the same file stem, different SHA-256 in the game metadata) is split into `name@<sha prefix>`, so
+two models never share one rating.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from ringrift.errors import UserError
+from ringrift.evaluate.elo import EloFit, fit_elo
+from ringrift.evaluate.pairwise import GameResult, PairwiseResults
+
+
+def read_db_results(path: str | os.PathLike[str], board_type: str, num_players: int,
+                    source: str = "evaluation") -> list[GameResult]:
+    """Results of the stored `source` games of this configuration, oldest first."""
+    from ringrift.data.gamedb import open_readonly
+
+    rows = []
+    with open_readonly(path) as db:
+        for record in db.iter_games(board_type=board_type, num_players=num_players,
+                                    source=source):
+            rows.append((record.engines, record.final_ranks, _seat_digests(record)))
+    shas: dict[str, set[str]] = defaultdict(set)
+    for engines, _, digests in rows:
+        for name, sha in zip(engines, digests, strict=True):
+            if sha is not None:
+                shas[name].add(sha)
+    games = []
+    for engines, ranks, digests in rows:
+        names = tuple(f"{name}@{sha[:8]}" if sha is not None and len(shas[name]) > 1 else name
+                      for name, sha in zip(engines, digests, strict=True))
+        games.append(GameResult(names, tuple(ranks) if ranks else (1,) * len(names)))
+    return games
+
+
+def _seat_digests(record) -> list[str | None]:
+    """Model SHA-256 per seat, from the participants listed in the game's metadata."""
+    by_name = {}
+    for entry in record.metadata.get("participants", []) or []:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            by_name[entry["name"]] = entry.get("sha256")
+    return [by_name.get(name) for name in record.engines]
+
+
+def fit_db_elo(path: str | os.PathLike[str], board_type: str, num_players: int, *,
+               anchor: str | None = None, anchor_elo: float = 0.0) -> tuple[EloFit, int]:
+    """(Elo fit, number of games) over the stored evaluation games of this configuration."""
+    games = read_db_results(path, board_type, num_players)
+    if not games:
+        raise UserError(f"{path}: no {board_type} {num_players}-player evaluation games")
+    return fit_elo(PairwiseResults.from_games(games), anchor=anchor,
+                   anchor_elo=anchor_elo), len(games)

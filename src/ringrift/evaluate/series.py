@@ -1,0 +1,110 @@
+"""A resumable series of evaluation games between fixed participants, stored in a GameDB.
+
+A series is identified by a key: a digest of its kind ("gauntlet", "tournament"), the
+participants' identities (name, engine, model SHA-256, playing options), the board, the player
+count and the seed. Game `index` of a series is stored under the id `eval-<key>-<index>`, and the
+index alone determines the seating and the game seed. So a series killed midway loses only the
+game in flight: running it again with the same database finds games 0..k-1 stored, reads their
+results back instead of replaying them, and continues with game k, ending exactly where an
+uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ringrift import rules
+from ringrift.evaluate.engine_spec import EngineSpec
+from ringrift.evaluate.match import match_seed, play_seated_game
+from ringrift.selfplay.runner import game_record
+
+Seating = Callable[[int], list[int]]  # game index -> participant index per seat
+
+
+@dataclass(frozen=True)
+class SeriesGame:
+    """The outcome of one game: who sat where, final ranks (None if unfinished), and whether
+    it was read back from the database rather than played now."""
+
+    index: int
+    seats: list[int]
+    ranks: list[int] | None
+    stored: bool
+
+
+def series_key(kind: str, participants: Sequence[EngineSpec], board_type: str,
+               num_players: int, seed: int) -> str:
+    """Short stable digest identifying a series."""
+    payload = {"kind": kind, "participants": [p.identity() for p in participants],
+               "board_type": board_type, "num_players": num_players, "seed": seed}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+class Series:
+    """Games between `participants` seated by `seating`, stored in `db` (None: not stored)."""
+
+    def __init__(self, kind: str, participants: Sequence[EngineSpec], board_type: str,
+                 num_players: int, seed: int, seating: Seating, *, db=None,
+                 max_moves: int = 5000, metadata: dict | None = None) -> None:
+        self.kind = kind
+        self.participants = list(participants)
+        self.board_type = board_type
+        self.num_players = num_players
+        self.seed = seed
+        self.seating = seating
+        self.db = db
+        self.max_moves = max_moves
+        self.key = series_key(kind, self.participants, board_type, num_players, seed)
+        self._players = [p.participant(board_type, num_players) for p in self.participants]
+        self._metadata = {"kind": kind, "match_key": self.key, "seed": seed,
+                          "match": " vs ".join(p.name for p in self.participants),
+                          "participants": [p.identity() for p in self.participants],
+                          **(metadata or {})}
+
+    def game_id(self, index: int) -> str:
+        return f"eval-{self.key}-{index:06d}"
+
+    def stored_games(self) -> int:
+        """How many games of this series (0, 1, ... consecutively) the database holds."""
+        if self.db is None:
+            return 0
+        count = 0
+        while self.db.has_game(self.game_id(count)):
+            count += 1
+        return count
+
+    def play(self, index: int, extra_metadata: dict | None = None) -> SeriesGame:
+        """Game `index`: read back from the database when stored, else played (and stored)."""
+        seats = self.seating(index)
+        game_id = self.game_id(index)
+        if self.db is not None and self.db.has_game(game_id):
+            record = self.db.get_game(game_id)
+            return SeriesGame(index, seats, record.final_ranks, stored=True)
+        game_seed = match_seed(self.seed, index)
+        game = play_seated_game([self._players[i] for i in seats], self.board_type, game_seed,
+                                max_moves=self.max_moves)
+        final = game.final_state
+        ranks = rules.final_ranks(final) if final.is_over else None
+        if self.db is not None:
+            record = game_record(game, [self.participants[i].name for i in seats], game_seed,
+                                 source="evaluation",
+                                 metadata={**self._metadata, "game_index": index,
+                                           **(extra_metadata or {})})
+            record.game_id = game_id
+            self.db.add_game(record)
+        return SeriesGame(index, seats, ranks, stored=False)
+
+
+def pairwise_counts(ranks: Sequence[int] | None, seat: int,
+                    num_players: int) -> tuple[int, int, int]:
+    """(wins, draws, losses) of the player in 0-based `seat` against every other seat by final
+    rank; an unfinished game (no ranks) is a draw against each."""
+    if ranks is None:
+        return 0, num_players - 1, 0
+    wins = sum(1 for s, r in enumerate(ranks) if s != seat and ranks[seat] < r)
+    losses = sum(1 for s, r in enumerate(ranks) if s != seat and ranks[seat] > r)
+    return wins, num_players - 1 - wins - losses, losses

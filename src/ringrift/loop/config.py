@@ -1,0 +1,85 @@
+"""Configuration of the training loop (`ringrift loop`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ringrift import rules
+from ringrift.errors import UserError
+
+
+@dataclass
+class LoopConfig:
+    board_type: str
+    num_players: int
+    run_dir: str
+    iterations: int = 10
+    selfplay_games: int = 200
+    engine: str = "policy-only"  # engine of the current best model in selfplay
+    mcts_simulations: int = 64
+    bootstrap_engine: str = "heuristic"  # iteration 0 (no model yet)
+    selfplay_temperature: str = "alphazero:moves=16"
+    policy_temperature: float = 1.0  # policy-only selfplay sampling temperature
+    workers: int = 1
+    # training
+    model_version: str = "v2"
+    training_epochs: int = 4
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    channels: int | None = None
+    blocks: int | None = None
+    augment: bool = True
+    # data window (KataGo style): the newest games, window = min_window * (games/min_window)^0.75
+    min_window: int = 400
+    max_window: int = 200_000
+    window_exponent: float = 0.75
+    # evaluation and promotion
+    eval_games: int = 40
+    eval_opponents: list[str] = field(default_factory=lambda: ["random", "heuristic"])
+    eval_engine: str | None = None  # default: the selfplay engine
+    thresholds: dict[str, float] = field(default_factory=dict)
+    auto_promote: bool = True
+    sprt: str | None = None
+    seed: int = 0
+    max_moves: int = 2000
+
+    def validate(self) -> None:
+        if self.board_type not in rules.BOARD_TYPES:
+            raise UserError(f"unknown board type {self.board_type!r}")
+        if self.num_players not in (2, 3, 4):
+            raise UserError("--num-players must be 2, 3 or 4")
+        for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+
+    def window(self, total_games: int) -> int:
+        """Games in the training window once `total_games` exist (grows sublinearly)."""
+        if total_games <= self.min_window:
+            return total_games
+        grown = self.min_window * (total_games / self.min_window) ** self.window_exponent
+        return int(min(self.max_window, math.ceil(grown)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LoopConfig:
+        return cls(**data)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.run_dir)
+
+
+def load_config(run_dir: str | Path) -> LoopConfig:
+    path = Path(run_dir) / "loop_config.json"
+    try:
+        return LoopConfig.from_dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise UserError(f"{run_dir}: no loop here to resume (missing loop_config.json)") from None
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise UserError(f"{path}: unreadable loop configuration ({exc})") from None

@@ -1,0 +1,152 @@
+"""Running the loop: selfplay -> export -> train -> evaluate -> promote, resumable."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ringrift.atomic import atomic_write_text
+from ringrift.loop import stages
+from ringrift.loop.config import LoopConfig
+from ringrift.loop.state import STAGES, LoopState
+
+_STAGE_FUNCTIONS: dict[str, Callable] = {
+    "selfplay": stages.run_selfplay,
+    "export": stages.run_export_stage,
+    "train": stages.run_train_stage,
+    "evaluate": stages.run_evaluate_stage,
+    "promote": stages.run_promote_stage,
+}
+
+
+def run_training_loop(config: LoopConfig, *, resume: bool = False, out=None) -> LoopState:
+    """Run (or resume) the loop until `config.iterations` iterations are complete."""
+    out = out or sys.stdout
+    config.validate()
+    run_dir = config.path
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "loop_config.json", json.dumps(config.to_dict(), indent=1))
+    state = LoopState.load(run_dir) if resume else LoopState()
+    if not resume and (run_dir / "loop_state.json").exists():
+        from ringrift.errors import UserError
+
+        raise UserError(f"{run_dir} already holds a loop; pass --resume to continue it")
+
+    def log(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    writer = _tensorboard(run_dir)
+    while state.iteration < config.iterations:
+        if state.stage == STAGES[0] and not state.current:
+            log(f"== iteration {state.iteration} ==")
+        stage = state.stage
+        started = time.perf_counter()
+        result = _STAGE_FUNCTIONS[stage](config, state, log)
+        result["seconds"] = round(time.perf_counter() - started, 1)
+        state.current[stage] = result
+        _write_stage_result(run_dir, state.iteration, stage, result)
+        log(f"  {stage:9} done in {result['seconds']:7.1f} s  {_brief(stage, result)}")
+        finished_iteration = stage == STAGES[-1]
+        state.advance()
+        state.save(run_dir)
+        if finished_iteration:
+            summary = state.history[-1]
+            _log_scalars(writer, summary)
+            print_summary(state.history, out)
+            plot_progress(state.history, run_dir / "progress.png")
+    if writer is not None:
+        writer.close()
+    return state
+
+
+def _write_stage_result(run_dir: Path, iteration: int, stage: str, result: dict) -> None:
+    atomic_write_text(run_dir / f"iter_{iteration:03d}" / f"{stage}.json",
+                      json.dumps(result, indent=1))
+
+
+def _brief(stage: str, r: dict[str, Any]) -> str:
+    if stage == "selfplay":
+        return f"{r['games']} games ({r['engine']}, mean length {r.get('mean_length') or 0:.0f})"
+    if stage == "export":
+        return f"{r['samples']} samples from {r['games']} games"
+    if stage == "train":
+        loss = r.get("val_loss")
+        return f"val loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
+    if stage == "evaluate":
+        return ", ".join(f"{k} {v['win_rate']:.0%}" for k, v in r["opponents"].items())
+    return "promoted" if r.get("promoted") else "not promoted"
+
+
+def print_summary(history: list[dict[str, Any]], out) -> None:
+    opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
+    head = f"{'iter':>4} {'games':>6} {'samples':>8} {'val loss':>9} " + " ".join(
+        f"{'vs ' + o:>22}" for o in opponents) + "  promoted"
+    print(head, file=out)
+    for h in history:
+        ev = h.get("evaluate", {}).get("opponents", {})
+        cells = []
+        for o in opponents:
+            v = ev.get(o)
+            cells.append(f"{v['win_rate']:>6.0%} [{v['ci95'][0]:.0%}-{v['ci95'][1]:.0%}]"
+                         .rjust(22) if v else " " * 22)
+        loss = h.get("train", {}).get("val_loss")
+        print(f"{h['iteration']:>4} {h.get('selfplay', {}).get('games', 0):>6} "
+              f"{h.get('export', {}).get('samples', 0):>8} "
+              f"{loss if isinstance(loss, float) else float('nan'):>9.4f} " + " ".join(cells)
+              + f"  {'yes' if h.get('promote', {}).get('promoted') else 'no'}", file=out)
+
+
+def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
+    """Win rate per opponent (with 95% intervals) per iteration."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from ringrift.atomic import atomic_path
+
+    fig = Figure(figsize=(7, 4))
+    ax = fig.add_subplot()
+    opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
+    for o in opponents:
+        xs, ys, lo, hi = [], [], [], []
+        for h in history:
+            v = h.get("evaluate", {}).get("opponents", {}).get(o)
+            if v:
+                xs.append(h["iteration"])
+                ys.append(v["win_rate"])
+                lo.append(v["win_rate"] - v["ci95"][0])
+                hi.append(v["ci95"][1] - v["win_rate"])
+        ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=f"vs {o}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("win rate (95% CI)")
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+
+
+def _tensorboard(run_dir: Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:  # tensorboard is a dependency; keep the loop usable without it
+        return None
+    return SummaryWriter(str(run_dir / "tensorboard"))
+
+
+def _log_scalars(writer, summary: dict[str, Any]) -> None:
+    if writer is None:
+        return
+    i = summary["iteration"]
+    for o, v in summary.get("evaluate", {}).get("opponents", {}).items():
+        writer.add_scalar(f"win_rate/{o}", v["win_rate"], i)
+    loss = summary.get("train", {}).get("val_loss")
+    if isinstance(loss, float):
+        writer.add_scalar("train/val_loss", loss, i)
+    writer.add_scalar("selfplay/games", summary.get("selfplay", {}).get("games", 0), i)
+    writer.flush()

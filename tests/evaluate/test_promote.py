@@ -1,0 +1,140 @@
+"""`gate_and_promote` and `ringrift promote --gauntlet`: registry transitions and exit statuses.
+
+The model files are small stand-ins (bytes plus a sidecar) played by the random engine: the
+registry only hashes them, and the gauntlet's verdict is steered by its thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ringrift.cli.main import main
+from ringrift.errors import UserError
+from ringrift.evaluate.engine_spec import engine_options
+from ringrift.evaluate.gauntlet import GauntletConfig
+from ringrift.evaluate.promotion import gate_and_promote
+from ringrift.registry import ModelRegistry
+
+
+def model_file(folder, name, content):
+    path = folder / name
+    path.write_bytes(content)
+    meta = {"architecture": "v2", "encoder_version": "1", "board_type": "square8",
+            "num_players": 2}
+    (folder / f"{name}.json").write_text(json.dumps({"metadata": meta}))
+    return path
+
+
+def promote(registry, model, *extra):
+    return main(["promote", "--gauntlet", "--model", str(model), "--engine", "random",
+                 "--board-type", "square8", "--num-players", "2", "--registry", str(registry),
+                 "--quiet", *extra])
+
+
+def test_promote_pass_then_sprt_rejection(tmp_path, capsys):
+    registry = tmp_path / "registry.db"
+    first = model_file(tmp_path, "m1.pt", b"first")
+    assert promote(registry, first, "--games", "5", "--opponents", "random,previous",
+                   "--thresholds", "random=0.0") == 0
+    out = capsys.readouterr().out
+    assert "skipped previous: no production model" in out
+    assert "model 1 (square8_2p v1) promoted to production" in out
+    with ModelRegistry(registry) as reg:
+        entry = reg.get(1)
+        history = reg.history(1)
+    assert entry.stage == "production" and entry.rating is not None
+    assert [(t.from_stage, t.to_stage) for t in history] == [
+        (None, "development"), ("development", "staging"), ("staging", "production")]
+    evidence = history[-1].evidence
+    assert evidence["gauntlet"]["verdict"] == "pass"
+    assert evidence["gauntlet"]["opponents"][0]["games"] == 1
+    assert evidence["gauntlet"]["db"] == str(tmp_path / "evaluation.db")
+
+    # promoting it again plays nothing
+    assert promote(registry, first) == 0
+    assert "already in production" in capsys.readouterr().out
+
+    # the same engine on another file: the SPRT against production accepts H0 -> rejected
+    second = model_file(tmp_path, "m2.pt", b"second")
+    assert promote(registry, second, "--opponents", "previous", "--sprt", "0,300",
+                   "--json") == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "rejected" and data["stage"] == "rejected"
+    opp = data["evidence"]["gauntlet"]["opponents"][0]
+    assert opp["name"] == "m1:random" and opp["sprt"]["status"] == "accept_h0"
+    assert data["evidence"]["replaces"]["id"] == 1
+    with ModelRegistry(registry) as reg:
+        assert reg.get_production("square8", 2).id == 1
+        assert [t.to_stage for t in reg.history(2)] == ["development", "rejected"]
+        assert reg.history(2)[-1].evidence["gauntlet"]["verdict"] == "fail"
+    # a rejected model cannot be gated again
+    assert promote(registry, second) == 2
+    assert "rejected; it cannot be promoted" in capsys.readouterr().err
+
+
+def test_promotion_replaces_production_and_undecided_stays(tmp_path):
+    config = GauntletConfig("square8", 2, games=3, opponents=("random", "previous"),
+                            thresholds={"random": 0.0, "previous": 0.0})
+    options = engine_options()
+    with ModelRegistry(tmp_path / "r.db") as reg:
+        one = gate_and_promote(reg, model_file(tmp_path, "a.pt", b"a"), config,
+                               engine="random", options=options, store_games=False)
+        two = gate_and_promote(reg, model_file(tmp_path, "b.pt", b"b"), config,
+                               engine="random", options=options, store_games=False)
+        assert one.promoted and two.status == "promoted"
+        assert reg.get(one.model_id).stage == "archived"
+        assert reg.get_production("square8", 2).id == two.model_id
+        assert two.evidence["replaces"]["id"] == one.model_id
+        assert two.evidence["rating"] is None  # no games stored, no rating
+        capped = GauntletConfig("square8", 2, opponents=("previous",), sprt=(0, 5),
+                                sprt_max_games=2)
+        three = gate_and_promote(reg, model_file(tmp_path, "c.pt", b"c"), capped,
+                                 engine="random", store_games=False)
+        assert (three.status, three.promoted, three.stage) == ("undecided", False,
+                                                               "development")
+        assert [t.to_stage for t in reg.history(three.model_id)] == ["development"]
+        with pytest.raises(UserError, match="registered as a square8 2-player"):
+            gate_and_promote(reg, tmp_path / "a.pt", GauntletConfig("square8", 3),
+                             engine="random")
+
+
+def test_promote_bad_input_exit_2_and_nothing_written(tmp_path, capsys):
+    registry = tmp_path / "registry.db"
+    model = model_file(tmp_path, "m.pt", b"m")
+    bare = tmp_path / "bare.pt"
+    bare.write_bytes(b"no sidecar")
+    cases = [
+        (["--thresholds", "random=x"], model, "--thresholds"),
+        (["--sprt", "1"], model, "--sprt"),
+        (["--engine", "nosuch"], model, "unknown engine"),
+        ([], tmp_path / "missing.pt", "does not exist"),
+    ]
+    for extra, path, message in cases:
+        assert promote(registry, path, *extra) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
+        assert not registry.exists() and not (tmp_path / "evaluation.db").exists()
+    # a file the registry cannot describe: refused before any game is played
+    assert promote(registry, bare) == 2
+    assert "no architecture" in capsys.readouterr().err
+    assert not (tmp_path / "evaluation.db").exists()
+    assert main(["promote", "--model", str(model), "--board-type", "square8",
+                 "--num-players", "2", "--registry", str(registry)]) == 2
+    assert "--gauntlet" in capsys.readouterr().err
+
+
+def test_promote_rejection_exit_1(tmp_path, capsys):
+    registry = tmp_path / "registry.db"
+    model = model_file(tmp_path, "weak.pt", b"weak")
+    assert promote(registry, model, "--opponents", "random", "--thresholds", "random=1.0",
+                   "--games", "20") == 1
+    out = capsys.readouterr().out
+    assert "result: FAIL" in out and "rejected" in out.splitlines()[-2]
+    with ModelRegistry(registry) as reg:
+        [entry] = reg.list_models()
+        assert entry.stage == "rejected"
+        transition = reg.history(entry.id)[-1]
+    assert transition.reason == "failed the gauntlet"
+    assert transition.evidence["gauntlet"]["opponents"][0]["verdict"] == "fail"

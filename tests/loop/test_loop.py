@@ -1,0 +1,95 @@
+"""The training loop: stages, results in the run directory, resume after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ringrift.cli.main import main
+from ringrift.data.gamedb import GameDB
+from ringrift.loop.config import LoopConfig
+from ringrift.loop.state import STAGES, LoopState
+
+TINY = ["--board-type", "square8", "--num-players", "2", "--selfplay-games", "4",
+        "--training-epochs", "1", "--channels", "8", "--blocks", "1", "--eval-games", "2",
+        "--batch-size", "64"]
+
+
+def test_window_grows_sublinearly():
+    cfg = LoopConfig("square8", 2, "x", min_window=100)
+    assert cfg.window(50) == 50
+    assert cfg.window(100) == 100
+    assert 100 < cfg.window(1000) < 1000
+    assert cfg.window(10_000) - cfg.window(1000) < 10_000 - 1000
+
+
+def test_state_advances_through_stages_and_iterations(tmp_path):
+    state = LoopState()
+    for stage in STAGES:
+        assert state.stage == stage
+        state.current[stage] = {"ok": True}
+        state.advance()
+    assert state.iteration == 1 and state.stage == STAGES[0] and len(state.history) == 1
+    state.save(tmp_path)
+    assert LoopState.load(tmp_path).history == state.history
+
+
+def test_loop_runs_and_writes_every_stage(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "iteration 0" in out and "promoted" in out
+    for stage in STAGES:
+        assert json.loads((run / "iter_000" / f"{stage}.json").read_text())
+    state = json.loads((run / "loop_state.json").read_text())
+    assert state["iteration"] == 1 and state["best_model"]
+    assert (run / "progress.png").stat().st_size > 1000
+    assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 2  # exists
+
+
+def test_loop_killed_with_sigkill_resumes_without_redoing_stages(tmp_path):
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "ringrift.loop", *TINY, "--iterations", "2",
+           "--run-dir", str(run)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    state_file = run / "loop_state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        time.sleep(0.5)
+        if state_file.exists():
+            state = json.loads(state_file.read_text())
+            if state["iteration"] == 1 or state["stage"] in ("evaluate", "promote"):
+                break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_state = json.loads(state_file.read_text())
+    with GameDB(run / "games" / "iter_000.db", readonly=True) as db:
+        games_before = db.count_games()
+    assert games_before == 4
+    assert main(["loop", "--resume", "--run-dir", str(run)]) == 0
+    state = json.loads(state_file.read_text())
+    assert state["iteration"] == 2 and len(state["history"]) == 2
+    with GameDB(run / "games" / "iter_000.db", readonly=True) as db:
+        assert db.count_games() == 4  # finished selfplay was not redone
+    assert killed_state["iteration"] <= 1
+
+
+def test_resume_needs_an_existing_loop(tmp_path, capsys):
+    assert main(["loop", "--resume", "--run-dir", str(tmp_path / "none")]) == 2
+    assert "no loop here" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--board-type", "square9"], "unknown board type"),
+    (["--board-type", "square8", "--selfplay-games", "0"], "--selfplay-games"),
+])
+def test_bad_flags(tmp_path, capsys, flags, message):
+    assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2
+    assert message in capsys.readouterr().err
