@@ -1,36 +1,37 @@
-"""`ringrift demo`: a short showcase on a fresh machine (random games on every board for now)."""
+"""`ringrift demo`: a small but real training loop on square8 2p (what `make demo` runs)."""
 
 from __future__ import annotations
 
 import argparse
-import random
 import time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="play a few random games per board and summarise")
-    parser.add_argument("--games", type=int, default=3, help="games per configuration")
+    parser = subparsers.add_parser(
+        "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--selfplay-games", type=int, default=120)
+    parser.add_argument("--training-epochs", type=int, default=3)
+    parser.add_argument("--eval-games", type=int, default=30)
+    parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
     parser.add_argument("--seed", type=int, default=1)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ringrift import rules
-    from ringrift.ai.playout import play_random_game
+    from ringrift.loop import LoopConfig, run_training_loop
 
-    print(f"{'board':10} {'players':>7} {'games':>5} {'mean moves':>10} {'moves/s':>9}  "
-          "results (winner: reason)")
-    for board in rules.BOARD_TYPES:
-        for players in (2, 3, 4):
-            rng = random.Random(args.seed)
-            start = time.perf_counter()
-            total = 0
-            results = []
-            for _ in range(args.games):
-                state = play_random_game(board, players, rng)
-                total += state.move_count
-                results.append(f"p{state.winner}: {state.victory_reason}")
-            elapsed = time.perf_counter() - start
-            print(f"{board:10} {players:>7} {args.games:>5} {total / args.games:>10.0f} "
-                  f"{total / elapsed:>9.0f}  {', '.join(results)}")
+    run_dir = args.run_dir or time.strftime("runs/demo-%Y%m%d-%H%M%S")
+    config = LoopConfig(
+        board_type="square8", num_players=2, run_dir=run_dir, iterations=args.iterations,
+        selfplay_games=args.selfplay_games, training_epochs=args.training_epochs,
+        model_version="v2", engine="policy-only", bootstrap_engine="heuristic",
+        eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
+        learning_rate=2e-3, batch_size=256)
+    print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
+          f"evaluate -> promote on square8 2p, in {run_dir}")
+    started = time.perf_counter()
+    run_training_loop(config)
+    print(f"demo finished in {(time.perf_counter() - started) / 60:.1f} min; "
+          f"progress plot: {run_dir}/progress.png")
     return 0

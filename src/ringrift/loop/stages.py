@@ -133,59 +133,65 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- evaluate
 def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
-    from ringrift.evaluate.match import Participant, play_match
-    from ringrift.evaluate.verdict import gauntlet_verdict
+    """Gauntlet (random, heuristic, and the current production model with an optional SPRT)
+    and promotion through the model store, as `ringrift promote --gauntlet` does. Games are
+    stored in run-dir/evaluation.db, so a killed evaluation resumes from the stored games."""
+    from ringrift.evaluate.gauntlet import GauntletConfig
+    from ringrift.evaluate.promotion import gate_and_promote
+    from ringrift.evaluate.sprt import parse_sprt_bounds
+    from ringrift.registry import ModelRegistry
 
     model = state.current["train"]["model"]
     engine = cfg.eval_engine or cfg.engine
+    opponents = tuple(cfg.eval_opponents)
+    if state.best_model is not None and "previous" not in opponents:
+        opponents = (*opponents, "previous")
+    gauntlet = GauntletConfig(
+        board_type=cfg.board_type, num_players=cfg.num_players, games=cfg.eval_games,
+        opponents=opponents, thresholds=dict(cfg.thresholds),
+        seed=cfg.seed + 7 * state.iteration, max_moves=cfg.max_moves,
+        sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
     options = EngineOptions(model_path=model, temperature=0.0)
-    defaults = {"random": 0.85, "heuristic": 0.6} if cfg.num_players == 2 else \
-        {"random": 0.6, "heuristic": 0.35}
-    thresholds = {**defaults, **cfg.thresholds}
-    results = {}
-    eval_db = cfg.path / "evaluation.db"
-    with GameDB(eval_db) as db:
-        for opponent in cfg.eval_opponents:
-            cand = Participant(f"iter_{state.iteration:03d}", lambda s: make_player(
-                engine, cfg.board_type, cfg.num_players, s, options))
-            opp = Participant(opponent, lambda s, o=opponent: make_player(
-                o, cfg.board_type, cfg.num_players, s))
-            r = play_match(cand, opp, cfg.board_type, cfg.num_players, cfg.eval_games,
-                           seed=cfg.seed + 7 * state.iteration, db=db)
-            low, high = r.interval()
-            threshold = thresholds.get(opponent, 0.5)
-            verdict = gauntlet_verdict(r.wins, r.draws, r.losses, r.games, threshold)
-            results[opponent] = {"wins": r.wins, "draws": r.draws, "losses": r.losses,
-                                 "win_rate": r.win_rate, "ci95": [low, high],
-                                 "threshold": threshold,
-                                 "passed": verdict == "pass" or r.win_rate >= threshold}
-            log(f"    {r.line()} (threshold {threshold:.0%})")
-    return {"engine": engine, "opponents": results,
-            "passed": all(v["passed"] for v in results.values())}
+    name = f"iter_{state.iteration:03d}"
+    if cfg.auto_promote:
+        with ModelRegistry(cfg.path / "registry.db") as registry:
+            result = gate_and_promote(registry, model, gauntlet, engine=engine, options=options,
+                                      name=name, db_path=cfg.path / "evaluation.db")
+        played, status, promoted = result.gauntlet, result.status, result.promoted
+        model_id, rating = result.model_id, result.evidence.get("rating")
+    else:  # evaluate only: the model store is left alone
+        from ringrift.data.gamedb import GameDB
+        from ringrift.evaluate.engine_spec import EngineSpec
+        from ringrift.evaluate.gauntlet import previous_spec, run_gauntlet
+
+        candidate = EngineSpec.build(engine, options, name)
+        previous, note = (previous_spec(candidate, state.best_model) if state.best_model
+                          else (None, "no previous model"))
+        with GameDB(cfg.path / "evaluation.db") as db:
+            played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
+                                  db=db)
+        status, promoted, model_id, rating = played.verdict, False, None, None
+    opponents_out = {}
+    if played is not None:
+        for line in played.table():
+            log(f"    {line}")
+        for r in played.results:
+            low, high = r.match.interval()
+            opponents_out[r.opponent] = {"wins": r.match.wins, "draws": r.match.draws,
+                                         "losses": r.match.losses, "win_rate": r.match.win_rate,
+                                         "ci95": [low, high], "verdict": r.verdict}
+    return {"engine": engine, "status": status, "promoted": promoted, "model_id": model_id,
+            "opponents": opponents_out, "rating": rating}
 
 
 # --------------------------------------------------------------------------- promote
 def run_promote_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
-    from ringrift.registry import ModelRegistry
-
+    """Adopt the new model as the best one when it was promoted (the first trained model is
+    adopted anyway: it is the only network there is)."""
     model = state.current["train"]["model"]
     evaluation = state.current["evaluate"]
-    with ModelRegistry(cfg.path / "registry.db") as registry:
-        reg = registry.register(model, f"{cfg.board_type}_{cfg.num_players}p",
-                                metrics={"evaluation": evaluation})
-        entry = registry.get(reg.id)
-        promoted = False
-        if evaluation["passed"] and cfg.auto_promote:
-            if entry.stage == "development":
-                registry.transition(reg.id, "staging", reason="gauntlet passed",
-                                    evidence=evaluation)
-            registry.transition(reg.id, "production", reason="gauntlet passed",
-                                evidence=evaluation)
-            promoted = True
-        elif not evaluation["passed"] and entry.stage == "development":
-            registry.transition(reg.id, "rejected", reason="gauntlet failed",
-                                evidence=evaluation)
+    promoted = bool(evaluation.get("promoted"))
     if promoted or state.best_model is None:
-        # the first trained model becomes the best even if it fails the gate: it is the only one
         state.best_model = model
-    return {"model_id": reg.id, "promoted": promoted, "best_model": state.best_model}
+    return {"model_id": evaluation.get("model_id"), "promoted": promoted,
+            "best_model": state.best_model}
