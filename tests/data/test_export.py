@@ -122,3 +122,26 @@ def test_bad_inputs(games_db, tmp_path, capsys):
     np.savez(foreign, a=np.zeros(3))
     assert main(["quality", "--npz", str(foreign)]) == 2
     assert "not a ringrift training file" in capsys.readouterr().err
+
+
+def test_since_and_discovery(games_db, tmp_path, capsys):
+    folder = tmp_path / "found" / "deep"
+    folder.mkdir(parents=True)
+    import shutil
+
+    shutil.copy(games_db, folder / "copy.db")
+    base = ["export", "--board-type", "square8", "--num-players", "3"]
+    assert main([*base, "--use-discovery", str(tmp_path / "found"), "--output",
+                 str(tmp_path / "d.npz")]) == 0
+    assert "from 4 games" in capsys.readouterr().out
+    assert main([*base, "--db", str(games_db), "--since", "2999-01-01", "--output",
+                 str(tmp_path / "s.npz")]) == 0
+    assert "0 samples from 0 games" in capsys.readouterr().out
+    assert main([*base, "--db", str(games_db), "--since", "2000-01-01", "--output",
+                 str(tmp_path / "s.npz")]) == 0
+    assert "from 4 games" in capsys.readouterr().out
+    assert main([*base, "--db", str(games_db), "--since", "not a date", "--output",
+                 str(tmp_path / "x.npz")]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert main([*base, "--use-discovery", str(tmp_path / "nothing-here"), "--output",
+                 str(tmp_path / "y.npz")]) == 2
