@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-window", type=int, default=400,
                    help="training window (games) before it starts to grow sublinearly")
     p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
+    p.add_argument("--sprt", metavar="ELO0,ELO1",
+                   help="gate against the previous best with a sequential test")
     p.add_argument("--auto-promote", action="store_true", default=True)
     p.add_argument("--no-promote", dest="auto_promote", action="store_false")
     p.add_argument("--workers", type=int, default=1, help="export workers")
@@ -55,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
             model_version=args.model_version, channels=args.channels, blocks=args.blocks,
             batch_size=args.batch_size, learning_rate=args.learning_rate,
             augment=not args.no_augment, min_window=args.min_window, eval_games=args.eval_games,
-            auto_promote=args.auto_promote, workers=args.workers, seed=args.seed)
+            auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
+            sprt=args.sprt)
     run_training_loop(config, resume=args.resume)
     return 0

@@ -84,7 +84,7 @@ def _brief(stage: str, r: dict[str, Any]) -> str:
 def print_summary(history: list[dict[str, Any]], out) -> None:
     opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
     head = f"{'iter':>4} {'games':>6} {'samples':>8} {'val loss':>9} " + " ".join(
-        f"{'vs ' + o:>22}" for o in opponents) + "  promoted"
+        f"{'vs ' + o:>22}" for o in opponents) + f" {'Elo':>6}  promoted"
     print(head, file=out)
     for h in history:
         ev = h.get("evaluate", {}).get("opponents", {})
@@ -94,14 +94,16 @@ def print_summary(history: list[dict[str, Any]], out) -> None:
             cells.append(f"{v['win_rate']:>6.0%} [{v['ci95'][0]:.0%}-{v['ci95'][1]:.0%}]"
                          .rjust(22) if v else " " * 22)
         loss = h.get("train", {}).get("val_loss")
+        rating = (h.get("evaluate") or {}).get("rating")
+        elo = f"{rating['elo']:6.0f}" if rating else "     -"
         print(f"{h['iteration']:>4} {h.get('selfplay', {}).get('games', 0):>6} "
               f"{h.get('export', {}).get('samples', 0):>8} "
               f"{loss if isinstance(loss, float) else float('nan'):>9.4f} " + " ".join(cells)
-              + f"  {'yes' if h.get('promote', {}).get('promoted') else 'no'}", file=out)
+              + f" {elo}  {'yes' if h.get('promote', {}).get('promoted') else 'no'}", file=out)
 
 
 def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
-    """Win rate per opponent (with 95% intervals) per iteration."""
+    """Win rate per opponent and the Elo rating (with 95% intervals) per iteration."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,8 +111,19 @@ def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
 
     from ringrift.atomic import atomic_path
 
-    fig = Figure(figsize=(7, 4))
-    ax = fig.add_subplot()
+    fig = Figure(figsize=(11, 4))
+    ax, rating_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    rated = [(h["iteration"], h["evaluate"]["rating"]) for h in history
+             if (h.get("evaluate") or {}).get("rating")]
+    if rated:
+        xs = [i for i, _ in rated]
+        elo = [r["elo"] for _, r in rated]
+        rating_ax.errorbar(xs, elo, yerr=[[e - r["low"] for e, (_, r) in zip(elo, rated)],
+                                          [r["high"] - e for e, (_, r) in zip(elo, rated)]],
+                           marker="o", capsize=3)
+    rating_ax.set_xlabel("iteration")
+    rating_ax.set_ylabel("Elo (random = 0, 95% CI)")
+    rating_ax.grid(alpha=0.3)
     opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
     for o in opponents:
         xs, ys, lo, hi = [], [], [], []

@@ -144,7 +144,7 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
     model = state.current["train"]["model"]
     engine = cfg.eval_engine or cfg.engine
     opponents = tuple(cfg.eval_opponents)
-    if state.best_model is not None and "previous" not in opponents:
+    if "previous" not in opponents:  # skipped, with a note, while there is no previous model
         opponents = (*opponents, "previous")
     gauntlet = GauntletConfig(
         board_type=cfg.board_type, num_players=cfg.num_players, games=cfg.eval_games,
