@@ -13,6 +13,7 @@ from ringrift.errors import UserError
 from ringrift.rules.replay import read_games as read_trace_games
 from ringrift.rules.replay import trace_moves
 
+
 def is_trace_file(path: Path) -> bool:
     """Reference traces start with a {"type": "game"} record; our records have a "format"."""
     import gzip

@@ -174,7 +174,8 @@ def _newton(points: np.ndarray, games: np.ndarray, component: list[int], anchor:
 
     current = loglik(t)
     iterations = 0
-    for iterations in range(1, max_iterations + 1):
+    for step_number in range(1, max_iterations + 1):
+        iterations = step_number
         grad, info = grad_hess(t)
         step = np.linalg.solve(info[np.ix_(free, free)], grad[free])
         scale = 1.0

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from ringrift.errors import UserError
-from ringrift.rules import GameState, Move
 from ringrift.nn.models import ModelConfig, RingRiftNet, load_model
+from ringrift.rules import GameState, Move
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
