@@ -48,7 +48,7 @@ def test_loop_runs_and_writes_every_stage(tmp_path, capsys):
     for stage in STAGES:
         assert json.loads((run / "iter_000" / f"{stage}.json").read_text())
     state = json.loads((run / "loop_state.json").read_text())
-    assert state["iteration"] == 1 and state["best_model"]
+    assert state["iteration"] == 1 and state["latest_model"]
     assert (run / "progress.png").stat().st_size > 1000
     assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 2  # exists
 

@@ -31,6 +31,7 @@ def model_path(cfg: LoopConfig, iteration: int) -> Path:
 
 # --------------------------------------------------------------------------- selfplay
 def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptions]:
+    """The bootstrap engine until a model has been promoted, then the best model."""
     if state.best_model is None:
         return cfg.bootstrap_engine, EngineOptions()
     return cfg.engine, EngineOptions(model_path=state.best_model,
@@ -115,7 +116,8 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         data_paths=[state.current["export"]["path"]], save_path=str(save),
         model_version=cfg.model_version, batch_size=cfg.batch_size,
         epochs=cfg.training_epochs, learning_rate=cfg.learning_rate,
-        init_weights=state.best_model, resume=resume, seed=cfg.seed + state.iteration,
+        init_weights=state.best_model or state.latest_model, resume=resume,
+        seed=cfg.seed + state.iteration,
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, progress=False,
         tensorboard=True, checkpoint_every=200)
     buffer = io.StringIO()
@@ -166,7 +168,7 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
 
         candidate = EngineSpec.build(engine, options, name)
         previous, note = (previous_spec(candidate, state.best_model) if state.best_model
-                          else (None, "no previous model"))
+                          else (None, "no promoted model yet"))
         with GameDB(cfg.path / "evaluation.db") as db:
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
                                   db=db)
@@ -186,12 +188,14 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
 
 # --------------------------------------------------------------------------- promote
 def run_promote_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
-    """Adopt the new model as the best one when it was promoted (the first trained model is
-    adopted anyway: it is the only network there is)."""
+    """Adopt the new model as the best one when it was promoted. Until a model is promoted,
+    selfplay stays with the bootstrap engine (a network weaker than it makes worse games) and
+    training continues from the newest model."""
     model = state.current["train"]["model"]
     evaluation = state.current["evaluate"]
     promoted = bool(evaluation.get("promoted"))
-    if promoted or state.best_model is None:
+    if promoted:
         state.best_model = model
+    state.latest_model = model
     return {"model_id": evaluation.get("model_id"), "promoted": promoted,
             "best_model": state.best_model}

@@ -23,6 +23,7 @@ class LoopState:
     iteration: int = 0
     stage: str = STAGES[0]
     best_model: str | None = None  # path of the current best (promoted) model
+    latest_model: str | None = None  # the newest trained model (promoted or not)
     history: list[dict[str, Any]] = field(default_factory=list)  # one summary per iteration
     current: dict[str, Any] = field(default_factory=dict)  # stage results of this iteration
 
