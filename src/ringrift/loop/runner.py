@@ -135,6 +135,10 @@ def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
                 lo.append(v["win_rate"] - v["ci95"][0])
                 hi.append(v["ci95"][1] - v["win_rate"])
         ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=3, label=f"vs {o}")
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax, rating_ax):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("iteration")
     ax.set_ylabel("win rate (95% CI)")
     ax.set_ylim(0, 1)
