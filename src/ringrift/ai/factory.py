@@ -11,7 +11,9 @@ from ringrift.errors import UserError
 
 BASIC_ENGINES = ("random", "heuristic")
 NETWORK_ENGINES = ("policy-only",)
-ENGINES = (*BASIC_ENGINES, *NETWORK_ENGINES, "mixed")
+# tree/shallow search (ringrift.ai.search); network optional (heuristic leaves without one)
+SEARCH_ENGINES = ("mcts", "gumbel", "nnue-guided")
+ENGINES = (*BASIC_ENGINES, *NETWORK_ENGINES, *SEARCH_ENGINES, "mixed")
 
 
 @dataclass
@@ -22,6 +24,13 @@ class EngineOptions:
     model_path: str | None = None
     temperature: float = 0.0
     device: str | None = None
+    # search engines
+    simulations: int | None = None  # per move; None = the engine's default (STANDARD)
+    root_noise: bool = False  # mcts: Dirichlet noise on the root priors (selfplay)
+    dirichlet_alpha: float = 0.3
+    gumbel_considered: int = 16  # gumbel: m, the root actions sampled by Gumbel-top-k
+    search_depth: int = 2  # nnue-guided: decisions searched
+    threads: int | None = None  # torch CPU threads per selfplay worker process (None: 1)
 
 
 _EVALUATORS: dict[tuple[str, str | None], object] = {}
@@ -57,6 +66,10 @@ def make_player(engine: str, board_type: str, num_players: int, seed: int,
         check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), board_type,
                          num_players)
         return PolicyPlayer(evaluator, seed=seed, temperature=options.temperature)
+    if engine in SEARCH_ENGINES:
+        from ringrift.ai.search.engines import make_search_player
+
+        return make_search_player(engine, board_type, num_players, seed, options)
     raise UserError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
 
 

@@ -20,6 +20,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.train.benchmark import add_bench_train
 
     add_bench_train(sub)
+    srch = sub.add_parser("search", help="search engines: simulations per second")
+    srch.add_argument("--engine", default="mcts", choices=("mcts", "gumbel", "nnue-guided"))
+    srch.add_argument("--board-type", default="square8")
+    srch.add_argument("--num-players", type=int, default=2)
+    srch.add_argument("--seed", type=int, default=1)
+    srch.add_argument("--simulations", type=int, default=None,
+                      help="per search (default: the engine's, 150)")
+    srch.add_argument("--searches", type=int, default=20, help="searches to time")
+    srch.add_argument("--batch-size", type=int, default=1,
+                      help="games searched at once, leaf evaluations batched")
+    srch.add_argument("--model", default=None, help="network model file (else heuristic leaves)")
+    srch.add_argument("--use-gpu", action="store_true", help="network on CUDA when present")
+    srch.add_argument("--threads", type=int, default=1,
+                      help="torch CPU threads for a network (default 1, as selfplay)")
+    srch.add_argument("--json", action="store_true", help="print one JSON object")
+    srch.set_defaults(func=run_search)
 
 
 def run_engine(args: argparse.Namespace) -> int:
@@ -57,4 +73,40 @@ def run_engine(args: argparse.Namespace) -> int:
         mem = result["memory"]
         print(f"  state {mem['state_bytes']} bytes, copy allocates {mem['copy_bytes']} bytes; "
               f"import ringrift.rules {result['import_seconds'] * 1000:.0f} ms, no warm-up")
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    from ringrift.ai.search.bench import search_figures
+    from ringrift.errors import UserError
+    from ringrift.rules import BOARD_TYPES
+
+    if args.board_type not in BOARD_TYPES:
+        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
+    if args.num_players not in (2, 3, 4):
+        raise UserError("--num-players must be 2, 3 or 4")
+    if args.searches < 1 or args.batch_size < 1:
+        raise UserError("--searches and --batch-size must be at least 1")
+    if args.simulations is not None and args.simulations < 1:
+        raise UserError("--simulations must be at least 1")
+    if args.threads < 1:
+        raise UserError("--threads must be at least 1")
+    if args.model:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    r = search_figures(args.engine, args.board_type, args.num_players, args.seed,
+                       simulations=args.simulations, searches=args.searches,
+                       batch_size=args.batch_size, model=args.model,
+                       device="auto" if args.use_gpu else "cpu")
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    print(f"{args.engine} on {args.board_type} {args.num_players}p ({r['leaf_evaluator']} "
+          f"leaves), {r['searches']} searches of {r['simulations']:.0f} simulations, "
+          f"batch {r['batch_size']}, seed {args.seed}")
+    print(f"  simulations/s  {r['sims_per_s']:>10.0f}   ({r['seconds']:.2f} s)")
+    if "evals_per_s" in r:
+        print(f"  network evals/s {r['evals_per_s']:>9.0f}   (mean batch {r['mean_batch']:.1f}, "
+              f"{r['network_seconds']:.2f} s in the network incl. encoding)")
     return 0

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections import Counter
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("selfplay", help="play selfplay games into a game database")
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, required=True)
-    p.add_argument("--engine", default="heuristic", help="random, heuristic or mixed")
+    p.add_argument("--engine", default="heuristic",
+                   help="random, heuristic, mixed, mcts, gumbel or nnue-guided")
     p.add_argument("--mix", default="heuristic:0.8,random:0.2",
                    help="engine weights for --engine mixed (default %(default)s)")
     p.add_argument("--mix-per", default="game", choices=("game", "seat"),
@@ -28,8 +30,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--heuristic-profile-file", default=None, help="JSON file of profiles")
     p.add_argument("--heuristic-epsilon", type=float, default=0.0,
                    help="probability of a random move by heuristic players")
+    p.add_argument("--model", default=None,
+                   help="search engines: network model file (mcts/gumbel: policy/value net, "
+                   "nnue-guided: nnue); default: heuristic evaluation at the leaves")
+    p.add_argument("--mcts-simulations", type=_simulations, default=None, metavar="N",
+                   help="mcts/gumbel: simulations per move, a number or throughput (64), "
+                   "standard (150, default), quality (800), ultimate (1600)")
+    p.add_argument("--batch-size", type=int, default=1,
+                   help="games played at once per worker, their leaf evaluations batched "
+                   "(default 1: one game at a time)")
+    p.add_argument("--use-gpu", action="store_true",
+                   help="evaluate the network on CUDA when present (default CPU)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per process for the network (default 1: small "
+                   "batches gain little from more, and torch's spinning threads are very slow "
+                   "on a busy machine; parallelise with --workers)")
+    p.add_argument("--dirichlet-alpha", type=float, default=0.3,
+                   help="mcts: Dirichlet noise on the root priors (0: none)")
+    p.add_argument("--gumbel-considered", type=int, default=16,
+                   help="gumbel: root actions sampled by Gumbel-top-k (m)")
+    p.add_argument("--search-depth", type=int, default=2,
+                   help="nnue-guided: decisions searched")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
+
+
+def _simulations(text: str) -> int:
+    from ringrift.ai.search.gumbel import parse_budget
+
+    try:
+        return parse_budget(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--num-games must be at least 1")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
+    if args.batch_size < 1:
+        raise UserError("--batch-size must be at least 1")
+    if args.threads < 1:
+        raise UserError("--threads must be at least 1")
+    if args.model and not Path(args.model).is_file():
+        raise UserError(f"--model {args.model}: no such file")
     if args.heuristic_profile_file:
         load_profiles(args.heuristic_profile_file)  # fail early on a bad file
     config = SelfplayConfig(
@@ -54,12 +92,43 @@ def run(args: argparse.Namespace) -> int:
         temperature_schedule=args.temperature_schedule,
         options=EngineOptions(heuristic_profile=args.heuristic_profile,
                               heuristic_profile_path=args.heuristic_profile_file,
-                              heuristic_epsilon=args.heuristic_epsilon))
+                              heuristic_epsilon=args.heuristic_epsilon,
+                              model_path=args.model, device="auto" if args.use_gpu else "cpu",
+                              simulations=args.mcts_simulations, root_noise=True,
+                              dirichlet_alpha=args.dirichlet_alpha,
+                              gumbel_considered=args.gumbel_considered,
+                              search_depth=args.search_depth, threads=args.threads))
     config.validate()
+    if args.use_gpu:
+        import torch
+
+        if not torch.cuda.is_available():
+            print("ringrift selfplay: --use-gpu: CUDA is not available, evaluating on the CPU")
+    if args.model:
+        from dataclasses import replace
+
+        from ringrift.ai.factory import SEARCH_ENGINES, make_player
+
+        if args.engine not in SEARCH_ENGINES:
+            raise UserError(f"--model is for the search engines ({', '.join(SEARCH_ENGINES)}), "
+                            f"not {args.engine}")
+        import torch
+
+        torch.set_num_threads(args.threads)
+        # fail early on a model of another board (on the CPU: workers may need CUDA fresh)
+        make_player(args.engine, args.board_type, args.num_players, 0,
+                    replace(config.options, device="cpu"))
     sink = GameSink(args.output_dir, args.format, args.board_type, args.num_players)
     # A re-run with the same output continues the game numbering: it appends new games.
     start_index = sink.existing
     indices = range(start_index, start_index + args.num_games)
+    if args.batch_size > 1 or (args.model and args.workers > 1):
+        # (the batched runner also starts network workers safely: spawned, not forked)
+        from ringrift.selfplay.batched import run_batched_games
+
+        games = run_batched_games(config, indices, args.batch_size, args.workers)
+    else:
+        games = run_games(config, indices, args.workers)
     wins_by_seat: Counter[int] = Counter()
     reasons: Counter[str] = Counter()
     lengths = 0
@@ -67,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     bar = tqdm(total=args.num_games, unit="game", disable=args.quiet)
     try:
-        for done, record in enumerate(run_games(config, indices, args.workers), 1):
+        for done, record in enumerate(games, 1):
             sink.add(record)
             lengths += record.move_count
             decisions += sum(1 for m in record.moves if m.think_time_s > 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -45,7 +46,8 @@ def run_training_loop(config: LoopConfig, *, resume: bool = False, out=None) -> 
             log(f"== iteration {state.iteration} ==")
         stage = state.stage
         started = time.perf_counter()
-        result = _STAGE_FUNCTIONS[stage](config, state, log)
+        with _torch_threads(None if stage == "train" else 1):
+            result = _STAGE_FUNCTIONS[stage](config, state, log)
         result["seconds"] = round(time.perf_counter() - started, 1)
         state.current[stage] = result
         _write_stage_result(run_dir, state.iteration, stage, result)
@@ -61,6 +63,23 @@ def run_training_loop(config: LoopConfig, *, resume: bool = False, out=None) -> 
     if writer is not None:
         writer.close()
     return state
+
+
+@contextlib.contextmanager
+def _torch_threads(count: int | None):
+    """One torch thread for selfplay and evaluation (single-position network calls are many
+    times slower with several threads on a busy CPU); the default for training."""
+    if count is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _write_stage_result(run_dir: Path, iteration: int, stage: str, result: dict) -> None:

@@ -36,7 +36,7 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
         return cfg.bootstrap_engine, EngineOptions()
     return cfg.engine, EngineOptions(model_path=state.best_model,
                                      temperature=cfg.policy_temperature,
-                                     )
+                                     simulations=cfg.mcts_simulations, root_noise=True)
 
 
 def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         opponents=opponents, thresholds=dict(cfg.thresholds),
         seed=cfg.seed + 7 * state.iteration, max_moves=cfg.max_moves,
         sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
-    options = EngineOptions(model_path=model, temperature=0.0)
+    options = EngineOptions(model_path=model, temperature=0.0, simulations=cfg.mcts_simulations)
     name = f"iter_{state.iteration:03d}"
     if cfg.auto_promote:
         with ModelRegistry(cfg.path / "registry.db") as registry:

@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass, field
 
 from ringrift import rules
-from ringrift.ai.factory import BASIC_ENGINES, EngineOptions, make_player
-from ringrift.ai.game import PlayedGame, play_game
+from ringrift.ai.factory import BASIC_ENGINES, SEARCH_ENGINES, EngineOptions, make_player
+from ringrift.ai.game import PlayedGame
 from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix, pick_engine
 from ringrift.data.records import GameRecord, MoveRecord
@@ -48,9 +48,9 @@ class SelfplayConfig:
                                     f"(expected {', '.join(BASIC_ENGINES)})")
             if self.mix_per not in ("game", "seat"):
                 raise UserError("--mix-per must be 'game' or 'seat'")
-        elif self.engine not in BASIC_ENGINES:
-            raise UserError(f"unknown engine {self.engine!r} "
-                            f"(expected one of {', '.join((*BASIC_ENGINES, 'mixed'))})")
+        elif self.engine not in BASIC_ENGINES + SEARCH_ENGINES:
+            raise UserError(f"unknown engine {self.engine!r} (expected one of "
+                            f"{', '.join((*BASIC_ENGINES, *SEARCH_ENGINES, 'mixed'))})")
         if self.temperature_schedule:
             get_schedule(self.temperature_schedule)
         if self.max_moves < 1:
@@ -85,23 +85,47 @@ class _ScheduledHeuristic:
         return self.player.choose(state, legal)
 
 
-def play_selfplay_game(config: SelfplayConfig, index: int) -> GameRecord:
+# Search engines without a temperature schedule of their own play this one in selfplay
+# (MCTS would otherwise always play its most visited move).
+DEFAULT_SEARCH_SCHEDULE = {"mcts": "alphazero", "nnue-guided": "alphazero"}
+
+
+def selfplay_players(config: SelfplayConfig, index: int):
+    """(seed, engine per seat, players, temperature schedule or None) of game `index`."""
     seed = config.game_seed(index)
     rng = random.Random(seed)
     engines = seat_engines(config, rng)
-    schedule = get_schedule(config.temperature_schedule) if config.temperature_schedule else None
+    spec = config.temperature_schedule or DEFAULT_SEARCH_SCHEDULE.get(config.engine)
+    schedule = get_schedule(spec) if spec else None
     players = []
     for seat, engine in enumerate(engines):
         player = make_player(engine, config.board_type, config.num_players,
                              seed * 8 + seat, config.options)
         if schedule is not None and isinstance(player, HeuristicPlayer):
             player = _ScheduledHeuristic(player, schedule)
+        elif schedule is not None and hasattr(player, "schedule"):
+            player.schedule = schedule  # search players sample from their search distribution
         players.append(player)
+    return seed, engines, players, schedule
+
+
+def selfplay_game_steps(config: SelfplayConfig, index: int):
+    """Game `index` as a generator of leaf requests (batchable, see selfplay.batched);
+    returns its GameRecord."""
+    from ringrift.ai.search.batching import play_game_steps
+
+    seed, engines, players, schedule = selfplay_players(config, index)
     state = rules.new_game(config.board_type, config.num_players)
-    game = play_game(state, players, max_moves=config.max_moves)
+    game = yield from play_game_steps(state, players, max_moves=config.max_moves)
     return game_record(game, engines, seed, source="selfplay",
                        temperature_schedule=schedule.spec if schedule else None,
                        metadata={"game_index": index, "run_seed": config.seed})
+
+
+def play_selfplay_game(config: SelfplayConfig, index: int) -> GameRecord:
+    from ringrift.ai.search.tree import run_sync
+
+    return run_sync(selfplay_game_steps(config, index))
 
 
 def game_record(game: PlayedGame, engines: list[str], seed: int, *, source: str,
