@@ -7,14 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ringrift import rules
-from ringrift.ai.factory import EngineOptions, make_player
-from ringrift.ai.game import play_game
+from ringrift.ai.factory import EngineOptions
 from ringrift.data.gamedb import GameDB
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.state import LoopState
-from ringrift.selfplay.runner import HEURISTIC_TEMPERATURE_SCALE, game_record
-from ringrift.selfplay.temperature import get_schedule
 
 
 def games_dir(cfg: LoopConfig) -> Path:
@@ -40,27 +36,24 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
 
 
 def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
-    """Play this iteration's games into its own database; a resumed stage continues counting."""
+    """Play this iteration's games into its own database through the selfplay runner (the same
+    players, schedules and records as `ringrift selfplay`); a resumed stage continues counting."""
+    from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+
     path = iteration_db(cfg, state.iteration)
     path.parent.mkdir(parents=True, exist_ok=True)
     engine, options = selfplay_engine(cfg, state)
-    schedule = get_schedule(cfg.selfplay_temperature) if cfg.selfplay_temperature else None
+    config = SelfplayConfig(board_type=cfg.board_type, num_players=cfg.num_players,
+                            engine=engine, seed=cfg.seed * 1000 + state.iteration,
+                            max_moves=cfg.max_moves,
+                            temperature_schedule=cfg.selfplay_temperature, options=options)
     started = time.perf_counter()
     with GameDB(path) as db:
         done = db.count_games()
         for index in range(done, cfg.selfplay_games):
-            seed = (cfg.seed * 1_000_003 + state.iteration * 100_003 + index) & 0x7FFFFFFF
-            players = [make_player(engine, cfg.board_type, cfg.num_players, seed * 8 + s, options)
-                       for s in range(cfg.num_players)]
-            if schedule is not None and engine == "heuristic":
-                for p in players:
-                    p.temperature = schedule(0) * HEURISTIC_TEMPERATURE_SCALE
-            game = play_game(rules.new_game(cfg.board_type, cfg.num_players), players,
-                             max_moves=cfg.max_moves)
-            db.add_game(game_record(game, [engine] * cfg.num_players, seed, source="selfplay",
-                                    temperature_schedule=schedule.spec if schedule else None,
-                                    metadata={"iteration": state.iteration, "game_index": index,
-                                              "model": state.best_model}))
+            record = play_selfplay_game(config, index)
+            record.metadata.update({"iteration": state.iteration, "model": state.best_model})
+            db.add_game(record)
             if (index + 1) % max(1, cfg.selfplay_games // 5) == 0:
                 log(f"    selfplay {index + 1}/{cfg.selfplay_games} games")
         games = db.count_games()
