@@ -112,7 +112,7 @@ def selfplay_players(config: SelfplayConfig, index: int):
 def selfplay_game_steps(config: SelfplayConfig, index: int):
     """Game `index` as a generator of leaf requests (batchable, see selfplay.batched);
     returns its GameRecord."""
-    from ringrift.ai.search.batching import play_game_steps
+    from ringrift.ai.game import play_game_steps
 
     seed, engines, players, schedule = selfplay_players(config, index)
     state = rules.new_game(config.board_type, config.num_players)
