@@ -11,7 +11,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue the loop in --run-dir")
     p.add_argument("--board-type")
     p.add_argument("--num-players", type=int, default=2)
-    p.add_argument("--iterations", type=int, default=10)
+    p.add_argument("--iterations", type=int, default=None,
+                   help="iterations in all (default 10; with --resume: raise the total)")
     p.add_argument("--selfplay-games", type=int, default=200)
     p.add_argument("--training-epochs", type=int, default=4)
     p.add_argument("--engine", default="policy-only",
@@ -44,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         config = load_config(args.run_dir)
-        config.iterations = max(config.iterations, args.iterations) if args.board_type else \
-            config.iterations
+        if args.iterations is not None:
+            config.iterations = args.iterations
     else:
         if not args.board_type:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
         config = LoopConfig(
             board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
-            iterations=args.iterations, selfplay_games=args.selfplay_games,
+            iterations=args.iterations or 10, selfplay_games=args.selfplay_games,
             training_epochs=args.training_epochs, engine=args.engine,
             bootstrap_engine=args.bootstrap_engine, mcts_simulations=args.mcts_simulations,
             model_version=args.model_version, channels=args.channels, blocks=args.blocks,

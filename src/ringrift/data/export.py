@@ -343,9 +343,8 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
             if manifest is not None:
                 name = f"chunk_{fingerprint([resolved, *todo])}.npz"
                 write_npz(cache_dir / name, arrays, {"format": EXPORT_FORMAT, "chunk": True})
-                cached["chunks"].append({"file": name, "game_ids": [g for g, _ in games]
-                                         + [gid for gid in todo if gid not in
-                                            {g for g, _ in games}]})
+                # every id looked at, encoded or filtered out, so it is not looked at again
+                cached["chunks"].append({"file": name, "game_ids": list(todo)})
                 manifest.setdefault("databases", {})[resolved] = cached
         total_games += len(ids)
     if manifest is not None and not new_games and output.exists():

@@ -45,7 +45,7 @@ import numpy as np
 from ringrift.nn import actions
 from ringrift.rules import boards, movegen
 from ringrift.rules.boards import Geometry
-from ringrift.rules.state import PHASE_INDEX, PHASES, GameState
+from ringrift.rules.state import PHASE_INDEX, PHASES, GameState, cap_height
 
 ENCODER_VERSION = 1
 
@@ -153,11 +153,7 @@ _STACK_COLUMNS = 4
 
 def _stack_features(rings: tuple[int, ...]) -> bytes:
     top = rings[0]
-    cap = 1
-    for r in rings[1:]:
-        if r != top:
-            break
-        cap += 1
+    cap = cap_height(rings)
     values = np.zeros((MAX_SLOTS, _STACK_COLUMNS), dtype=np.float32)
     values[top - 1, :3] = (1.0, min(len(rings) * HEIGHT_SCALE, FEATURE_CLIP),
                            min(cap * HEIGHT_SCALE, FEATURE_CLIP))

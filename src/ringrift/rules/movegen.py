@@ -126,17 +126,13 @@ def player_can_move_any_stack(state: GameState, player: int) -> bool:
 
 
 # --------------------------------------------------------------------------- placement
-def _own_rings_on_board(state: GameState, player: int) -> int:
-    return state.ring_count[player]
-
-
 def placement_moves(state: GameState, player: int, first_only: bool = False) -> list[Move]:
     """Every legal `place_ring` (§4.1), each count checked for no-dead-placement separately."""
     out: list[Move] = []
     hand = state.hand[player]
     if hand <= 0:
         return out
-    supply = state.rings_per_player - _own_rings_on_board(state, player)
+    supply = state.rings_per_player - state.ring_count[player]  # own-colour cap (§4.1)
     max_count = min(3, hand, supply)
     if max_count <= 0:
         return out
