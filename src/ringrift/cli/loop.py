@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
     p.add_argument("--sprt", metavar="ELO0,ELO1",
                    help="gate against the previous best with a sequential test")
-    p.add_argument("--auto-promote", action="store_true", default=True)
-    p.add_argument("--no-promote", dest="auto_promote", action="store_false")
+    p.add_argument("--no-promote", dest="auto_promote", action="store_false",
+                   help="evaluate only: leave the model store alone (promotion is on by default)")
     p.add_argument("--workers", type=int, default=1, help="export workers")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
