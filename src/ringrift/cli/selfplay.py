@@ -1,4 +1,8 @@
-"""`ringrift selfplay`: play games and store them in a game database (or JSONL)."""
+"""`ringrift selfplay`: play games and store them in a game database (or JSONL).
+
+With `--daemon` it keeps playing until SIGTERM/SIGINT, with the model registry's current
+production model (`ringrift.selfplay.daemon`).
+"""
 
 from __future__ import annotations
 
@@ -18,11 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="engine weights for --engine mixed (default %(default)s)")
     p.add_argument("--mix-per", default="game", choices=("game", "seat"),
                    help="mixed: pick one engine per game or per seat")
-    p.add_argument("--num-games", type=int, default=100)
+    p.add_argument("--num-games", type=int, default=None,
+                   help="games to play (default 100; not with --daemon)")
     p.add_argument("--output-dir", required=True)
     p.add_argument("--format", default="db", choices=("db", "jsonl", "npz"))
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=None,
+                   help="run seed; games are reproducible from (seed, game number) (default 0; "
+                   "--daemon: a fresh random seed per start, so restarts never repeat games)")
     p.add_argument("--max-moves", type=int, default=5000)
     p.add_argument("--temperature-schedule", default=None,
                    help="alphazero, cosine, constant, linear (e.g. 'alphazero:moves=20')")
@@ -52,6 +59,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--search-depth", type=int, default=2,
                    help="nnue-guided: decisions searched")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    d = p.add_argument_group(
+        "daemon", "--daemon: play until SIGTERM/SIGINT, appending to the game database of "
+        "--output-dir. Before each game (each batch with --batch-size) the registry's production "
+        "model for the board and player count is checked; a new one is verified (SHA-256) and "
+        "played from the next game on. mcts, gumbel and nnue-guided play with it; the other "
+        "engines play without a model. The first signal abandons the games in flight (never "
+        "stored) and exits 0 after closing the database; a second exits at once. With "
+        "--workers N each worker process follows the registry on its own.")
+    d.add_argument("--daemon", action="store_true",
+                   help="run as a selfplay daemon (see above)")
+    d.add_argument("--registry", default=None, metavar="PATH",
+                   help="model registry database (default models/registry.db; an explicit "
+                   "PATH must exist; a missing default means no model yet)")
+    d.add_argument("--bootstrap-engine", default=None, metavar="ENGINE",
+                   help="engine played while there is no production model (default: --engine "
+                   "without a model; search engines then use heuristic leaves)")
+    d.add_argument("--max-games", type=int, default=None, metavar="N",
+                   help="stop after N stored games (default: run until stopped)")
+    d.add_argument("--status-interval", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds between status lines (default %(default)s)")
     p.set_defaults(func=run)
 
 
@@ -64,18 +91,16 @@ def _simulations(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+_DAEMON_ONLY = ("registry", "bootstrap_engine", "max_games")
 
+
+def _selfplay_config(args: argparse.Namespace):
+    """The SelfplayConfig of the flags, validated (shared by one-off runs and the daemon)."""
     from ringrift.ai.evaluation import load_profiles
     from ringrift.ai.factory import EngineOptions
     from ringrift.errors import UserError
-    from ringrift.selfplay.output import GameSink
     from ringrift.selfplay.runner import SelfplayConfig
-    from ringrift.selfplay.workers import run_games
 
-    if args.num_games < 1:
-        raise UserError("--num-games must be at least 1")
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     if args.batch_size < 1:
@@ -99,6 +124,28 @@ def run(args: argparse.Namespace) -> int:
                               gumbel_considered=args.gumbel_considered,
                               search_depth=args.search_depth, threads=args.threads))
     config.validate()
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ringrift.errors import UserError
+    from ringrift.selfplay.output import GameSink
+    from ringrift.selfplay.workers import run_games
+
+    if args.daemon:
+        return _run_daemon(args)
+    for name in _DAEMON_ONLY:
+        if getattr(args, name) is not None:
+            raise UserError(f"--{name.replace('_', '-')} is for --daemon")
+    if args.num_games is None:
+        args.num_games = 100
+    if args.seed is None:
+        args.seed = 0
+    if args.num_games < 1:
+        raise UserError("--num-games must be at least 1")
+    config = _selfplay_config(args)
     if args.use_gpu:
         import torch
 
@@ -158,3 +205,39 @@ def run(args: argparse.Namespace) -> int:
     print(f"  mean length {lengths / games:.1f} moves; {games / elapsed:.2f} games/s, "
           f"{decisions / elapsed:.0f} decisions/s, {elapsed:.1f} s")
     return 0
+
+
+def _run_daemon(args: argparse.Namespace) -> int:
+    import secrets
+
+    from ringrift.errors import UserError
+    from ringrift.registry import DEFAULT_REGISTRY
+    from ringrift.selfplay.daemon import DaemonConfig, run_daemon
+
+    if args.num_games is not None:
+        raise UserError("--num-games is not used with --daemon: it plays until stopped "
+                        "(--max-games N stops it after N games)")
+    if args.model:
+        raise UserError("--model is not used with --daemon: it plays the registry's production "
+                        "model (register and promote the file with `ringrift models`)")
+    if args.seed is None:
+        args.seed = secrets.randbelow(1 << 31)
+    config = _selfplay_config(args)
+    if args.use_gpu:
+        import torch
+
+        if not torch.cuda.is_available():
+            print("ringrift selfplay: --use-gpu: CUDA is not available, evaluating on the CPU")
+    daemon = DaemonConfig(
+        selfplay=config, output_dir=Path(args.output_dir),
+        registry=Path(args.registry) if args.registry else DEFAULT_REGISTRY,
+        registry_required=args.registry is not None, fmt=args.format,
+        bootstrap_engine=args.bootstrap_engine, workers=args.workers,
+        batch_size=args.batch_size, max_games=args.max_games,
+        status_interval_s=args.status_interval)
+    run_daemon(daemon, log=_log)
+    return 0
+
+
+def _log(line: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}", flush=True)
