@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from itertools import compress
+
+from ringrift.rules import bitboards
 from ringrift.rules.state import GameState
 
 
@@ -11,11 +14,14 @@ def find_lines(state: GameState, player: int) -> list[tuple[int, ...]]:
     min_len = state.line_length
     if state.marker_count[player] < min_len:
         return []
+    layout = bitboards.get_layout(state.geo)
+    own = layout.members(bytes(markers), bitboards.EQUALS[player])
+    if not bitboards.has_run(own, layout.line_steps, min_len):
+        return []  # the usual case, settled with a few set operations
     line_rays = state.geo.line_rays
     lines = []
-    for cell, owner in enumerate(markers):
-        if owner != player:
-            continue
+    # compress() picks the player's markers at C speed
+    for cell in compress(range(len(markers)), map(player.__eq__, markers)):
         for forward, backward in line_rays[cell]:
             if backward and markers[backward[0]] == player:
                 continue  # not the start of its run on this axis

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+from itertools import chain, compress
+from operator import truth
+
+from ringrift.rules import bitboards, territory
 from ringrift.rules import lines as lines_mod
 from ringrift.rules import moves as mv
-from ringrift.rules import territory
-from ringrift.rules.moves import Move
+from ringrift.rules.boards import Geometry
+from ringrift.rules.moves import Move, make_move
 from ringrift.rules.state import (
     CAPTURE,
     CHAIN_CAPTURE,
@@ -74,7 +79,7 @@ def _moves_from(state: GameState, cell: int, player: int, out: list[Move]) -> No
             if collapsed[c] or stacks[c] is not None:
                 break
             if d >= height:
-                out.append(Move(mv.MOVE_STACK, player, frm=cell, to=c))
+                out.append(make_move(mv.MOVE_STACK, player, cell, c))
 
 
 def captures_from(state: GameState, cell: int, player: int, move_type: str,
@@ -100,20 +105,44 @@ def captures_from(state: GameState, cell: int, player: int, move_type: str,
                     if collapsed[land] or stacks[land] is not None:
                         break
                     if dl >= height:
-                        out.append(Move(move_type, player, frm=cell, target=c, to=land))
+                        out.append(make_move(move_type, player, cell, land, c))
             break
 
 
 def has_capture_from(state: GameState, cell: int) -> bool:
-    out: list[Move] = []
-    captures_from(state, cell, 0, mv.OVERTAKING_CAPTURE, out)
-    return bool(out)
+    """Whether the stack on `cell` has an overtaking capture (captures_from would find one)."""
+    rings = state.stacks[cell]
+    height = len(rings)
+    cap = cap_height(rings)
+    stacks = state.stacks
+    collapsed = state.collapsed
+    for ray in state.geo.rays[cell]:
+        d = 0
+        for c in ray:
+            d += 1
+            if collapsed[c]:
+                break
+            target = stacks[c]
+            if target is None:
+                continue
+            if cap_height(target) <= cap:
+                dl = d
+                for land in ray[d:]:
+                    dl += 1
+                    if collapsed[land] or stacks[land] is not None:
+                        break
+                    if dl >= height:
+                        return True
+            break
+    return False
 
 
 def controlled_cells(state: GameState, player: int) -> list[int]:
     if not state.control_count[player]:
         return []
-    return [c for c, r in enumerate(state.stacks) if r is not None and r[0] == player]
+    stacks = state.stacks
+    # compress() skips the empty cells (None) at C speed
+    return [c for c in compress(range(len(stacks)), stacks) if stacks[c][0] == player]
 
 
 def player_can_move_any_stack(state: GameState, player: int) -> bool:
@@ -125,40 +154,117 @@ def player_can_move_any_stack(state: GameState, player: int) -> bool:
     return False
 
 
+@cache
+def _plain_move(move_type: str, player: int) -> Move:
+    """The one shared instance of a move that has no fields besides its type and player."""
+    return Move(move_type, player)
+
+
 # --------------------------------------------------------------------------- placement
+@cache
+def _placement_table(geo: Geometry, player: int) -> tuple[list[tuple[Move, ...]], ...]:
+    """table[k][p]: the place_ring moves of counts 1..k on the cell at bit position p."""
+    layout = bitboards.get_layout(geo)
+    tables: list[list[tuple[Move, ...]]] = [[]]
+    per_cell = [tuple(Move(mv.PLACE_RING, player, to=c, count=n) for n in (1, 2, 3))
+                for c in range(geo.num_cells)]
+    for k in (1, 2, 3):
+        row: list[tuple[Move, ...]] = [()] * layout.width
+        for c, moves in enumerate(per_cell):
+            row[layout.pos[c]] = moves[:k]
+        tables.append(row)
+    return tuple(tables)
+
+
+# Placing on a stack of height < this is usually settled by the clear runs alone.
+_RUN_LEVELS = 4
+
+
+def _clear_runs(layout: bitboards.BitLayout, free: int, length: int) -> list[int]:
+    """runs[k] (k = 1..length): the cells followed by k free cells in a row along some movement
+    direction, so that a stack of height k there can move."""
+    runs = [0] * (length + 1)
+    for offset, mask in layout.move_steps:
+        passable = mask & free
+        chain = free  # cells starting a free run of the length so far
+        for k in range(1, length + 1):
+            chain = chain >> offset if offset > 0 else chain << -offset
+            runs[k] |= chain & mask
+            chain &= passable
+    return runs
+
+
 def placement_moves(state: GameState, player: int, first_only: bool = False) -> list[Move]:
     """Every legal `place_ring` (§4.1), each count checked for no-dead-placement separately."""
-    out: list[Move] = []
     hand = state.hand[player]
     if hand <= 0:
-        return out
+        return []
     supply = state.rings_per_player - state.ring_count[player]  # own-colour cap (§4.1)
     max_count = min(3, hand, supply)
     if max_count <= 0:
-        return out
+        return []
+    if first_only:
+        return _first_placement(state, player, max_count)
+    layout = bitboards.get_layout(state.geo)
+    members, nonzero = layout.members, bitboards.NONZERO
     stacks = state.stacks
-    markers = state.markers
+    stacked = members(bytes(map(truth, stacks)), nonzero)
+    collapsed = members(bytes(state.collapsed), nonzero)
+    marked = members(bytes(state.markers), nonzero)
+    free = layout.board & ~(stacked | collapsed)  # what a moving stack may pass over
+    empty = free & ~marked
+    levels = max(max_count, _RUN_LEVELS)
+    runs = _clear_runs(layout, free, levels)
+    # Empty cells with a clear run of max_count take every count; the rest go one by one.
+    ready = empty & runs[max_count]
+    table = _placement_table(state.geo, player)[max_count]
+    special = (empty & ~ready) | (stacked & ~(collapsed | marked))
+    if special:
+        table = table[:]
+        pos = layout.pos
+        bit = layout.bit
+        for cell in compress(layout.cell_at, layout.selector(special)):
+            moves = table[pos[cell]]
+            rings = stacks[cell]
+            if rings is not None and len(rings) < levels and runs[len(rings) + 1] & bit[cell]:
+                moves = moves[:1]  # the new stack can move: one ring on a stack
+            else:
+                moves = _cell_placements(state, cell, moves)
+            if moves:
+                table[pos[cell]] = moves
+                ready |= bit[cell]
+    return list(chain.from_iterable(compress(table, layout.selector(ready))))
+
+
+def _cell_placements(state: GameState, cell: int, moves: tuple[Move, ...]) -> tuple[Move, ...]:
+    """Which of `moves` (placements of counts 1, 2, ... on a cell without marker or collapse)
+    are legal: the new stack must be able to move or capture (no dead placement)."""
+    rings = state.stacks[cell]
+    if rings is not None:
+        height = len(rings) + 1
+        cap = cap_height(rings) + 1 if rings[0] == moves[0].player else 1
+        return moves[:1] if stack_can_act(state, cell, height, cap) else ()
+    # Counts up to the longest clear ray can move; only taller ones need the full check.
+    clear = _longest_clear_ray(state.stacks, state.collapsed, state.geo.rays[cell], len(moves))
+    if clear >= len(moves):
+        return moves
+    return tuple(m for m in moves if m.count <= clear or stack_can_act(state, cell, m.count,
+                                                                         m.count))
+
+
+def _first_placement(state: GameState, player: int, max_count: int) -> list[Move]:
+    """The first move `placement_moves` would list, if any ([] or a one-move list)."""
     collapsed = state.collapsed
+    markers = state.markers
+    table = _placement_table(state.geo, player)[max_count]
+    pos = bitboards.get_layout(state.geo).pos
     for cell in range(state.geo.num_cells):
         if collapsed[cell] or markers[cell]:
             continue
-        rings = stacks[cell]
-        if rings is not None:
-            height = len(rings) + 1
-            cap = cap_height(rings) + 1 if rings[0] == player else 1
-            if stack_can_act(state, cell, height, cap):
-                out.append(Move(mv.PLACE_RING, player, to=cell, count=1))
-                if first_only:
-                    return out
-        else:
-            # Counts up to the longest clear ray can move; only taller ones need the full check.
-            clear = _longest_clear_ray(stacks, collapsed, state.geo.rays[cell], max_count)
-            for n in range(1, max_count + 1):
-                if n <= clear or stack_can_act(state, cell, n, n):
-                    out.append(Move(mv.PLACE_RING, player, to=cell, count=n))
-                    if first_only:
-                        return out
-    return out
+        moves = _cell_placements(state, cell, table[pos[cell]])
+        if moves:
+            return [moves[0]]
+    return []
 
 
 def swap_available(state: GameState) -> bool:
@@ -182,11 +288,11 @@ def _placement_phase(state: GameState, player: int) -> list[Move]:
         else:
             can_skip = state.is_recovery_eligible(player)
         if can_skip:
-            out.append(Move(mv.SKIP_PLACEMENT, player))
+            out.append(_plain_move(mv.SKIP_PLACEMENT, player))
     if not out:
-        out.append(Move(mv.NO_PLACEMENT_ACTION, player))
+        out.append(_plain_move(mv.NO_PLACEMENT_ACTION, player))
     if swap_available(state):
-        out.append(Move(mv.SWAP_SIDES, player))
+        out.append(_plain_move(mv.SWAP_SIDES, player))
     return out
 
 
@@ -202,9 +308,9 @@ def _movement_phase(state: GameState, player: int) -> list[Move]:
         captures_from(state, cell, player, mv.OVERTAKING_CAPTURE, out)
     if not out and state.is_recovery_eligible(player):
         out.extend(recovery_moves(state, player))
-        out.append(Move(mv.SKIP_RECOVERY, player))
+        out.append(_plain_move(mv.SKIP_RECOVERY, player))
     if not out:
-        out.append(Move(mv.NO_MOVEMENT_ACTION, player))
+        out.append(_plain_move(mv.NO_MOVEMENT_ACTION, player))
     return out
 
 
@@ -269,7 +375,7 @@ def _capture_phase(state: GameState, player: int) -> list[Move]:
         rings = state.stacks[cell]
         if rings is not None and rings[0] == player:
             captures_from(state, cell, player, mv.OVERTAKING_CAPTURE, out)
-    out.append(Move(mv.SKIP_CAPTURE, player))
+    out.append(_plain_move(mv.SKIP_CAPTURE, player))
     return out
 
 
@@ -299,7 +405,7 @@ def _line_phase(state: GameState, player: int) -> list[Move]:
                 out.append(Move(mv.CHOOSE_LINE_OPTION, player, to=line[0], line=line,
                                 collapse=window, option=2))
     if not out:
-        out.append(Move(mv.NO_LINE_ACTION, player))
+        out.append(_plain_move(mv.NO_LINE_ACTION, player))
     return out
 
 
@@ -314,9 +420,9 @@ def _territory_phase(state: GameState, player: int) -> list[Move]:
                 for c in controlled_cells(state, player) if c not in inside]
     regions = territory.processable_regions(state, player)
     if not regions:
-        return [Move(mv.NO_TERRITORY_ACTION, player)]
+        return [_plain_move(mv.NO_TERRITORY_ACTION, player)]
     out = [Move(mv.CHOOSE_TERRITORY_OPTION, player, to=r[0], region=r) for r in regions]
-    out.append(Move(mv.SKIP_TERRITORY, player))
+    out.append(_plain_move(mv.SKIP_TERRITORY, player))
     return out
 
 

@@ -60,7 +60,11 @@ RECOVERY_STACK_STRIKE = "stack_strike"
 
 
 class Move:
-    """One move. Only the fields that matter for its type are set; the rest keep defaults."""
+    """One move. Only the fields that matter for its type are set; the rest keep defaults.
+
+    Moves are values: never change one after it is made. Move generation hands out shared
+    instances (the same object for the same move in many positions).
+    """
 
     __slots__ = (
         "collapse",
@@ -146,3 +150,27 @@ class Move:
         if self.option:
             parts.append(f"option={self.option}")
         return f"Move({', '.join(parts)})"
+
+
+_new = object.__new__
+
+
+def make_move(type: str, player: int, frm: int = -1, to: int = -1, target: int = -1,
+              count: int = 0) -> Move:
+    """`Move(type, player, frm=frm, to=to, target=target, count=count)`, for the hot paths of
+    move generation: positional arguments skip the keyword handling, which dominates there."""
+    m = _new(Move)
+    m.type = type
+    m.player = player
+    m.frm = frm
+    m.to = to
+    m.target = target
+    m.count = count
+    m.line = ()
+    m.collapse = ()
+    m.region = ()
+    m.context = ""
+    m.mode = ""
+    m.option = 0
+    m.extract = ()
+    return m

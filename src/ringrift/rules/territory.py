@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import compress
+
+from ringrift.rules import bitboards
 from ringrift.rules.state import GameState
-
-
-def _components(state: GameState, blocked: list[bool]) -> list[list[int]]:
-    neighbors = state.geo.territory_neighbors
-    seen = blocked[:]
-    comps = []
-    for start in range(len(seen)):
-        if seen[start]:
-            continue
-        seen[start] = True
-        comp = [start]
-        for cell in comp:  # the list grows while we walk it: breadth-first search
-            for n in neighbors[cell]:
-                if not seen[n]:
-                    seen[n] = True
-                    comp.append(n)
-        comps.append(comp)
-    return comps
 
 
 def find_regions(state: GameState) -> tuple[tuple[int, ...], ...]:
@@ -39,29 +24,39 @@ def find_regions(state: GameState) -> tuple[tuple[int, ...], ...]:
 
 
 def _find_regions(state: GameState) -> tuple[tuple[int, ...], ...]:
-    active = set(state.active_colors())
+    active = state.active_colors()
     if not active:
         return ()
-    collapsed = state.collapsed
-    markers = state.markers
-    stacks = state.stacks
-    base_blocked = [c != 0 for c in collapsed]
-    passes = [base_blocked]
+    layout = bitboards.get_layout(state.geo)
+    open_base = layout.members(bytes(state.collapsed), bitboards.ZERO)
+    passes = [open_base]
+    markers = None
     for colour in range(1, state.num_players + 1):
         if state.marker_count[colour]:
-            passes.append([b or m == colour for b, m in zip(base_blocked, markers)])
+            markers = markers or layout.laid_out(bytes(state.markers))
+            passes.append(open_base & ~bitboards.members_of(markers, bitboards.EQUALS[colour]))
+    controlled = _controlled_sets(state, layout, active)
     regions: list[tuple[int, ...]] = []
-    seen: set[tuple[int, ...]] = set()
-    for blocked in passes:
-        for comp in _components(state, blocked):
-            colours = {stacks[c][0] for c in comp if stacks[c] is not None}
-            if not colours < active:
+    seen: set[int] = set()
+    for open_cells in passes:
+        for comp in bitboards.territory_components(layout, open_cells):
+            if all(comp & cells for cells in controlled):
                 continue  # not colour-disconnected: every active colour has a stack inside
-            region = tuple(sorted(comp))
-            if region not in seen:
-                seen.add(region)
-                regions.append(region)
+            if comp not in seen:
+                seen.add(comp)
+                regions.append(tuple(compress(layout.cell_at, layout.selector(comp))))
     return tuple(regions)
+
+
+def _controlled_sets(state: GameState, layout: bitboards.BitLayout,
+                     players: list[int]) -> list[int]:
+    """The cells of the stacks each of `players` controls, as bit sets."""
+    stacks = state.stacks
+    bit = layout.bit
+    sets = [0] * (state.num_players + 1)
+    for cell in compress(range(len(stacks)), stacks):  # stack cells only
+        sets[stacks[cell][0]] |= bit[cell]
+    return [sets[p] for p in players]
 
 
 def is_processable(state: GameState, region: tuple[int, ...], player: int) -> bool:
