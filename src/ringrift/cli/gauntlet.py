@@ -2,7 +2,8 @@
 
 Win rate (first place) per opponent with 95% Wilson intervals and pass/fail against thresholds,
 stopping each match once its verdict is decided; `--sprt elo0,elo1` turns the previous-model
-match into a sequential test. Games are stored (default `<model dir>/evaluation.db`), and a
+match into a sequential test; `--workers N` plays games in N processes with the same result.
+Games are stored (default `<model dir>/evaluation.db`), and a
 re-run with the same database and seed resumes where a killed run stopped. Exit status: 0 pass,
 1 fail or undecided, 2 bad input.
 """
@@ -59,6 +60,9 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
                    help="game database for the games (default: <model dir>/evaluation.db)")
     p.add_argument("--stop-on-fail", action="store_true",
                    help="skip the remaining opponents once one is not passed")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes playing games (default 1); the result is the same for "
+                        "any N (games are taken in order, stopping where one worker would)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -78,8 +82,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace):
     """A validated GauntletConfig from the shared flags."""
     from ringrift.evaluate.gauntlet import GauntletConfig, parse_opponents, parse_thresholds
+    from ringrift.evaluate.pool import check_workers
     from ringrift.evaluate.sprt import parse_sprt_bounds
 
+    check_workers(args.workers)
     config = GauntletConfig(
         board_type=args.board_type, num_players=args.num_players, games=args.games,
         opponents=parse_opponents(args.opponents), thresholds=parse_thresholds(args.thresholds),
@@ -164,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
         db = GameDB(db_path)
     progress = GauntletProgress(args.quiet)
     try:
-        result = gauntlet.run(db, progress)
+        result = gauntlet.run(db, progress, workers=args.workers)
     finally:
         progress.close()
         if db is not None:

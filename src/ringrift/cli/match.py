@@ -19,15 +19,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--games", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--db", help="store every game in this database (source = evaluation)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes playing games (default 1; the same result for any N)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ringrift import rules
-    from ringrift.ai.factory import EngineOptions, make_player
+    from ringrift.ai.factory import EngineOptions
     from ringrift.errors import UserError
-    from ringrift.evaluate.match import Participant, play_match
+    from ringrift.evaluate.engine_spec import EngineSpec
+    from ringrift.evaluate.match import play_match
+    from ringrift.evaluate.pool import check_workers
 
     if args.board_type not in rules.BOARD_TYPES:
         raise UserError(f"unknown board type {args.board_type!r}")
@@ -35,14 +39,13 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--num-players must be 2, 3 or 4")
     if args.games < 1:
         raise UserError("--games must be at least 1")
+    check_workers(args.workers)
     cand_opts = EngineOptions(model_path=args.model, temperature=args.temperature)
+    candidate = EngineSpec.build(args.candidate, cand_opts, name=args.candidate)
+    opponent = EngineSpec.build(args.opponent, name=args.opponent)
     # build once up front so a bad engine or model fails before any game
-    make_player(args.candidate, args.board_type, args.num_players, 0, cand_opts)
-    make_player(args.opponent, args.board_type, args.num_players, 0)
-    candidate = Participant(args.candidate, lambda seed: make_player(
-        args.candidate, args.board_type, args.num_players, seed, cand_opts))
-    opponent = Participant(args.opponent, lambda seed: make_player(
-        args.opponent, args.board_type, args.num_players, seed))
+    candidate.check(args.board_type, args.num_players)
+    opponent.check(args.board_type, args.num_players)
     db = None
     if args.db:
         from ringrift.data.gamedb import GameDB
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         db = GameDB(args.db)
     try:
         result = play_match(candidate, opponent, args.board_type, args.num_players, args.games,
-                            args.seed, db=db)
+                            args.seed, db=db, workers=args.workers)
     finally:
         if db is not None:
             db.close()

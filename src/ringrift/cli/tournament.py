@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="torch device for the networks")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-moves", type=int, default=5000)
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="processes playing games (default 1; the same results for any N)")
     p.add_argument("--db", metavar="PATH", help="game database (default: evaluation.db beside "
                    "the first model, else models/evaluation.db)")
     p.add_argument("--anchor", metavar="NAME=ELO",
@@ -45,10 +47,12 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.cli.elo import elo_table, parse_anchor
     from ringrift.data.gamedb import GameDB
     from ringrift.evaluate.engine_spec import parse_engine_spec
+    from ringrift.evaluate.pool import check_workers
     from ringrift.evaluate.ratings_db import fit_db_elo
     from ringrift.evaluate.tournament import check_participants, run_tournament
 
     anchor, anchor_elo = parse_anchor(args.anchor)
+    check_workers(args.workers)
     if args.games_per_pair < 1:
         raise UserError(f"--games-per-pair must be at least 1, got {args.games_per_pair}")
     template = EngineOptions(temperature=args.temperature, device=args.device)
@@ -76,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         with GameDB(db_path) as db:
             pairs = run_tournament(specs, args.board_type, args.num_players,
                                    args.games_per_pair, seed=args.seed, db=db,
-                                   max_moves=args.max_moves, on_game=on_game)
+                                   max_moves=args.max_moves, on_game=on_game,
+                                   workers=args.workers)
     finally:
         if bar is not None:
             bar.close()

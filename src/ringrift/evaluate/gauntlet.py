@@ -12,6 +12,12 @@ previous-model match is a sequential test instead: it runs until the SPRT accept
 pairwise result per opponent seat (by final rank, as in Elo fitting); these are correlated, so
 the test's error rates are somewhat above the nominal alpha and beta there.
 
+Workers. `run(workers=N)` plays each match's games in N processes (one pool kept for all the
+opponents), a sliding window of games ahead of the next one due; results are taken strictly in
+game order, the verdict (or SPRT) is updated in that order, and the match stops at exactly the
+game a one-worker run stops at. Games still running past that point are discarded: not stored,
+not counted. So the W-D-L, verdicts and game counts do not depend on the number of workers.
+
 Default thresholds. Two players: random 0.85, heuristic 0.60, previous 0.55. With N players a
 first place against N-1 copies of the opponent is harder (1/N at equal strength), so the default
 asks for the same Elo edge as the two-player threshold, under the Bradley-Terry / Luce choice
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +38,7 @@ from ringrift import rules
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import MatchResult, seat_outcome
+from ringrift.evaluate.pool import GamePool, check_workers
 from ringrift.evaluate.series import Series, pairwise_counts
 from ringrift.evaluate.sprt import SPRT
 from ringrift.evaluate.verdict import Verdict, gauntlet_verdict
@@ -275,22 +283,27 @@ class Gauntlet:
             spec.check(config.board_type, config.num_players)
             self.opponents.append((label, spec))
 
-    def run(self, db=None, on_game: GameCallback | None = None) -> GauntletResult:
-        """Play (or resume) every opponent's match; `db` stores the games (None: not stored)."""
+    def run(self, db=None, on_game: GameCallback | None = None, *,
+            workers: int = 1) -> GauntletResult:
+        """Play (or resume) every opponent's match; `db` stores the games (None: not stored).
+        `workers` processes play the games, with the same result as one (module docstring)."""
+        check_workers(workers)
         results: list[OpponentResult] = []
         skipped = list(self.skipped)
-        for k, (label, spec) in enumerate(self.opponents):
-            result = self._play(label, spec, db, on_game)
-            results.append(result)
-            if self.config.stop_on_fail and result.verdict != "pass":
-                why = f"not played: {label} ended {result.verdict}"
-                skipped += [(later, why) for later, _ in self.opponents[k + 1:]]
-                break
+        specs = [self.candidate, *(spec for _, spec in self.opponents)]
+        with GamePool.for_players(specs, workers) as pool:
+            for k, (label, spec) in enumerate(self.opponents):
+                result = self._play(label, spec, db, on_game, pool)
+                results.append(result)
+                if self.config.stop_on_fail and result.verdict != "pass":
+                    why = f"not played: {label} ended {result.verdict}"
+                    skipped += [(later, why) for later, _ in self.opponents[k + 1:]]
+                    break
         db_path = None if db is None else str(db.path)
         return GauntletResult(self.candidate, self.config, results, skipped, db_path)
 
-    def _play(self, label: str, spec: EngineSpec, db, on_game: GameCallback | None
-              ) -> OpponentResult:
+    def _play(self, label: str, spec: EngineSpec, db, on_game: GameCallback | None,
+              pool: GamePool) -> OpponentResult:
         cfg = self.config
         n = cfg.num_players
         sprt = None
@@ -303,23 +316,25 @@ class Gauntlet:
                                 MatchResult(self.candidate.name, spec.name), sprt=sprt)
         series = Series("gauntlet", [self.candidate, spec], cfg.board_type, n, cfg.seed,
                         candidate_seating(n), db=db, max_moves=cfg.max_moves)
-        for index in range(planned):
-            seat = index % n
-            game = series.play(index, {"candidate_seat": seat + 1})
-            result.match.add(seat_outcome(game.ranks, seat))
-            result.resumed += game.stored
-            if sprt is not None:
-                wins, draws, losses = pairwise_counts(game.ranks, seat, n)
-                status = sprt.update_counts(wins, draws, losses)
-                result.verdict = {"accept_h1": "pass", "accept_h0": "fail"}.get(status,
-                                                                               "undecided")
-            else:
-                result.verdict = gauntlet_verdict(result.match.wins, result.match.draws,
-                                                  result.match.losses, planned, threshold)
-            if on_game is not None:
-                on_game(result)
-            if result.verdict != "undecided":
-                break
+        games = series.games(range(planned), pool,
+                             lambda index: {"candidate_seat": index % n + 1})
+        with closing(games):  # stopping early discards the games still being played
+            for game in games:
+                seat = game.index % n
+                result.match.add(seat_outcome(game.ranks, seat))
+                result.resumed += game.stored
+                if sprt is not None:
+                    wins, draws, losses = pairwise_counts(game.ranks, seat, n)
+                    status = sprt.update_counts(wins, draws, losses)
+                    result.verdict = {"accept_h1": "pass",
+                                      "accept_h0": "fail"}.get(status, "undecided")
+                else:
+                    result.verdict = gauntlet_verdict(result.match.wins, result.match.draws,
+                                                      result.match.losses, planned, threshold)
+                if on_game is not None:
+                    on_game(result)
+                if result.verdict != "undecided":
+                    break
         return result
 
 
@@ -344,8 +359,10 @@ def previous_spec(candidate: EngineSpec, model_path: str,
 
 def run_gauntlet(candidate: EngineSpec, config: GauntletConfig, *,
                  previous: EngineSpec | None = None, previous_note: str | None = None,
-                 db=None, on_game: GameCallback | None = None) -> GauntletResult:
-    """Check everything, then play the gauntlet (see `Gauntlet`)."""
+                 db=None, on_game: GameCallback | None = None,
+                 workers: int = 1) -> GauntletResult:
+    """Check everything, then play the gauntlet (see `Gauntlet`) with `workers` processes."""
+    check_workers(workers)
     return Gauntlet(candidate, config, previous=previous,
-                    previous_note=previous_note).run(db, on_game)
+                    previous_note=previous_note).run(db, on_game, workers=workers)
 

@@ -35,6 +35,7 @@ from ringrift.evaluate.gauntlet import (
     OpponentResult,
     previous_spec,
 )
+from ringrift.evaluate.pool import check_workers
 
 EVALUATION_DB = "evaluation.db"
 
@@ -69,14 +70,17 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
                      architecture: str | None = None, encoder_version: str | None = None,
                      parent: int | str | None = None, db_path: str | os.PathLike[str] | None
                      = None, store_games: bool = True,
-                     on_game: Callable[[OpponentResult], None] | None = None) -> PromotionResult:
+                     on_game: Callable[[OpponentResult], None] | None = None,
+                     workers: int = 1) -> PromotionResult:
     """Register (if needed), gauntlet, and promote or reject the model (module docstring).
 
     `name` is the candidate's rated name (default: the file stem), `model_name` its registry
     name (default '<board>_<n>p'); games go to `db_path` (default beside the model) unless
-    `store_games` is False. Bad input raises UserError before anything is written.
+    `store_games` is False; `workers` processes play them (the same games and result as one).
+    Bad input raises UserError before anything is written.
     """
     config.validate()
+    check_workers(workers)
     options = dataclasses.replace(options or EngineOptions(), model_path=str(model_path))
     candidate = EngineSpec.build(engine, options, name)
     entry = _registered_entry(registry, candidate.sha256, config)
@@ -105,7 +109,7 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
 
         db = GameDB(db_path if db_path is not None else default_db_path(model_path))
     try:
-        result = gauntlet.run(db, on_game)
+        result = gauntlet.run(db, on_game, workers=workers)
     finally:
         if db is not None:
             db.close()

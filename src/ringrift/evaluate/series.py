@@ -7,19 +7,26 @@ index alone determines the seating and the game seed. So a series killed midway 
 game in flight: running it again with the same database finds games 0..k-1 stored, reads their
 results back instead of replaying them, and continues with game k, ending exactly where an
 uninterrupted run would have.
+
+Games can be played in worker processes (`games` with a `GamePool`): they are consumed, stored
+and counted strictly in index order, only the parent process writes to the database, and
+a caller that stops after game k counts nothing beyond k (games running past k are discarded
+unstored), so the outcome is the same for any number of workers. Killing a run with workers
+loses only the games in flight.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 
-from ringrift import rules
+from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
-from ringrift.evaluate.match import match_seed, play_seated_game
-from ringrift.selfplay.runner import game_record
+from ringrift.evaluate.match import GameTask, match_seed, play_game_task
+from ringrift.evaluate.pool import GamePool
 
 Seating = Callable[[int], list[int]]  # game index -> participant index per seat
 
@@ -59,7 +66,6 @@ class Series:
         self.db = db
         self.max_moves = max_moves
         self.key = series_key(kind, self.participants, board_type, num_players, seed)
-        self._players = [p.participant(board_type, num_players) for p in self.participants]
         self._metadata = {"kind": kind, "match_key": self.key, "seed": seed,
                           "match": " vs ".join(p.name for p in self.participants),
                           "participants": [p.identity() for p in self.participants],
@@ -77,26 +83,43 @@ class Series:
             count += 1
         return count
 
-    def play(self, index: int, extra_metadata: dict | None = None) -> SeriesGame:
-        """Game `index`: read back from the database when stored, else played (and stored)."""
+    def task(self, index: int, extra_metadata: dict | None = None) -> GameTask | None:
+        """What playing game `index` takes (picklable), or None when the database holds it."""
+        if self.db is not None and self.db.has_game(self.game_id(index)):
+            return None
         seats = self.seating(index)
-        game_id = self.game_id(index)
-        if self.db is not None and self.db.has_game(game_id):
-            record = self.db.get_game(game_id)
-            return SeriesGame(index, seats, record.final_ranks, stored=True)
-        game_seed = match_seed(self.seed, index)
-        game = play_seated_game([self._players[i] for i in seats], self.board_type, game_seed,
-                                max_moves=self.max_moves)
-        final = game.final_state
-        ranks = rules.final_ranks(final) if final.is_over else None
+        return GameTask(tuple(self.participants[i] for i in seats), self.board_type,
+                        match_seed(self.seed, index), self.max_moves,
+                        {**self._metadata, "game_index": index, **(extra_metadata or {})})
+
+    def finish(self, index: int, record: GameRecord | None) -> SeriesGame:
+        """Game `index` from its freshly played `record` (stored now), or read back from the
+        database when `record` is None (its task was None)."""
+        seats = self.seating(index)
+        if record is None:
+            return SeriesGame(index, seats, self.db.get_game(self.game_id(index)).final_ranks,
+                              stored=True)
         if self.db is not None:
-            record = game_record(game, [self.participants[i].name for i in seats], game_seed,
-                                 source="evaluation",
-                                 metadata={**self._metadata, "game_index": index,
-                                           **(extra_metadata or {})})
-            record.game_id = game_id
+            record.game_id = self.game_id(index)
             self.db.add_game(record)
-        return SeriesGame(index, seats, ranks, stored=False)
+        return SeriesGame(index, seats, record.final_ranks, stored=False)
+
+    def play(self, index: int, extra_metadata: dict | None = None) -> SeriesGame:
+        """Game `index` in this process: read back from the database when stored, else played
+        (and stored)."""
+        task = self.task(index, extra_metadata)
+        return self.finish(index, None if task is None else play_game_task(task))
+
+    def games(self, indices: Iterable[int], pool: GamePool,
+              extra_metadata: Callable[[int], dict] | None = None) -> Iterator[SeriesGame]:
+        """Games `indices` in order, played by `pool` (read back when stored). Close the
+        generator (or let it be collected) to stop: games beyond the last one yielded are
+        neither stored nor counted (module docstring)."""
+        jobs = ((i, self.task(i, extra_metadata(i) if extra_metadata else None))
+                for i in indices)
+        with closing(pool.ordered(play_game_task, jobs)) as results:
+            for index, record in results:
+                yield self.finish(index, record)
 
 
 def pairwise_counts(ranks: Sequence[int] | None, seat: int,

@@ -6,19 +6,26 @@ players a-b-a-b then b-a-b-a. Over every two games each participant holds each s
 often, and in 3-4 player games every seat faces the other participant, so all pairwise results
 (by final rank) are between a and b. Games are stored and resumable like gauntlet games
 (see `evaluate.series`), and the ratings come from all evaluation games in the database.
+
+With `workers` > 1 the games of all pairs are played in that many processes, a sliding window
+ahead of the next game due, and taken (stored, counted, reported) in the one-worker order:
+pair by pair, game by game; the results do not depend on the number of workers.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from ringrift import rules
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
+from ringrift.evaluate.match import play_game_task
 from ringrift.evaluate.pairwise import pairwise_from_ranking
+from ringrift.evaluate.pool import GamePool, check_workers
 from ringrift.evaluate.series import Series, SeriesGame
 
 
@@ -91,19 +98,26 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
 
 def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
                    games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = 5000,
-                   on_game: Callable[[PairResult], None] | None = None) -> list[PairResult]:
-    """Play (or resume) every pair's games; `db` stores them. Returns one result per pair."""
+                   on_game: Callable[[PairResult], None] | None = None,
+                   workers: int = 1) -> list[PairResult]:
+    """Play (or resume) every pair's games in `workers` processes; `db` stores them. Returns
+    one result per pair."""
     if games_per_pair < 1:
         raise UserError(f"--games-per-pair must be at least 1, got {games_per_pair}")
+    check_workers(workers)
     check_participants(participants, board_type, num_players)
-    results = []
+    pairs = []
     for a, b in itertools.combinations(participants, 2):
-        pair = PairResult(a.name, b.name)
-        series = Series("tournament", [a, b], board_type, num_players, seed,
-                        pair_seating(num_players), db=db, max_moves=max_moves)
-        for index in range(games_per_pair):
-            pair.add(series.play(index))
+        pairs.append((PairResult(a.name, b.name),
+                      Series("tournament", [a, b], board_type, num_players, seed,
+                             pair_seating(num_players), db=db, max_moves=max_moves)))
+    jobs = (((k, index), series.task(index))
+            for k, (_, series) in enumerate(pairs) for index in range(games_per_pair))
+    with GamePool.for_players(participants, workers) as pool, \
+            closing(pool.ordered(play_game_task, jobs)) as results:
+        for (k, index), record in results:
+            pair, series = pairs[k]
+            pair.add(series.finish(index, record))
             if on_game is not None:
                 on_game(pair)
-        results.append(pair)
-    return results
+    return [pair for pair, _ in pairs]
