@@ -93,3 +93,37 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
 def test_bad_flags(tmp_path, capsys, flags, message):
     assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_selfplay_stage_plays_only_missing_games_with_workers(tmp_path):
+    """Workers finish games out of order, so a kill can leave gaps: a resumed selfplay stage
+    plays exactly the games whose ids are missing, and bootstrap iterations play
+    --bootstrap-games."""
+    from ringrift.loop import stages
+
+    cfg = LoopConfig("square8", 2, str(tmp_path / "run"), selfplay_games=3, bootstrap_games=4,
+                     workers=2, max_moves=40)
+    state = LoopState()
+    first = stages.run_selfplay(cfg, state, lambda line: None)
+    assert first["games"] == 4 and first["played_now"] == 4
+    path = stages.iteration_db(cfg, 0)
+    with GameDB(path) as db:
+        ids = sorted(db.game_ids())
+        assert ids == [stages.selfplay_game_id(0, i) for i in range(4)]
+        kept = {i: db.get_game(i) for i in ids}
+    path.unlink()
+    with GameDB(path) as db:  # games 0 and 2 survived a kill
+        for game_id in (ids[0], ids[2]):
+            db.add_game(kept[game_id])
+    again = stages.run_selfplay(cfg, state, lambda line: None)
+    assert again["games"] == 4 and again["played_now"] == 2
+    with GameDB(path, readonly=True) as db:
+        assert sorted(db.game_ids()) == ids
+        for game_id in ids:  # the replayed games are the same games (seeded by index)
+            replayed = [m.move for m in db.get_game(game_id).moves]
+            assert replayed == [m.move for m in kept[game_id].moves]
+
+
+def test_bootstrap_games_must_be_positive(tmp_path, capsys):
+    assert main(["loop", *TINY, "--bootstrap-games", "0", "--run-dir", str(tmp_path / "r")]) == 2
+    assert "--bootstrap-games" in capsys.readouterr().err

@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="selfplay engine of the current best model")
     p.add_argument("--bootstrap-engine", default="heuristic",
                    help="selfplay engine while there is no model yet")
+    p.add_argument("--bootstrap-games", type=int, default=None,
+                   help="games per bootstrap iteration (default: --selfplay-games)")
     p.add_argument("--mcts-simulations", type=int, default=64)
     p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
     p.add_argument("--channels", type=int, help="override the preset's tower width")
@@ -33,7 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="gate against the previous best with a sequential test")
     p.add_argument("--no-promote", dest="auto_promote", action="store_false",
                    help="evaluate only: leave the model store alone (promotion is on by default)")
-    p.add_argument("--workers", type=int, default=1, help="export workers")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes for selfplay, export and evaluation games")
+    p.add_argument("--selfplay-batch-size", type=int, default=16,
+                   help="network selfplay: games per process whose leaves are batched")
+    p.add_argument("--eval-engine", default=None,
+                   help="engine of the candidate in the gauntlet (default: --engine)")
+    p.add_argument("--eval-opponents", default="random,heuristic",
+                   help="gauntlet opponents besides the previous best (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
@@ -54,11 +63,14 @@ def run(args: argparse.Namespace) -> int:
             board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
             iterations=args.iterations or 10, selfplay_games=args.selfplay_games,
             training_epochs=args.training_epochs, engine=args.engine,
-            bootstrap_engine=args.bootstrap_engine, mcts_simulations=args.mcts_simulations,
+            bootstrap_engine=args.bootstrap_engine, bootstrap_games=args.bootstrap_games,
+            mcts_simulations=args.mcts_simulations,
             model_version=args.model_version, channels=args.channels, blocks=args.blocks,
             batch_size=args.batch_size, learning_rate=args.learning_rate,
             augment=not args.no_augment, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
-            sprt=args.sprt)
+            sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
+            eval_engine=args.eval_engine,
+            eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])
     run_training_loop(config, resume=args.resume)
     return 0

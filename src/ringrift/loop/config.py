@@ -22,9 +22,11 @@ class LoopConfig:
     engine: str = "policy-only"  # engine of the current best model in selfplay
     mcts_simulations: int = 64
     bootstrap_engine: str = "heuristic"  # iteration 0 (no model yet)
+    bootstrap_games: int | None = None  # games per bootstrap iteration (None: selfplay_games)
     selfplay_temperature: str = "alphazero:moves=16"
     policy_temperature: float = 1.0  # policy-only selfplay sampling temperature
-    workers: int = 1
+    workers: int = 1  # processes for selfplay, export and evaluation
+    selfplay_batch_size: int = 16  # network engines: games per process, leaves batched
     # training
     model_version: str = "v2"
     training_epochs: int = 4
@@ -52,9 +54,19 @@ class LoopConfig:
             raise UserError(f"unknown board type {self.board_type!r}")
         if self.num_players not in (2, 3, 4):
             raise UserError("--num-players must be 2, 3 or 4")
-        for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers"):
+        for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
+                     "selfplay_batch_size"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.bootstrap_games is not None and self.bootstrap_games < 1:
+            raise UserError("--bootstrap-games must be at least 1")
+
+    def games_for(self, bootstrap: bool) -> int:
+        """Selfplay games of an iteration: bootstrap games are cheap (no search), so a loop
+        may play many more of them than of the model's search games."""
+        if bootstrap and self.bootstrap_games is not None:
+            return self.bootstrap_games
+        return self.selfplay_games
 
     def window(self, total_games: int) -> int:
         """Games in the training window once `total_games` exist (grows sublinearly)."""

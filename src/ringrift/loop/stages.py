@@ -32,13 +32,24 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
         return cfg.bootstrap_engine, EngineOptions()
     return cfg.engine, EngineOptions(model_path=state.best_model,
                                      temperature=cfg.policy_temperature,
-                                     simulations=cfg.mcts_simulations, root_noise=True)
+                                     simulations=cfg.mcts_simulations, root_noise=True,
+                                     threads=1)
+
+
+def selfplay_game_id(iteration: int, index: int) -> str:
+    """Game `index` of an iteration has a fixed id, so a resumed stage knows which games exist
+    (workers finish games out of order: a kill can leave gaps, not just a shorter prefix)."""
+    return f"loop-{iteration:03d}-{index:06d}"
 
 
 def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     """Play this iteration's games into its own database through the selfplay runner (the same
-    players, schedules and records as `ringrift selfplay`); a resumed stage continues counting."""
-    from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+    players, schedules and records as `ringrift selfplay`), with `cfg.workers` processes; a
+    network engine plays `cfg.selfplay_batch_size` games at once per process, its leaf
+    evaluations batched. A resumed stage plays only the games not stored yet."""
+    from ringrift.selfplay.batched import run_batched_games
+    from ringrift.selfplay.runner import SelfplayConfig
+    from ringrift.selfplay.workers import run_games
 
     path = iteration_db(cfg, state.iteration)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,17 +59,27 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
                             max_moves=cfg.max_moves,
                             temperature_schedule=cfg.selfplay_temperature, options=options)
     started = time.perf_counter()
+    planned = cfg.games_for(bootstrap=state.best_model is None)
     with GameDB(path) as db:
-        done = db.count_games()
-        for index in range(done, cfg.selfplay_games):
-            record = play_selfplay_game(config, index)
+        stored = set(db.game_ids())
+        missing = [i for i in range(planned)
+                   if selfplay_game_id(state.iteration, i) not in stored]
+        done = planned - len(missing)
+        if options.model_path:
+            games = run_batched_games(config, missing, cfg.selfplay_batch_size, cfg.workers)
+        else:
+            games = run_games(config, missing, cfg.workers)
+        step = max(1, planned // 5)
+        for count, record in enumerate(games, done + 1):
+            record.game_id = selfplay_game_id(state.iteration, record.metadata["game_index"])
             record.metadata.update({"iteration": state.iteration, "model": state.best_model})
             db.add_game(record)
-            if (index + 1) % max(1, cfg.selfplay_games // 5) == 0:
-                log(f"    selfplay {index + 1}/{cfg.selfplay_games} games")
-        games = db.count_games()
+            if count % step == 0:
+                log(f"    selfplay {count}/{planned} games "
+                    f"({time.perf_counter() - started:.0f} s)")
+        games_stored = db.count_games()
         stats = db.stats()["configs"].get(f"{cfg.board_type}_{cfg.num_players}p", {})
-    return {"games": games, "engine": engine, "played_now": games - done,
+    return {"games": games_stored, "engine": engine, "played_now": len(missing),
             "seconds": time.perf_counter() - started,
             "mean_length": stats.get("moves", {}).get("mean")}
 
@@ -148,13 +169,20 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
     options = EngineOptions(model_path=model, temperature=0.0, simulations=cfg.mcts_simulations)
     name = f"iter_{state.iteration:03d}"
+    rejected = None
     if cfg.auto_promote:
         with ModelRegistry(cfg.path / "registry.db") as registry:
-            result = gate_and_promote(registry, model, gauntlet, engine=engine, options=options,
-                                      name=name, db_path=cfg.path / "evaluation.db")
+            rejected = _rejected_entry(registry, model)
+            if rejected is None:
+                result = gate_and_promote(registry, model, gauntlet, engine=engine,
+                                          options=options, name=name,
+                                          db_path=cfg.path / "evaluation.db",
+                                          workers=cfg.workers)
+    if cfg.auto_promote and rejected is None:
         played, status, promoted = result.gauntlet, result.status, result.promoted
         model_id, rating = result.model_id, result.evidence.get("rating")
-    else:  # evaluate only: the model store is left alone
+    else:  # evaluate only (the model store is left alone), or a rejection already recorded
+        # by a run killed before it wrote this stage's result: its games are read back
         from ringrift.data.gamedb import GameDB
         from ringrift.evaluate.engine_spec import EngineSpec
         from ringrift.evaluate.gauntlet import previous_spec, run_gauntlet
@@ -164,8 +192,13 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
                           else (None, "no promoted model yet"))
         with GameDB(cfg.path / "evaluation.db") as db:
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
-                                  db=db)
+                                  db=db, workers=cfg.workers)
         status, promoted, model_id, rating = played.verdict, False, None, None
+        if rejected is not None:
+            status, model_id = "rejected", rejected.id
+            rating = (None if rejected.rating is None else
+                      {"elo": rejected.rating, "low": rejected.rating_low,
+                       "high": rejected.rating_high, "anchor": "random"})
     opponents_out = {}
     if played is not None:
         for line in played.table():
@@ -177,6 +210,14 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
                                          "ci95": [low, high], "verdict": r.verdict}
     return {"engine": engine, "status": status, "promoted": promoted, "model_id": model_id,
             "opponents": opponents_out, "rating": rating}
+
+
+def _rejected_entry(registry, model: str):
+    """The registry entry of `model` when it is already rejected, else None."""
+    from ringrift.evaluate.engine_spec import file_sha256
+
+    entries = registry.find_by_sha256(file_sha256(model))
+    return next((e for e in entries if e.stage == "rejected"), None)
 
 
 # --------------------------------------------------------------------------- promote
