@@ -1,0 +1,63 @@
+"""`ringrift train-nnue`: train the NNUE value network of engine nnue-guided from game databases."""
+
+from __future__ import annotations
+
+import argparse
+
+BOARDS = ("square8", "square19", "hex8", "hexagonal")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train-nnue", help="train an NNUE value network (engine nnue-guided) from game databases",
+        description="Replay completed games, fit the NNUE value net to the game outcomes (MSE, "
+        "from the mover's view) and save the best epoch by validation loss.")
+    p.add_argument("--db", required=True, action="append", metavar="PATH",
+                   help="game database (repeatable)")
+    p.add_argument("--board-type", required=True, choices=BOARDS)
+    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--save-path", required=True, help="model file to write (.pt)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=512)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
+    p.add_argument("--warmup-epochs", type=float, default=0.1,
+                   help="linear warmup before the cosine decay")
+    p.add_argument("--hidden", type=int, default=256, help="accumulator width")
+    p.add_argument("--val-fraction", type=float, default=0.1,
+                   help="fraction of games held out for validation (0: none)")
+    p.add_argument("--patience", type=int, default=3,
+                   help="stop after N epochs without a better validation loss (0: off)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-games", type=int, help="use only the most recent N games")
+    p.add_argument("--device", default="cpu", help="cpu (default, deterministic), cuda or auto")
+    p.add_argument("--no-augment", dest="augment", action="store_false",
+                   help="train on the positions as played (default: each under a random board "
+                   "symmetry, 8 on square boards, 12 on hex; this generalises far better)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default 1: the network is small, and more threads "
+                   "only contend)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ringrift.train.nnue_trainer import NNUETrainConfig, train_nnue
+
+    if args.threads < 1:
+        from ringrift.errors import UserError
+
+        raise UserError("--threads must be at least 1")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    cfg = NNUETrainConfig(
+        db_paths=list(args.db), board_type=args.board_type, num_players=args.num_players,
+        save_path=args.save_path, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs, hidden=args.hidden, val_fraction=args.val_fraction,
+        patience=args.patience, seed=args.seed, max_games=args.max_games, augment=args.augment,
+        device=args.device,
+        progress=False if args.no_progress else None)
+    train_nnue(cfg)
+    return 0
