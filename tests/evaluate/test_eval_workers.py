@@ -198,3 +198,21 @@ def test_one_worker_network_games_run_torch_on_the_workers_thread_count():
     pool = GamePool(1, network=True, threads=1)
     assert list(pool.ordered(lambda _: torch.get_num_threads(), [(0, "task")])) == [(0, 1)]
     assert torch.get_num_threads() == before
+
+
+def test_match_cli_takes_simulations_and_an_opponent_model(tmp_path, capsys):
+    """A search engine's budget and a model for the opponent: e.g. gumbel against policy-only
+    with the same network. A self-match keeps the two players apart by name."""
+    db = tmp_path / "m.db"
+    assert main(["match", "--board-type", "square8", "--candidate", "mcts",
+                 "--mcts-simulations", "4", "--opponent", "heuristic", "--games", "2",
+                 "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["games"] == 2
+    with GameDB(db, readonly=True) as games:
+        engines = {tuple(g.engines) for g in games.iter_games()}
+    assert engines == {("mcts", "heuristic"), ("heuristic", "mcts")}
+    assert main(["match", "--board-type", "square8", "--candidate", "mcts",
+                 "--mcts-simulations", "0", "--games", "1"]) == 2
+    assert "--mcts-simulations" in capsys.readouterr().err
+    assert main(["match", "--board-type", "square8", "--candidate", "random",
+                 "--opponent", "random", "--games", "1", "--json"]) == 0

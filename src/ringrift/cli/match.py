@@ -11,9 +11,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, default=2)
     p.add_argument("--candidate", required=True,
-                   help="engine: random, heuristic, or policy-only (with --model)")
+                   help="engine: random, heuristic, policy-only, mcts, gumbel or nnue-guided")
     p.add_argument("--opponent", default="random", help="engine for every other seat")
     p.add_argument("--model", help="model file for the candidate's network engine")
+    p.add_argument("--opponent-model", help="model file for the opponent's network engine")
+    p.add_argument("--mcts-simulations", type=int, metavar="N",
+                   help="candidate's simulations per move (mcts, gumbel)")
+    p.add_argument("--opponent-mcts-simulations", type=int, metavar="N",
+                   help="opponent's simulations per move (mcts, gumbel)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="policy-only sampling temperature (0 = argmax)")
     p.add_argument("--games", type=int, default=100)
@@ -27,9 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ringrift import rules
-    from ringrift.ai.factory import EngineOptions
     from ringrift.errors import UserError
-    from ringrift.evaluate.engine_spec import EngineSpec
+    from ringrift.evaluate.engine_spec import EngineSpec, engine_options
     from ringrift.evaluate.match import play_match
     from ringrift.evaluate.pool import check_workers
 
@@ -40,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
     if args.games < 1:
         raise UserError("--games must be at least 1")
     check_workers(args.workers)
-    cand_opts = EngineOptions(model_path=args.model, temperature=args.temperature)
-    candidate = EngineSpec.build(args.candidate, cand_opts, name=args.candidate)
-    opponent = EngineSpec.build(args.opponent, name=args.opponent)
+    cand_opts = engine_options(model_path=args.model, temperature=args.temperature,
+                               simulations=args.mcts_simulations)
+    opp_opts = engine_options(model_path=args.opponent_model, temperature=args.temperature,
+                              simulations=args.opponent_mcts_simulations)
+    candidate = EngineSpec.build(args.candidate, cand_opts)
+    opponent = EngineSpec.build(args.opponent, opp_opts)
+    if opponent.name == candidate.name:  # a self-match: keep the two apart in records
+        opponent = opponent.renamed(f"{opponent.name}-opponent")
     # build once up front so a bad engine or model fails before any game
     candidate.check(args.board_type, args.num_players)
     opponent.check(args.board_type, args.num_players)

@@ -81,6 +81,12 @@ class MCTSPlayer:
         self.root = None
         self.reused_visits = root.n
         yield from evaluate_root(root, self.leaf)
+        root_priors = getattr(self.leaf, "priors", None)
+        if self.reused_visits and root_priors is not None:
+            # a reused root was a lazy leaf (uniform priors): give it the root priors
+            priors = root_priors(root.state, root.moves)
+            if priors is not None:
+                root.set_priors(priors)
         priors = None  # the node's own (fast path); the root's noisy priors when noise is on
         if self.root_noise:
             priors = puct.add_dirichlet_noise(root.priors, self.rng, self.dirichlet_alpha,

@@ -113,6 +113,15 @@ class Node:
         self.visited = []
         self.cursor = 0
 
+    def set_priors(self, priors: Sequence[float]) -> None:
+        """Replace the priors over `moves`, keeping the statistics (a reused root's priors
+        from the root evaluation)."""
+        self.priors = [float(p) for p in priors]
+        self.prior_order = sorted(range(len(self.priors)), key=self.priors.__getitem__,
+                                  reverse=True)
+        self.prior_sum = sum(self.priors)
+        self.cursor = 0
+
     def first_unvisited(self) -> int:
         """The unvisited edge of highest prior (lowest index among equals), or -1."""
         order, edge_n = self.prior_order, self.edge_n
