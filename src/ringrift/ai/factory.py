@@ -46,6 +46,16 @@ def load_evaluator(path: str, device: str | None = None):
     return _EVALUATORS[key]
 
 
+def forget_model(path: str) -> None:
+    """Drop a model file from this process's model caches (a long-running process that
+    switches models, like the selfplay daemon, would otherwise keep every one)."""
+    from ringrift.ai.search import engines
+
+    for key in [k for k in _EVALUATORS if k[0] == path]:
+        del _EVALUATORS[key]
+    engines.forget_nnue(path)
+
+
 def make_player(engine: str, board_type: str, num_players: int, seed: int,
                 options: EngineOptions | None = None) -> Player:
     """A player for one of the basic engines (`mixed` picks one of these per game or seat)."""

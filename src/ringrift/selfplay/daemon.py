@@ -244,14 +244,10 @@ class ModelFollower:
     @staticmethod
     def _forget(path: str | None) -> None:
         """Drop a replaced model from the per-process model caches (a daemon sees many)."""
-        if not path:
-            return
-        from ringrift.ai import factory
-        from ringrift.ai.search import engines
+        if path:
+            from ringrift.ai.factory import forget_model
 
-        for key in [k for k in factory._EVALUATORS if k[0] == path]:
-            del factory._EVALUATORS[key]
-        engines._NNUE_VALUES.pop(path, None)
+            forget_model(path)
 
 
 def _set_torch_threads(threads: int) -> None:

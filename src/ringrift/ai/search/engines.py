@@ -10,6 +10,11 @@ _HEURISTIC_LEAVES: dict[tuple, HeuristicLeaf] = {}
 _NNUE_VALUES: dict[str, object] = {}
 
 
+def forget_nnue(path: str) -> None:
+    """Drop an nnue model file from the cache (see `ringrift.ai.factory.forget_model`)."""
+    _NNUE_VALUES.pop(path, None)
+
+
 def search_leaf(board_type: str, num_players: int, options) -> HeuristicLeaf | NetworkLeaf:
     """The network of `options.model_path` as a leaf evaluator, else the lean heuristic (one
     per process and configuration, so that players sharing it share evaluation batches)."""
