@@ -50,5 +50,6 @@ def test_bad_inputs_give_one_line_and_nonzero_exit(tmp_path, capsys):
 def test_bench_engine_json(capsys):
     assert main(["bench", "engine", "--games", "2", "--seed", "1", "--json", "--no-ops"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert {"moves_per_s", "decisions_per_s", "mean_game_length", "games", "moves"} <= set(data)
+    assert {"moves_per_s", "cpu_moves_per_s", "decisions_per_s", "mean_game_length", "games",
+            "moves"} <= set(data)
     assert data["games"] == 2 and data["moves"] > 0

@@ -61,6 +61,7 @@ def run_engine(args: argparse.Namespace) -> int:
         return 0
     print(f"{args.board_type} {args.num_players}p, {result['games']} random games (seed {args.seed})")
     print(f"  moves/s          {result['moves_per_s']:>10.0f}  (all applied moves)")
+    print(f"  moves/CPU-s      {result['cpu_moves_per_s']:>10.0f}  (per second of CPU time)")
     print(f"  decisions/s      {result['decisions_per_s']:>10.0f}  (states with >1 legal move)")
     print(f"  mean game length {result['mean_game_length']:>10.1f}")
     if "operations" in result:
