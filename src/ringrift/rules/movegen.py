@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from itertools import chain, compress
 from operator import truth
@@ -82,8 +83,10 @@ def _moves_from(state: GameState, cell: int, player: int, out: list[Move]) -> No
                 out.append(make_move(mv.MOVE_STACK, player, cell, c))
 
 
-def captures_from(state: GameState, cell: int, player: int, move_type: str,
-                  out: list[Move]) -> None:
+def capture_landings(state: GameState, cell: int) -> Iterator[tuple[int, int]]:
+    """(landing cell, target cell) of each overtaking capture by the stack on `cell`, in ray
+    order: the first stack along a ray is the target when its cap is no higher than ours, and
+    every empty cell beyond it, at least our height away, up to the next obstacle is a landing."""
     rings = state.stacks[cell]
     height = len(rings)
     cap = cap_height(rings)
@@ -105,36 +108,19 @@ def captures_from(state: GameState, cell: int, player: int, move_type: str,
                     if collapsed[land] or stacks[land] is not None:
                         break
                     if dl >= height:
-                        out.append(make_move(move_type, player, cell, land, c))
+                        yield land, c
             break
+
+
+def captures_from(state: GameState, cell: int, player: int, move_type: str,
+                  out: list[Move]) -> None:
+    for land, target in capture_landings(state, cell):
+        out.append(make_move(move_type, player, cell, land, target))
 
 
 def has_capture_from(state: GameState, cell: int) -> bool:
-    """Whether the stack on `cell` has an overtaking capture (captures_from would find one)."""
-    rings = state.stacks[cell]
-    height = len(rings)
-    cap = cap_height(rings)
-    stacks = state.stacks
-    collapsed = state.collapsed
-    for ray in state.geo.rays[cell]:
-        d = 0
-        for c in ray:
-            d += 1
-            if collapsed[c]:
-                break
-            target = stacks[c]
-            if target is None:
-                continue
-            if cap_height(target) <= cap:
-                dl = d
-                for land in ray[d:]:
-                    dl += 1
-                    if collapsed[land] or stacks[land] is not None:
-                        break
-                    if dl >= height:
-                        return True
-            break
-    return False
+    """Whether the stack on `cell` has an overtaking capture (builds no moves)."""
+    return next(capture_landings(state, cell), None) is not None
 
 
 def controlled_cells(state: GameState, player: int) -> list[int]:
