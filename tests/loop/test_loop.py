@@ -127,3 +127,12 @@ def test_selfplay_stage_plays_only_missing_games_with_workers(tmp_path):
 def test_bootstrap_games_must_be_positive(tmp_path, capsys):
     assert main(["loop", *TINY, "--bootstrap-games", "0", "--run-dir", str(tmp_path / "r")]) == 2
     assert "--bootstrap-games" in capsys.readouterr().err
+
+
+def test_demo_runs_a_small_loop(tmp_path, capsys):
+    run = tmp_path / "demo"
+    assert main(["demo", "--iterations", "1", "--selfplay-games", "4", "--training-epochs", "1",
+                 "--eval-games", "2", "--workers", "1", "--run-dir", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "demo finished" in out and "vs heuristic" in out
+    assert (run / "progress.png").exists()

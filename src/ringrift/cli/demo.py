@@ -10,9 +10,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--selfplay-games", type=int, default=120)
+    parser.add_argument("--selfplay-games", type=int, default=200)
     parser.add_argument("--training-epochs", type=int, default=3)
-    parser.add_argument("--eval-games", type=int, default=30)
+    parser.add_argument("--eval-games", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
     parser.add_argument("--seed", type=int, default=1)
     parser.set_defaults(func=run)
@@ -27,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         selfplay_games=args.selfplay_games, training_epochs=args.training_epochs,
         model_version="v2", engine="policy-only", bootstrap_engine="heuristic",
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
-        learning_rate=2e-3, batch_size=256)
+        learning_rate=2e-3, batch_size=256, workers=args.workers)
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
           f"evaluate -> promote on square8 2p, in {run_dir}")
     started = time.perf_counter()
