@@ -76,12 +76,13 @@ def play_match(candidate, opponent, board_type: str, num_players: int, games: in
     """Play `games` games of `candidate` against `opponent` (Participants or EngineSpecs; with
     `workers` > 1, EngineSpecs, built in the worker processes). Games are counted, stored in
     `db` and reported to `on_game` in game order, so the result does not depend on `workers`."""
-    if workers == 1:
-        pool = GamePool(1)
-    elif isinstance(candidate, Participant) or isinstance(opponent, Participant):
-        raise ValueError("play_match with workers > 1 needs EngineSpec players")
-    else:
+    if not (isinstance(candidate, Participant) or isinstance(opponent, Participant)):
+        # (also for one worker: it sets torch's threads for the network players)
         pool = GamePool.for_players([candidate, opponent], workers)
+    elif workers == 1:
+        pool = GamePool(1)
+    else:
+        raise ValueError("play_match with workers > 1 needs EngineSpec players")
     label = f"{candidate.name} vs {opponent.name}"
 
     def jobs():
