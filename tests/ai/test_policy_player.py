@@ -14,20 +14,6 @@ from ringrift.evaluate.match import Participant, play_match
 from ringrift.nn.inference import Evaluator
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("m")
-    assert main(["selfplay", "--board-type", "square8", "--num-players", "2", "--engine",
-                 "random", "--num-games", "3", "--output-dir", str(folder), "--format", "npz",
-                 "--quiet"]) == 0
-    model = folder / "tiny.pt"
-    assert main(["train", "--board-type", "square8", "--num-players", "2", "--data-path",
-                 str(folder / "selfplay.npz"), "--model-version", "v2", "--channels", "8",
-                 "--blocks", "1", "--epochs", "1", "--batch-size", "64", "--save-path",
-                 str(model), "--no-progress", "--no-tensorboard"]) == 0
-    return model
-
-
 def test_evaluate_states_gives_legal_policies_and_seat_values(tiny_model):
     ev = Evaluator.from_checkpoint(tiny_model)
     state = rules.new_game("square8", 2)

@@ -28,20 +28,6 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("m")
-    assert main(["selfplay", "--board-type", "square8", "--num-players", "2", "--engine",
-                 "random", "--num-games", "3", "--output-dir", str(folder), "--format", "npz",
-                 "--quiet"]) == 0
-    model = folder / "tiny.pt"
-    assert main(["train", "--board-type", "square8", "--num-players", "2", "--data-path",
-                 str(folder / "selfplay.npz"), "--model-version", "v2", "--channels", "8",
-                 "--blocks", "1", "--epochs", "1", "--batch-size", "64", "--save-path",
-                 str(model), "--no-progress", "--no-tensorboard"]) == 0
-    return str(model)
-
-
 def _decisions(record):
     return [m for m in record.moves if m.think_time_s > 0]
 
