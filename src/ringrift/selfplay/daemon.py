@@ -33,8 +33,9 @@ from ringrift.ai.factory import NETWORK_ENGINES, SEARCH_ENGINES
 from ringrift.data.records import GameRecord
 from ringrift.errors import UserError
 from ringrift.registry import ModelEntry, ModelRegistry
+from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.output import GameSink
-from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+from ringrift.selfplay.runner import SelfplayConfig
 
 # engines that play with a network when given one (the others never use the registry)
 MODEL_ENGINES = (*SEARCH_ENGINES, *NETWORK_ENGINES)
@@ -162,11 +163,7 @@ class ModelFollower:
             self._registry = None
 
     def describe(self) -> str:
-        if self.entry is not None:
-            return f"{self.entry.name} v{self.entry.version} (id {self.entry.id})"
-        engine = self.game_config.engine
-        leaves = " with heuristic leaves" if engine in SEARCH_ENGINES else ""
-        return f"no model ({engine}{leaves})"
+        return model_label(self.model_metadata(), self.game_config.engine)
 
     def model_metadata(self) -> dict[str, Any] | None:
         """What `metadata["model"]` of a game played now records."""
@@ -250,20 +247,18 @@ class ModelFollower:
             forget_model(path)
 
 
+def model_label(model: dict[str, Any] | None, engine: str) -> str:
+    """How logs name what plays: a game's `metadata["model"]` (None: the engine alone)."""
+    if model is not None:
+        return f"{model['name']} v{model['version']} (id {model['registry_id']})"
+    leaves = " with heuristic leaves" if engine in SEARCH_ENGINES else ""
+    return f"no model ({engine}{leaves})"
+
+
 def _set_torch_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
-
-
-def _play(config: SelfplayConfig, indices: range, batch_size: int) -> Iterator[GameRecord]:
-    if batch_size == 1:
-        for index in indices:
-            yield play_selfplay_game(config, index)
-        return
-    from ringrift.selfplay.batched import play_batched
-
-    yield from play_batched(config, list(indices), batch_size)
 
 
 def play_loop(follower: ModelFollower, batch_size: int, claim: Callable[[int], range],
@@ -278,7 +273,7 @@ def play_loop(follower: ModelFollower, batch_size: int, claim: Callable[[int], r
         if not indices:
             return
         config, model = follower.game_config, follower.model_metadata()
-        games = _play(config, indices, batch_size)
+        games = play_batched(config, list(indices), batch_size)
         try:
             while True:
                 with guard.abandonable():
@@ -301,11 +296,7 @@ class _Progress:
 
     def stored(self, record: GameRecord) -> None:
         self.games += 1
-        model = record.metadata.get("model")
-        engine = record.engines[0]
-        leaves = " with heuristic leaves" if engine in SEARCH_ENGINES else ""
-        self.model = (f"{model['name']} v{model['version']} (id {model['registry_id']})"
-                      if model else f"no model ({engine}{leaves})")
+        self.model = model_label(record.metadata.get("model"), record.engines[0])
         self.maybe_report()
 
     def maybe_report(self) -> None:
