@@ -89,6 +89,8 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
 @pytest.mark.parametrize("flags,message", [
     (["--board-type", "square9"], "unknown board type"),
     (["--board-type", "square8", "--selfplay-games", "0"], "--selfplay-games"),
+    (["--board-type", "square8", "--mcts-simulations", "0"], "--mcts-simulations"),
+    (["--board-type", "square8", "--selfplay-batch-size", "0"], "--selfplay-batch-size"),
 ])
 def test_bad_flags(tmp_path, capsys, flags, message):
     assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2

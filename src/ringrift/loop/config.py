@@ -55,7 +55,7 @@ class LoopConfig:
         if self.num_players not in (2, 3, 4):
             raise UserError("--num-players must be 2, 3 or 4")
         for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
-                     "selfplay_batch_size"):
+                     "selfplay_batch_size", "mcts_simulations"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.bootstrap_games is not None and self.bootstrap_games < 1:
