@@ -20,6 +20,7 @@ from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.evaluate.match import Participant, play_match
 from ringrift.evaluate.pool import GamePool
 from ringrift.evaluate.tournament import run_tournament
+from tests.evaluate.gauntlet_helpers import Killed, die_after, resumable_gauntlet
 
 
 def summary(result):
@@ -63,20 +64,7 @@ def test_two_workers_sprt_stops_at_the_same_game():
 
 
 def test_two_workers_resume_a_one_worker_run_and_lose_only_games_in_flight(tmp_path):
-    cand = EngineSpec.build("random", name="cand")
-    config = GauntletConfig("square8", 2, games=30, opponents=("random",),
-                            thresholds={"random": 0.5})
-    reference = run_gauntlet(cand, config).results[0]
-
-    class Killed(Exception):
-        pass
-
-    def die_after(k):
-        def callback(result):
-            if result.games == k:
-                raise Killed
-        return callback
-
+    cand, config, reference = resumable_gauntlet()
     with GameDB(tmp_path / "e.db") as db:
         with pytest.raises(Killed):
             run_gauntlet(cand, config, db=db, on_game=die_after(5))

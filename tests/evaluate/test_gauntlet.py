@@ -27,6 +27,7 @@ from ringrift.evaluate.gauntlet import (
     previous_spec,
     run_gauntlet,
 )
+from tests.evaluate.gauntlet_helpers import Killed, die_after, resumable_gauntlet
 
 BASE = ["gauntlet", "--board-type", "square8", "--num-players", "2", "--quiet"]
 RANDOM_CAND = ["--engine", "random", "--name", "cand"]
@@ -209,21 +210,10 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 
 def test_resume_after_an_exception_matches_an_uninterrupted_run(tmp_path):
-    cand = EngineSpec.build("random", name="cand")
-    config = GauntletConfig("square8", 2, games=30, opponents=("random",),
-                            thresholds={"random": 0.5})
-    reference = run_gauntlet(cand, config).results[0]
-
-    class Killed(Exception):
-        pass
-
-    def die_after_7(result):
-        if result.games == 7:
-            raise Killed
-
+    cand, config, reference = resumable_gauntlet()
     with GameDB(tmp_path / "e.db") as db:
         with pytest.raises(Killed):
-            run_gauntlet(cand, config, db=db, on_game=die_after_7)
+            run_gauntlet(cand, config, db=db, on_game=die_after(7))
         assert db.count_games() == 7
         resumed = run_gauntlet(cand, config, db=db).results[0]
         assert db.count_games() == resumed.games

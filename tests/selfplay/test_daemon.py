@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -141,24 +142,47 @@ def test_a_corrupt_promotion_is_logged_and_play_goes_on(tmp_path):
     assert all(g.metadata["model"] is None and g.engines == ["random", "random"] for g in games)
 
 
-def test_sigterm_stops_the_daemon_cleanly(tmp_path):
+def start_random_daemon(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+    """`ringrift selfplay --daemon` with the random engine in a subprocess; its database path."""
     registry = empty_registry(tmp_path / "registry.db")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ringrift", *BASE, "--engine", "random", "--registry",
            str(registry), "--output-dir", str(out), "--status-interval", "0.2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    db_path = out / "games.db"
+    return proc, out / "games.db"
+
+
+def wait_for_games(proc: subprocess.Popen, db_path: Path, n: int = 1,
+                   timeout_s: float = 20) -> int:
+    """Poll the daemon's database (read-only) until it holds n games; return the count seen."""
     count = 0
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + timeout_s
+    while count < n and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        if db_path.exists():
+            try:
+                with closing(sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)) as c:
+                    count = c.execute("SELECT COUNT(*) FROM games").fetchone()[0]
+            except sqlite3.Error:
+                pass
+    return count
+
+
+def assert_intact(db_path: Path, at_least: int) -> None:
+    """The database passes SQLite's check and every stored game is whole and replays."""
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    games = stored_games(db_path)
+    assert len(games) >= at_least
+    for record in games:
+        assert record.status in ("completed", "max_moves")
+        assert verify_record(record) is None
+
+
+def test_sigterm_stops_the_daemon_cleanly(tmp_path):
+    proc, db_path = start_random_daemon(tmp_path)
     try:
-        while count < 1 and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-            if db_path.exists():
-                try:
-                    with closing(sqlite3.connect(f"{db_path.as_uri()}?mode=ro", uri=True)) as c:
-                        count = c.execute("SELECT COUNT(*) FROM games").fetchone()[0]
-                except sqlite3.Error:
-                    pass
+        count = wait_for_games(proc, db_path)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=20)
     finally:
@@ -167,13 +191,33 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path):
     assert count >= 1
     assert proc.returncode == 0, stderr
     assert "stopped:" in stdout and "games/s" in stdout
-    with closing(sqlite3.connect(db_path)) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    games = stored_games(db_path)
-    assert len(games) >= count
-    for record in games:
-        assert record.status in ("completed", "max_moves")
-        assert verify_record(record) is None
+    assert_intact(db_path, count)
+
+
+def test_a_second_signal_exits_at_once_with_the_database_intact(tmp_path):
+    proc, db_path = start_random_daemon(tmp_path)
+    try:
+        count = wait_for_games(proc, db_path)
+        # Stopped, the daemon holds both signals pending; on SIGCONT Python runs their handlers
+        # back to back, SIGINT (the lower number) first: the second comes before the first
+        # stop has finished, deterministically.
+        proc.send_signal(signal.SIGSTOP)
+        _, status = os.waitpid(proc.pid, os.WUNTRACED)
+        assert os.WIFSTOPPED(status)
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGCONT)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert count >= 1
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    # at once: not the clean stop's summary line, no traceback; the database is closed as is
+    assert "selfplay daemon:" in stdout and "stopped:" not in stdout
+    assert "Traceback" not in stderr
+    assert_intact(db_path, count)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
