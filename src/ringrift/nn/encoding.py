@@ -295,14 +295,16 @@ def encode_states(states: Sequence[GameState]) -> tuple[np.ndarray, np.ndarray]:
 # in the stack | marker of a slot | collapsed cell of a slot; then bucketed globals.
 NNUE_HEIGHT_BUCKETS = 6  # heights 1, 2, 3, 4, 5-6, 7+
 NNUE_VALUE_BUCKETS = 8
-_NNUE_PER_CELL = MAX_SLOTS * NNUE_HEIGHT_BUCKETS + 3 * MAX_SLOTS
+# ids c * NNUE_FEATURES_PER_CELL + [0, NNUE_FEATURES_PER_CELL) are cell c's (the NNUE trainer moves
+# them with the cell under board symmetries); the globals follow all cells
+NNUE_FEATURES_PER_CELL = MAX_SLOTS * NNUE_HEIGHT_BUCKETS + 3 * MAX_SLOTS
 _NNUE_GLOBALS = 3 * MAX_SLOTS * NNUE_VALUE_BUCKETS + len(PHASES) + 3 + 3
 _HEIGHT_BUCKET = [0, 0, 1, 2, 3, 4, 4]
 
 
 def nnue_num_features(board_type: str) -> int:
     """Number of distinct NNUE feature ids on a board (any player count)."""
-    return boards.get_geometry(board_type).num_cells * _NNUE_PER_CELL + _NNUE_GLOBALS
+    return boards.get_geometry(board_type).num_cells * NNUE_FEATURES_PER_CELL + _NNUE_GLOBALS
 
 
 def _bucket(value: int, full: int) -> int:
@@ -322,12 +324,12 @@ def nnue_features(state: GameState) -> np.ndarray:
         rings = stacks[c]
         height = len(rings)
         hb = _HEIGHT_BUCKET[height] if height < 7 else NNUE_HEIGHT_BUCKETS - 1
-        base = c * _NNUE_PER_CELL
+        base = c * NNUE_FEATURES_PER_CELL
         ids.append(base + slots[rings[0]] * NNUE_HEIGHT_BUCKETS + hb)
         if height > 1:
             for p in set(rings[1:]):
                 ids.append(base + buried_base + slots[p])
-    g = state.geo.num_cells * _NNUE_PER_CELL
+    g = state.geo.num_cells * NNUE_FEATURES_PER_CELL
     vb = NNUE_VALUE_BUCKETS
     for p in range(1, state.num_players + 1):
         s = slots[p]
@@ -349,7 +351,7 @@ def nnue_features(state: GameState) -> np.ndarray:
         ids.append(g + 2)
     cells = range(len(stacks))
     for values, base in ((state.markers, marker_base), (state.collapsed, collapsed_base)):
-        ids.extend([c * _NNUE_PER_CELL + base + slots[values[c]] for c in compress(cells, values)])
+        ids.extend([c * NNUE_FEATURES_PER_CELL + base + slots[values[c]] for c in compress(cells, values)])
     out = np.array(ids, dtype=np.int64)
     out.sort()
     return out

@@ -131,7 +131,6 @@ class NNUEData:
 def feature_permutations(board_type: str) -> np.ndarray:
     """[symmetries, num_features] map of NNUE feature ids under each board symmetry: per-cell
     features move with their cell, the global ones stay (row 0 is the identity)."""
-    from ringrift.nn.encoding import _NNUE_PER_CELL  # the per-cell block of the id layout
     from ringrift.nn.symmetry import board_symmetries
 
     num_features = encoding.nnue_num_features(board_type)
@@ -139,9 +138,10 @@ def feature_permutations(board_type: str) -> np.ndarray:
     syms = board_symmetries(board_type)
     cells = len(syms[0].cell_map)
     out = np.tile(ids, (len(syms), 1))
-    cell, within = np.divmod(ids[:cells * _NNUE_PER_CELL], _NNUE_PER_CELL)
+    per_cell = encoding.NNUE_FEATURES_PER_CELL  # the per-cell block of the id layout
+    cell, within = np.divmod(ids[:cells * per_cell], per_cell)
     for k, sym in enumerate(syms):
-        out[k, :cells * _NNUE_PER_CELL] = sym.cell_map[cell] * _NNUE_PER_CELL + within
+        out[k, :cells * per_cell] = sym.cell_map[cell] * per_cell + within
     return out
 
 
