@@ -58,8 +58,8 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grad-accum", type=int, default=1,
                    help="micro-batches per optimizer step")
     p.add_argument("--amp", action="store_true",
-                   help="mixed precision on CUDA (bf16, or fp16 with loss scaling); "
-                   "ignored on CPU")
+                   help="mixed precision: CUDA bf16, or fp16 with loss scaling; CPU bf16 "
+                   "where the CPU has native bf16 (AVX512-BF16/AMX), else ignored")
     p.add_argument("--amp-dtype", default="bf16", choices=("bf16", "fp16"))
     p.add_argument("--entropy-weight", type=float, default=0.0,
                    help="bonus on policy entropy over legal moves")

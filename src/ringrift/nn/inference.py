@@ -16,6 +16,7 @@ import torch
 
 from ringrift.errors import UserError
 from ringrift.nn.models import ModelConfig, RingRiftNet, load_model
+from ringrift.nn.precision import autocast_dtype
 from ringrift.rules import GameState, Move
 
 
@@ -36,8 +37,9 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 class Evaluator:
     """Evaluate positions: softmax over each row's legal moves, and one value per player.
 
-    `amp` autocasts to bfloat16 on CUDA (ignored on CPU). Inputs are split into chunks of at most
-    `max_batch` rows.
+    `amp` autocasts the network to bfloat16 on CUDA, and on CPUs with native bf16 kernels (see
+    `ringrift.nn.precision`; elsewhere float32). Probabilities and values are computed in float32
+    from the bf16 outputs. Inputs are split into chunks of at most `max_batch` rows.
     """
 
     def __init__(self, model: RingRiftNet, *, device: str | torch.device | None = None,
@@ -46,7 +48,7 @@ class Evaluator:
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.config: ModelConfig = model.config
-        self.amp = amp and self.device.type == "cuda"
+        self.amp_dtype = autocast_dtype(self.device, "bf16")[0] if amp else None
         self.max_batch = max_batch
         self.metadata = metadata or {}
 
@@ -98,7 +100,7 @@ class Evaluator:
         if flat.size and (flat.min() < 0 or flat.max() >= self.policy_size):
             raise ValueError(f"legal index out of range [0, {self.policy_size})")
         rows = np.repeat(np.arange(len(legal)), counts)
-        autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if self.amp
+        autocast = (torch.autocast(dev.type, dtype=self.amp_dtype) if self.amp_dtype
                     else contextlib.nullcontext())
         with torch.inference_mode(), autocast:
             out = self.model(x, g)

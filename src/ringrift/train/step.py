@@ -26,10 +26,10 @@ def _metric_tensors(terms: LossTerms) -> list[torch.Tensor]:
 
 def autocast_context(device: torch.device, amp_dtype: torch.dtype | None
                      ) -> contextlib.AbstractContextManager:
-    """Autocast on CUDA when an AMP dtype is set; nothing otherwise."""
-    if amp_dtype is None or device.type != "cuda":
+    """Autocast (CUDA, or bf16 on CPU) when an AMP dtype is set; nothing otherwise."""
+    if amp_dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast("cuda", dtype=amp_dtype)
+    return torch.autocast(device.type, dtype=amp_dtype)
 
 
 def make_optimizer(model: nn.Module, learning_rate: float, weight_decay: float
@@ -52,8 +52,10 @@ class TrainStep:
         self.schedule = schedule
         self.weights = weights
         self.device = device
-        self.amp_dtype = amp_dtype if device.type == "cuda" else None
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
+        self.amp_dtype = amp_dtype
+        # loss scaling only for fp16 (bf16 has float32's exponent range)
+        self.scaler = torch.amp.GradScaler(
+            "cuda", enabled=device.type == "cuda" and amp_dtype == torch.float16)
         self.pcgrad = pcgrad
         self._params = [p for p in model.parameters() if p.requires_grad]
         trunk = {id(p) for p in model.trunk_parameters()}

@@ -34,6 +34,7 @@ from ringrift.nn.models import (
     sha256_file,
     valid_mask_for,
 )
+from ringrift.nn.precision import autocast_dtype
 from ringrift.train.checkpoint import (
     CheckpointManager,
     capture_rng_state,
@@ -114,12 +115,10 @@ class _StopFlag:
 def _amp_dtype(cfg: TrainConfig, device: torch.device, out: TextIO) -> torch.dtype | None:
     if not cfg.amp:
         return None
-    if device.type != "cuda":
-        print("note: --amp is ignored on CPU (training runs in float32)", file=out)
-        return None
-    if cfg.amp_dtype == "bf16" and torch.cuda.is_bf16_supported():
-        return torch.bfloat16
-    return torch.float16
+    dtype, note = autocast_dtype(device, cfg.amp_dtype)
+    if note:
+        print(note, file=out)
+    return dtype
 
 
 def model_config_for_data(cfg: TrainConfig, meta: dict[str, Any],
@@ -315,9 +314,10 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
     from tqdm import tqdm
 
+    precision = f", {str(amp_dtype).replace('torch.', '')} autocast" if amp_dtype else ""
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
-          f" parameters) on {device}: {len(train_idx)} train / {len(val_idx)} validation "
-          f"samples, {steps_per_epoch} steps per epoch", file=out)
+          f" parameters) on {device}{precision}: {len(train_idx)} train / {len(val_idx)} "
+          f"validation samples, {steps_per_epoch} steps per epoch", file=out)
     flag = _StopFlag()
     flag.install()
     interrupted_ckpt: Path | None = None
