@@ -31,18 +31,20 @@ class EngineOptions:
     gumbel_considered: int = 16  # gumbel: m, the root actions sampled by Gumbel-top-k
     search_depth: int = 2  # nnue-guided: decisions searched
     threads: int | None = None  # torch CPU threads per selfplay worker process (None: 1)
+    amp: bool = False  # network in bf16 autocast (CUDA, or a CPU with native bf16): batched
+    # leaves run ~1.6x faster on such a CPU; single positions barely gain
 
 
-_EVALUATORS: dict[tuple[str, str | None], object] = {}
+_EVALUATORS: dict[tuple[str, str | None, bool], object] = {}
 
 
-def load_evaluator(path: str, device: str | None = None):
-    """One Evaluator per (model file, device) per process."""
-    key = (path, device)
+def load_evaluator(path: str, device: str | None = None, amp: bool = False):
+    """One Evaluator per (model file, device, precision) per process."""
+    key = (path, device, amp)
     if key not in _EVALUATORS:
         from ringrift.nn.inference import Evaluator
 
-        _EVALUATORS[key] = Evaluator.from_checkpoint(path, device=device)
+        _EVALUATORS[key] = Evaluator.from_checkpoint(path, device=device, amp=amp)
     return _EVALUATORS[key]
 
 
@@ -72,7 +74,7 @@ def make_player(engine: str, board_type: str, num_players: int, seed: int,
             raise UserError("engine policy-only needs a model (--model PATH)")
         from ringrift.ai.policy_player import PolicyPlayer
 
-        evaluator = load_evaluator(options.model_path, options.device)
+        evaluator = load_evaluator(options.model_path, options.device, options.amp)
         check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), board_type,
                          num_players)
         return PolicyPlayer(evaluator, seed=seed, temperature=options.temperature)

@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     srch.add_argument("--use-gpu", action="store_true", help="network on CUDA when present")
     srch.add_argument("--threads", type=int, default=1,
                       help="torch CPU threads for a network (default 1, as selfplay)")
+    srch.add_argument("--amp", action="store_true",
+                      help="network in bf16 (CUDA, or a CPU with native bf16)")
     srch.add_argument("--json", action="store_true", help="print one JSON object")
     srch.set_defaults(func=run_search)
 
@@ -99,11 +101,12 @@ def run_search(args: argparse.Namespace) -> int:
     r = search_figures(args.engine, args.board_type, args.num_players, args.seed,
                        simulations=args.simulations, searches=args.searches,
                        batch_size=args.batch_size, model=args.model,
-                       device="auto" if args.use_gpu else "cpu")
+                       device="auto" if args.use_gpu else "cpu", amp=args.amp)
     if args.json:
         print(json.dumps(r))
         return 0
-    print(f"{args.engine} on {args.board_type} {args.num_players}p ({r['leaf_evaluator']} "
+    amp = f", {r['amp']}" if r.get("amp") else ""
+    print(f"{args.engine} on {args.board_type} {args.num_players}p ({r['leaf_evaluator']}{amp} "
           f"leaves), {r['searches']} searches of {r['simulations']:.0f} simulations, "
           f"batch {r['batch_size']}, seed {args.seed}")
     print(f"  simulations/s  {r['sims_per_s']:>10.0f}   ({r['seconds']:.2f} s)")

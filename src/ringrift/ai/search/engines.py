@@ -21,7 +21,7 @@ def search_leaf(board_type: str, num_players: int, options) -> HeuristicLeaf | N
     from ringrift.ai.factory import check_model_fits, load_evaluator
 
     if options.model_path:
-        evaluator = load_evaluator(options.model_path, options.device)
+        evaluator = load_evaluator(options.model_path, options.device, options.amp)
         check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), board_type,
                          num_players)
         return network_leaf(evaluator)
