@@ -28,6 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--no-augment", action="store_true", help="no symmetry augmentation")
+    p.add_argument("--amp", action="store_true",
+                   help="mixed precision (bf16) for training and the network players: CUDA, "
+                   "or a CPU with native bf16 (elsewhere float32, with a note)")
     p.add_argument("--min-window", type=int, default=400,
                    help="training window (games) before it starts to grow sublinearly")
     p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             mcts_simulations=args.mcts_simulations,
             model_version=args.model_version, channels=args.channels, blocks=args.blocks,
             batch_size=args.batch_size, learning_rate=args.learning_rate,
-            augment=not args.no_augment, min_window=args.min_window, eval_games=args.eval_games,
+            augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_engine=args.eval_engine,

@@ -35,6 +35,7 @@ class LoopConfig:
     channels: int | None = None
     blocks: int | None = None
     augment: bool = True
+    amp: bool = False  # bf16 for training and network players (CUDA, or a CPU with native bf16)
     # data window (KataGo style): the newest games, window = min_window * (games/min_window)^0.75
     min_window: int = 400
     max_window: int = 200_000

@@ -33,7 +33,7 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
     return cfg.engine, EngineOptions(model_path=state.best_model,
                                      temperature=cfg.policy_temperature,
                                      simulations=cfg.mcts_simulations, root_noise=True,
-                                     threads=1)
+                                     threads=1, amp=cfg.amp)
 
 
 def selfplay_game_id(iteration: int, index: int) -> str:
@@ -132,7 +132,8 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         epochs=cfg.training_epochs, learning_rate=cfg.learning_rate,
         init_weights=state.best_model or state.latest_model, resume=resume,
         seed=cfg.seed + state.iteration,
-        channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, progress=False,
+        channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
+        progress=False,
         tensorboard=True, checkpoint_every=200)
     buffer = io.StringIO()
     result = train(tc, out=buffer)
@@ -167,7 +168,8 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         opponents=opponents, thresholds=dict(cfg.thresholds),
         seed=cfg.seed + 7 * state.iteration, max_moves=cfg.max_moves,
         sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
-    options = EngineOptions(model_path=model, temperature=0.0, simulations=cfg.mcts_simulations)
+    options = EngineOptions(model_path=model, temperature=0.0, simulations=cfg.mcts_simulations,
+                            amp=cfg.amp)
     name = f"iter_{state.iteration:03d}"
     rejected = None
     if cfg.auto_promote:
