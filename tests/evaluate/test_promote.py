@@ -11,6 +11,7 @@ import json
 import pytest
 
 from ringrift.cli.main import main
+from ringrift.data.gamedb import GameDB
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import engine_options
 from ringrift.evaluate.gauntlet import GauntletConfig
@@ -69,9 +70,19 @@ def test_promote_pass_then_sprt_rejection(tmp_path, capsys):
         assert reg.get_production("square8", 2).id == 1
         assert [t.to_stage for t in reg.history(2)] == ["development", "rejected"]
         assert reg.history(2)[-1].evidence["gauntlet"]["verdict"] == "fail"
-    # a rejected model cannot be gated again
-    assert promote(registry, second) == 2
-    assert "rejected; it cannot be promoted" in capsys.readouterr().err
+    # gating a rejected model again plays nothing: one line with its recorded records, exit 1
+    with GameDB(tmp_path / "evaluation.db", readonly=True) as db:
+        games = db.count_games()
+    assert promote(registry, second) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    [line] = captured.out.splitlines()
+    assert line.startswith("model 2 (square8_2p v2) was already rejected: previous ")
+    assert f"{opp['wins']}-{opp['draws']}-{opp['losses']}" in line and "fail" in line
+    with GameDB(tmp_path / "evaluation.db", readonly=True) as db:
+        assert db.count_games() == games
+    with ModelRegistry(registry) as reg:
+        assert [t.to_stage for t in reg.history(2)] == ["development", "rejected"]
 
 
 def test_promotion_replaces_production_and_undecided_stays(tmp_path):
@@ -138,3 +149,36 @@ def test_promote_rejection_exit_1(tmp_path, capsys):
         transition = reg.history(entry.id)[-1]
     assert transition.reason == "failed the gauntlet"
     assert transition.evidence["gauntlet"]["opponents"][0]["verdict"] == "fail"
+
+
+def test_gating_a_rejected_model_reports_the_recorded_rejection(tmp_path):
+    """An already rejected model is not played again: the evidence recorded with its rejection
+    comes back (how a loop killed after the rejection was recorded resumes); an archived model
+    still cannot be gated."""
+    config = GauntletConfig("square8", 2, games=6, opponents=("random",),
+                            thresholds={"random": 1.0})
+    model = model_file(tmp_path, "weak.pt", b"weak")
+    db_path = tmp_path / "evaluation.db"
+    with ModelRegistry(tmp_path / "r.db") as reg:
+        first = gate_and_promote(reg, model, config, engine="random", db_path=db_path)
+        assert (first.status, first.stage, first.promoted) == ("rejected", "rejected", False)
+        assert first.evidence["rating"] is not None
+        with GameDB(db_path, readonly=True) as db:
+            games = db.count_games()
+        assert games == first.gauntlet.games > 0
+
+        again = gate_and_promote(reg, model, config, engine="random", db_path=db_path)
+        assert (again.status, again.model_id, again.stage) == ("already_rejected",
+                                                               first.model_id, "rejected")
+        assert not again.promoted and again.gauntlet is None
+        assert again.evidence == reg.history(first.model_id)[-1].evidence
+        assert again.evidence["gauntlet"] == first.gauntlet.to_dict()
+        assert again.evidence["rating"] == first.evidence["rating"]
+        assert again.to_dict()["status"] == "already_rejected"
+        with GameDB(db_path, readonly=True) as db:
+            assert db.count_games() == games  # nothing played
+        assert [t.to_stage for t in reg.history(first.model_id)] == ["development", "rejected"]
+
+        reg.transition(first.model_id, "archived", "cleanup")
+        with pytest.raises(UserError, match="is archived; it cannot be promoted"):
+            gate_and_promote(reg, model, config, engine="random", db_path=db_path)

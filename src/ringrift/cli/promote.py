@@ -3,8 +3,9 @@
 Registers the model file if needed, runs the gauntlet (the "previous" opponent is the registry's
 current production model, tested with the SPRT when --sprt is given), then moves the model to
 staging and production with the evidence recorded, or to rejected when it fails. An SPRT that
-reaches --sprt-max-games undecided leaves the model in development. Exit status: 0 promoted (or
-already in production), 1 not promoted, 2 bad input.
+reaches --sprt-max-games undecided leaves the model in development. A model rejected before is
+not played again: its recorded rejection is reported. Exit status: 0 promoted (or already in
+production), 1 not promoted (rejected now or before, or undecided), 2 bad input.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ringrift.evaluate.engine_spec import EngineSpec
-    from ringrift.evaluate.promotion import gate_and_promote
+    from ringrift.evaluate.promotion import gate_and_promote, opponent_summary
     from ringrift.registry import ModelRegistry
 
     if not args.gauntlet:
@@ -68,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
         if outcome.gauntlet is not None:
             print("\n".join(outcome.gauntlet.table()))
         label = f"model {entry.id} ({entry.name} v{entry.version})"
+        if outcome.status == "already_rejected":  # one line: nothing was played
+            print(f"{label} was already rejected: {opponent_summary(outcome.evidence)}")
+            return 1
         print({"promoted": f"{label} promoted to production",
                "already_production": f"{label} is already in production",
                "rejected": f"{label} rejected",

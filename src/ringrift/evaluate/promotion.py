@@ -11,9 +11,12 @@ is configured), then:
 - undecided (the SPRT reached its game cap without a decision): the model stays where it was
   (development), so it can be gated again with a higher cap; nothing is recorded in the registry.
 
-A model already in production is reported as promoted without playing; a rejected or archived
-model cannot be gated (UserError). The registry is passed in (a `ModelRegistry`), so this
-module does not depend on the registry package.
+A model already in production or already rejected is reported as such without playing
+("already_production", promoted; "already_rejected", not promoted), with the evidence recorded by
+that transition, so a caller killed after the registry recorded the outcome can pick it up (the
+training loop relies on it). An archived model cannot be gated (UserError). The
+registry is passed in (a `ModelRegistry`), so this module does not depend on the registry
+package.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ EVALUATION_DB = "evaluation.db"
 
 @dataclass
 class PromotionResult:
-    """What happened: status is promoted, already_production, rejected or undecided."""
+    """What happened: status is promoted, already_production, rejected, already_rejected or
+    undecided. `gauntlet` is None when nothing was played (the already_* statuses)."""
 
     status: str
     model_id: int
@@ -84,10 +88,10 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
     options = dataclasses.replace(options or EngineOptions(), model_path=str(model_path))
     candidate = EngineSpec.build(engine, options, name)
     entry = _registered_entry(registry, candidate.sha256, config)
-    if entry is not None and entry.stage == "production":
-        return PromotionResult("already_production", entry.id, entry.stage, None,
-                               {"note": "the model is already in production"})
-    if entry is not None and entry.stage in ("rejected", "archived"):
+    if entry is not None and entry.stage in ("production", "rejected"):
+        return PromotionResult(f"already_{entry.stage}", entry.id, entry.stage, None,
+                               _recorded_evidence(registry, entry.id, entry.stage))
+    if entry is not None and entry.stage == "archived":
         raise UserError(f"model {entry.id} ({entry.name} v{entry.version}) is {entry.stage}; "
                         "it cannot be promoted (register a new model file)")
 
@@ -134,6 +138,28 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
         status = "undecided"
         entry = registry.get(entry.id)
     return PromotionResult(status, entry.id, entry.stage, result, evidence)
+
+
+def opponent_summary(evidence: dict[str, Any]) -> str:
+    """One line of the per-opponent records in promotion evidence, e.g.
+    'random 3-0-17 (15%, fail); heuristic ...'."""
+    opponents = (evidence.get("gauntlet") or {}).get("opponents") or []
+    return "; ".join(f"{o['opponent']} {o['wins']}-{o['draws']}-{o['losses']} "
+                     f"({o['win_rate']:.0%}, {o['verdict']})"
+                     for o in opponents) or "no gauntlet recorded"
+
+
+def _recorded_evidence(registry, model_id: int, stage: str) -> dict[str, Any]:
+    """The evidence recorded with the model's latest transition to `stage` (production or
+    rejected); for a model moved there by hand without a gauntlet, a note and no gauntlet or
+    rating."""
+    moves = [t for t in registry.history(model_id) if t.to_stage == stage]
+    evidence = moves[-1].evidence if moves else None
+    if not isinstance(evidence, dict) or "gauntlet" not in evidence:
+        reason = moves[-1].reason if moves else ""
+        evidence = {"note": f"the model is already {stage}, without gauntlet evidence "
+                            f"({reason or 'no reason'})", "gauntlet": None, "rating": None}
+    return evidence
 
 
 def _registered_entry(registry, sha256: str | None, config: GauntletConfig):
