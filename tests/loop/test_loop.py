@@ -91,6 +91,7 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--selfplay-games", "0"], "--selfplay-games"),
     (["--board-type", "square8", "--mcts-simulations", "0"], "--mcts-simulations"),
     (["--board-type", "square8", "--selfplay-batch-size", "0"], "--selfplay-batch-size"),
+    (["--board-type", "square8", "--eval-mcts-simulations", "0"], "--eval-mcts-simulations"),
 ])
 def test_bad_flags(tmp_path, capsys, flags, message):
     assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2
@@ -131,10 +132,102 @@ def test_bootstrap_games_must_be_positive(tmp_path, capsys):
     assert "--bootstrap-games" in capsys.readouterr().err
 
 
+def test_amp_reaches_training_and_the_network_players(tmp_path, monkeypatch):
+    from ringrift.loop import stages
+    from ringrift.nn import precision
+
+    monkeypatch.setattr(precision, "cpu_supports_bf16", lambda: True)
+    run = tmp_path / "run"
+    assert main(["loop", *TINY, "--iterations", "1", "--amp", "--run-dir", str(run)]) == 0
+    assert json.loads((run / "loop_config.json").read_text())["amp"] is True
+    assert json.loads((run / "iter_000" / "train.json").read_text())["precision"] == \
+        "bfloat16 autocast"
+    cfg = LoopConfig("square8", 2, str(run), engine="gumbel", amp=True)
+    state = LoopState(best_model=str(run / "models" / "iter_000.pt"))
+    engine, options = stages.selfplay_engine(cfg, state)
+    assert engine == "gumbel" and options.amp
+
+
+@pytest.mark.parametrize("eval_simulations, expected", [(48, 48), (None, 24)])
+def test_evaluation_searches_with_eval_simulations(tmp_path, monkeypatch, eval_simulations,
+                                                   expected):
+    from ringrift.evaluate import promotion
+    from ringrift.loop import stages
+
+    class Captured(Exception):
+        pass
+
+    def capture(registry, model, gauntlet, *, engine, options, **kwargs):
+        raise Captured(engine, options.simulations)
+
+    monkeypatch.setattr(promotion, "gate_and_promote", capture)
+    cfg = LoopConfig("square8", 2, str(tmp_path / "run"), engine="gumbel", mcts_simulations=24,
+                     eval_simulations=eval_simulations)
+    state = LoopState(best_model="best.pt", stage="evaluate",
+                      current={"train": {"model": "new.pt"}})
+    with pytest.raises(Captured) as caught:
+        stages.run_evaluate_stage(cfg, state, lambda line: None)
+    assert caught.value.args == ("gumbel", expected)
+    assert stages.selfplay_engine(cfg, state)[1].simulations == 24  # selfplay keeps its own
+
+
 def test_demo_runs_a_small_loop(tmp_path, capsys):
     run = tmp_path / "demo"
-    assert main(["demo", "--iterations", "1", "--selfplay-games", "4", "--training-epochs", "1",
-                 "--eval-games", "2", "--workers", "1", "--run-dir", str(run)]) == 0
+    assert main(["demo", "--iterations", "1", "--bootstrap-games", "4", "--training-epochs", "1",
+                 "--mcts-simulations", "4", "--eval-mcts-simulations", "4", "--eval-games", "2",
+                 "--workers", "1",
+                 "--run-dir", str(run)]) == 0
     out = capsys.readouterr().out
     assert "demo finished" in out and "vs heuristic" in out
     assert (run / "progress.png").exists()
+
+
+@pytest.mark.parametrize("threshold, stage, transitions", [
+    (1.0, "rejected", ["development", "rejected"]),
+    (0.0, "production", ["development", "staging", "production"])])
+def test_resume_after_a_kill_between_recorded_outcome_and_stage_result(tmp_path, threshold,
+                                                                        stage, transitions):
+    """Killed after the registry recorded the model's rejection (or promotion) but before the
+    evaluate stage wrote its result: the resumed loop reuses the recorded outcome (nothing is
+    played again) and reports the same stage result as the original evaluation."""
+    import io
+
+    from ringrift.loop import stages
+    from ringrift.loop.runner import run_training_loop
+    from ringrift.registry import ModelRegistry
+
+    run = tmp_path / "run"
+    cfg = LoopConfig("square8", 2, str(run), iterations=1, eval_engine="random",
+                     eval_opponents=["random"], thresholds={"random": threshold}, eval_games=6)
+    model = run / "models" / "iter_000.pt"  # a stand-in the random engine does not read
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"weak")
+    meta = {"architecture": "v2", "encoder_version": "1", "board_type": "square8",
+            "num_players": 2}
+    (model.parent / "iter_000.pt.json").write_text(json.dumps({"metadata": meta}))
+    state = LoopState(stage="evaluate", current={"selfplay": {"games": 4},
+                                                 "export": {"samples": 10},
+                                                 "train": {"model": str(model)}})
+    fresh = stages.run_evaluate_stage(cfg, state, lambda line: None)  # the run that was killed
+    promoted = stage == "production"
+    assert fresh["status"] == ("promoted" if promoted else "rejected")
+    assert fresh["promoted"] is promoted
+    assert set(fresh["opponents"]) == {"random"} and fresh["rating"] is not None
+    with GameDB(run / "evaluation.db", readonly=True) as db:
+        games = db.count_games()
+    state.save(run)
+
+    out = io.StringIO()
+    resumed = run_training_loop(cfg, resume=True, out=out)
+    assert f"{stage} already: its recorded gauntlet is reused" in out.getvalue()
+    evaluate = json.loads((run / "iter_000" / "evaluate.json").read_text())
+    evaluate.pop("seconds")
+    assert evaluate == json.loads(json.dumps(fresh))  # same keys, records and rating
+    assert resumed.history[0]["evaluate"]["opponents"] == fresh["opponents"]
+    assert resumed.history[0]["promote"]["promoted"] is promoted
+    with GameDB(run / "evaluation.db", readonly=True) as db:
+        assert db.count_games() == games
+    with ModelRegistry(run / "registry.db") as reg:
+        [entry] = reg.list_models()
+        assert entry.stage == stage and entry.id == fresh["model_id"]
+        assert [t.to_stage for t in reg.history(entry.id)] == transitions

@@ -4,6 +4,8 @@ Whether this CPU has native bf16 kernels is patched both ways: autocast to bf16 
 CPU (emulated where not native), so both branches run everywhere.
 """
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -57,3 +59,5 @@ def test_training_with_amp_on_cpu_uses_bf16_where_native(tmp_path, capsys, nativ
     assert rc == 0
     assert ("bfloat16 autocast" in out) == native_bf16
     assert ("mixed precision is ignored" in out) == (not native_bf16)
+    metrics = json.loads((tmp_path / "m.pt.metrics.json").read_text())
+    assert metrics["precision"] == ("bfloat16 autocast" if native_bf16 else "float32")

@@ -10,14 +10,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
     parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--bootstrap-games", type=int, default=200,
+    parser.add_argument("--bootstrap-games", type=int, default=150,
                         help="heuristic games per iteration until a model is promoted")
     parser.add_argument("--selfplay-games", type=int, default=64,
                         help="gumbel games per iteration with the promoted model")
-    parser.add_argument("--mcts-simulations", type=int, default=32,
-                        help="gumbel simulations per move, in selfplay and evaluation")
+    parser.add_argument("--mcts-simulations", type=int, default=16,
+                        help="gumbel simulations per move in selfplay")
+    parser.add_argument("--eval-mcts-simulations", type=int, default=64,
+                        help="gumbel simulations per move at evaluation")
     parser.add_argument("--training-epochs", type=int, default=3)
-    parser.add_argument("--eval-games", type=int, default=30)
+    parser.add_argument("--eval-games", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
@@ -33,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
         board_type="square8", num_players=2, run_dir=run_dir, iterations=args.iterations,
         bootstrap_games=args.bootstrap_games, selfplay_games=args.selfplay_games,
         training_epochs=args.training_epochs, model_version="v2", engine="gumbel",
-        mcts_simulations=args.mcts_simulations, bootstrap_engine="heuristic",
+        mcts_simulations=args.mcts_simulations, eval_simulations=args.eval_mcts_simulations,
+        bootstrap_engine="heuristic",
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
         learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True)
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "

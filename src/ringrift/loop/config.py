@@ -44,6 +44,7 @@ class LoopConfig:
     eval_games: int = 40
     eval_opponents: list[str] = field(default_factory=lambda: ["random", "heuristic"])
     eval_engine: str | None = None  # default: the selfplay engine
+    eval_simulations: int | None = None  # search engines at evaluation (None: mcts_simulations)
     thresholds: dict[str, float] = field(default_factory=dict)
     auto_promote: bool = True
     sprt: str | None = None
@@ -61,6 +62,8 @@ class LoopConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.bootstrap_games is not None and self.bootstrap_games < 1:
             raise UserError("--bootstrap-games must be at least 1")
+        if self.eval_simulations is not None and self.eval_simulations < 1:
+            raise UserError("--eval-mcts-simulations must be at least 1")
 
     def games_for(self, bootstrap: bool) -> int:
         """Selfplay games of an iteration: bootstrap games are cheap (no search), so a loop

@@ -143,6 +143,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     metrics = result.metrics
     best = metrics.get("best") or {}
     return {"model": str(result.save_path), "resumed": resume,
+            "precision": metrics.get("precision"),
             "val_loss": best.get("val_loss", metrics.get("best_loss")),
             "val_policy_acc": best.get("val_policy_accuracy"),
             "val_value_mse": best.get("val_value_mse")}
@@ -168,23 +169,19 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         opponents=opponents, thresholds=dict(cfg.thresholds),
         seed=cfg.seed + 7 * state.iteration, max_moves=cfg.max_moves,
         sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
-    options = EngineOptions(model_path=model, temperature=0.0, simulations=cfg.mcts_simulations,
-                            amp=cfg.amp)
+    options = EngineOptions(model_path=model, temperature=0.0,
+                            simulations=cfg.eval_simulations or cfg.mcts_simulations, amp=cfg.amp)
     name = f"iter_{state.iteration:03d}"
-    rejected = None
     if cfg.auto_promote:
         with ModelRegistry(cfg.path / "registry.db") as registry:
-            rejected = _rejected_entry(registry, model)
-            if rejected is None:
-                result = gate_and_promote(registry, model, gauntlet, engine=engine,
-                                          options=options, name=name,
-                                          db_path=cfg.path / "evaluation.db",
-                                          workers=cfg.workers)
-    if cfg.auto_promote and rejected is None:
+            result = gate_and_promote(registry, model, gauntlet, engine=engine, options=options,
+                                      name=name, db_path=cfg.path / "evaluation.db",
+                                      workers=cfg.workers)
+        if result.gauntlet is None:  # already promoted or rejected, by a run killed before it
+            return _recorded_outcome(engine, result, log)  # wrote this stage's result
         played, status, promoted = result.gauntlet, result.status, result.promoted
         model_id, rating = result.model_id, result.evidence.get("rating")
-    else:  # evaluate only (the model store is left alone), or a rejection already recorded
-        # by a run killed before it wrote this stage's result: its games are read back
+    else:  # evaluate only: the model store is left alone
         from ringrift.data.gamedb import GameDB
         from ringrift.evaluate.engine_spec import EngineSpec
         from ringrift.evaluate.gauntlet import previous_spec, run_gauntlet
@@ -196,11 +193,6 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
                                   db=db, workers=cfg.workers)
         status, promoted, model_id, rating = played.verdict, False, None, None
-        if rejected is not None:
-            status, model_id = "rejected", rejected.id
-            rating = (None if rejected.rating is None else
-                      {"elo": rejected.rating, "low": rejected.rating_low,
-                       "high": rejected.rating_high, "anchor": "random"})
     opponents_out = {}
     if played is not None:
         for line in played.table():
@@ -214,12 +206,21 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
             "opponents": opponents_out, "rating": rating}
 
 
-def _rejected_entry(registry, model: str):
-    """The registry entry of `model` when it is already rejected, else None."""
-    from ringrift.evaluate.engine_spec import file_sha256
-
-    entries = registry.find_by_sha256(file_sha256(model))
-    return next((e for e in entries if e.stage == "rejected"), None)
+def _recorded_outcome(engine: str, result, log) -> dict[str, Any]:
+    """The stage result of a model the registry had already promoted or rejected: the records
+    are read back from that transition's evidence (nothing is played)."""
+    evidence = result.evidence
+    log(f"    model {result.model_id} is {result.stage} already: its recorded gauntlet is reused")
+    opponents_out = {}
+    for o in (evidence.get("gauntlet") or {}).get("opponents") or []:
+        low, high = o["ci95"]
+        log(f"    {o['opponent']:10} {o['wins']}-{o['draws']}-{o['losses']}  win rate "
+            f"{o['win_rate']:.1%} [{low:.1%}, {high:.1%}]  {o['verdict']}")
+        opponents_out[o["opponent"]] = {key: o[key] for key in (
+            "wins", "draws", "losses", "win_rate", "ci95", "verdict")}
+    return {"engine": engine, "status": "promoted" if result.promoted else "rejected",
+            "promoted": result.promoted, "model_id": result.model_id, "opponents": opponents_out,
+            "rating": evidence.get("rating")}
 
 
 # --------------------------------------------------------------------------- promote

@@ -314,9 +314,9 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
     from tqdm import tqdm
 
-    precision = f", {str(amp_dtype).replace('torch.', '')} autocast" if amp_dtype else ""
+    precision = str(amp_dtype).replace("torch.", "") + " autocast" if amp_dtype else "float32"
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
-          f" parameters) on {device}{precision}: {len(train_idx)} train / {len(val_idx)} "
+          f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch", file=out)
     flag = _StopFlag()
     flag.install()
@@ -376,7 +376,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                                    "model_state": model.state_dict()}, state.step)
             state.epoch, state.group, state.accum = epoch + 1, 0, {}
             ckpt = manager.save(training_payload(), "epoch", state.step)
-            _write_metrics(paths, cfg, state, interrupted=False)
+            _write_metrics(paths, cfg, state, precision, interrupted=False)
             print(_epoch_line(record, cfg.epochs), file=out)
             if flag.signum is not None:
                 interrupted_ckpt = ckpt
@@ -387,7 +387,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             writer.close()
 
     if interrupted_ckpt is not None:
-        metrics = _write_metrics(paths, cfg, state, interrupted=True)
+        metrics = _write_metrics(paths, cfg, state, precision, interrupted=True)
         print(f"interrupted: checkpoint saved to {interrupted_ckpt}; continue with --resume",
               file=out)
         return TrainResult(None, metrics, interrupted_by=flag.signum, checkpoint=interrupted_ckpt)
@@ -399,7 +399,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     save_checkpoint(paths.model, {
         "metadata": metadata("model", epoch=(state.best_epoch or 0) + 1, metrics=best_record),
         "model_state": final_state})
-    metrics = _write_metrics(paths, cfg, state, interrupted=False)
+    metrics = _write_metrics(paths, cfg, state, precision, interrupted=False)
     print(f"saved {paths.model} (best epoch {(state.best_epoch or 0) + 1}, "
           f"loss {best_record.get('monitor_loss', float('nan')):.4f}); metrics in "
           f"{paths.metrics}", file=out)
@@ -469,7 +469,7 @@ def _epoch_line(record: dict[str, Any], epochs: int) -> str:
     return ", ".join(parts)
 
 
-def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState,
+def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState, precision: str,
                    interrupted: bool) -> dict[str, Any]:
     best = (state.history[state.best_epoch] if state.best_epoch is not None
             and state.best_epoch < len(state.history) else None)
@@ -478,6 +478,7 @@ def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState,
         "board_type": cfg.board_type,
         "num_players": cfg.num_players,
         "model_version": cfg.model_version,
+        "precision": precision,
         "epochs_run": len(state.history),
         "steps": state.step,
         "best_epoch": (state.best_epoch + 1) if state.best_epoch is not None else None,
