@@ -142,12 +142,12 @@ def test_a_corrupt_promotion_is_logged_and_play_goes_on(tmp_path):
     assert all(g.metadata["model"] is None and g.engines == ["random", "random"] for g in games)
 
 
-def start_random_daemon(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
+def start_random_daemon(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """`ringrift selfplay --daemon` with the random engine in a subprocess; its database path."""
     registry = empty_registry(tmp_path / "registry.db")
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "ringrift", *BASE, "--engine", "random", "--registry",
-           str(registry), "--output-dir", str(out), "--status-interval", "0.2"]
+           str(registry), "--output-dir", str(out), "--status-interval", "0.2", *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, out / "games.db"
 
@@ -250,6 +250,92 @@ def test_workers_follow_the_registry_and_stop_at_max_games(tmp_path, capsys):
                  str(tmp_path), "--max-games", "5", "--workers", "2"]) == 0
     games = stored_games(tmp_path / "games.db")
     assert sorted(g.metadata["game_index"] for g in games) == [0, 1, 2, 3, 4]
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live children of a process (Linux: /proc/PID/task/*/children)."""
+    pids: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
+def test_a_killed_worker_is_replaced_and_play_goes_on(tmp_path):
+    if not Path(f"/proc/{os.getpid()}/task").is_dir():
+        pytest.skip("needs /proc")
+    proc, db_path = start_random_daemon(tmp_path, "--workers", "2")
+    try:
+        before = wait_for_games(proc, db_path, 3)
+        workers = child_pids(proc.pid)  # (random engine: forked workers, no other children)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while set(child_pids(proc.pid)) & {workers[0]} and time.monotonic() < deadline:
+            time.sleep(0.05)  # (until the parent has reaped it)
+        after_kill = wait_for_games(proc, db_path, before + 1)  # (the kill may cost no game)
+        after = wait_for_games(proc, db_path, after_kill + 5)  # two workers play on
+        replaced = [p for p in child_pids(proc.pid) if p not in workers]
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert before >= 3 and after >= after_kill + 5, (before, after_kill, after, stdout, stderr)
+    assert len(replaced) == 1
+    assert proc.returncode == 0, stderr
+    assert (f"selfplay worker 0 (pid {workers[0]}) crashed: killed by SIGKILL; started worker 2 "
+            f"in its place (restart 1)") in stdout
+    assert "stopped:" in stdout and "Traceback" not in stderr
+    assert_intact(db_path, after)
+
+
+@pytest.mark.parametrize("crash", ["raise", "exit"])
+def test_a_crash_loop_stops_the_daemon_with_the_database_intact(tmp_path, capsys, monkeypatch,
+                                                               crash):
+    import ringrift.selfplay.daemon as daemon
+
+    registry = empty_registry(tmp_path / "registry.db")
+    argv = [*BASE, "--engine", "random", "--registry", str(registry), "--output-dir",
+            str(tmp_path), "--workers", "2"]
+    assert main([*argv, "--max-games", "3"]) == 0
+    capsys.readouterr()
+
+    def crashing_play_loop(*args, **kwargs):  # (forked workers inherit the patch)
+        if crash == "exit":
+            os._exit(3)  # the process vanishes without a word
+        raise ZeroDivisionError("a bug in a game")
+
+    monkeypatch.setattr(daemon, "play_loop", crashing_play_loop)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    reason = ("ZeroDivisionError: a bug in a game (at test_daemon.py:" if crash == "raise"
+              else "exited with status 3 without reporting")
+    assert err.startswith("ringrift selfplay: error: selfplay workers keep crashing (6 worker "
+                          "crashes within 60 s; last: worker ")
+    assert reason in err and "\n" not in err, err
+    restarts = [line for line in captured.out.splitlines() if " crashed: " in line]
+    assert len(restarts) == 5 and reason in restarts[0]
+    assert restarts[-1].endswith("(restart 5)")
+    assert_intact(tmp_path / "games.db", 3)
+    assert len(stored_games(tmp_path / "games.db")) == 3
+
+
+def test_the_crash_loop_rule():
+    from ringrift.selfplay.daemon import _CrashLimit
+
+    now = [0.0]
+    limit = _CrashLimit(limit=2, window_s=60, clock=lambda: now[0])
+    assert limit.crashed() is None and limit.crashed() is None
+    assert limit.crashed() == "3 worker crashes within 60 s"
+    now[0] = 61.0  # the window moves on; a stored game resets the count in a row
+    limit.game_stored()
+    assert limit.crashed() is None and limit.total == 4
+    now[0] = 200.0
+    assert limit.crashed() is None
+    now[0] = 400.0
+    assert limit.crashed() == "3 worker crashes in a row without a game stored"
 
 
 @pytest.mark.parametrize("extra,message", [

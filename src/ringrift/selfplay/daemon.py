@@ -11,18 +11,24 @@ A game is stored only once it is finished. The first SIGTERM/SIGINT *abandons* t
 flight (they are not stored; nothing half-played is ever written), closes the database and
 returns; a second signal exits at once (status 128 + signal number). With several workers each
 process follows the registry itself and sends its finished games to the parent, which stores
-them.
+them. A worker that dies while the daemon is not stopping (an exception in a game, or killed: OOM,
+a segfault) is logged and replaced; its games in flight are lost. More than MAX_CRASHES (5) crashes
+within CRASH_WINDOW_S (60 s), or more than 5 in a row with no game stored in between, is a crash
+loop: the daemon closes the database and stops with WorkerCrashLoop (a UserError: exit status 2).
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
+import multiprocessing.connection as mp_connection
 import os
-import queue as queue_mod
 import signal
 import sqlite3
 import threading
 import time
+import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -379,6 +385,56 @@ def run_daemon(config: DaemonConfig, log: Log = print,
 
 # ------------------------------------------------------------------------------ workers
 
+# The crash-loop rule: a worker that dies while the daemon is not stopping is replaced, unless
+# that makes more than MAX_CRASHES crashes within CRASH_WINDOW_S seconds, or more than MAX_CRASHES
+# in a row with no game stored in between; then the daemon gives up (WorkerCrashLoop).
+MAX_CRASHES = 5
+CRASH_WINDOW_S = 60.0
+
+
+class WorkerCrashLoop(UserError):
+    """Selfplay workers die too often to go on (the CLI prints one line and exits 2)."""
+
+
+class _CrashLimit:
+    """Counts worker crashes; says when the crash-loop rule (see MAX_CRASHES) is broken."""
+
+    def __init__(self, limit: int = MAX_CRASHES, window_s: float = CRASH_WINDOW_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self.clock = clock
+        self.total = 0
+        self.in_a_row = 0  # since the last stored game
+        self._recent: deque[float] = deque()
+
+    def game_stored(self) -> None:
+        self.in_a_row = 0
+
+    def crashed(self) -> str | None:
+        """Count a crash; return why the daemon must give up, or None (restart the worker)."""
+        now = self.clock()
+        self.total += 1
+        self.in_a_row += 1
+        self._recent.append(now)
+        while now - self._recent[0] > self.window_s:
+            self._recent.popleft()
+        if len(self._recent) > self.limit:
+            return f"{len(self._recent)} worker crashes within {self.window_s:g} s"
+        if self.in_a_row > self.limit:
+            return f"{self.in_a_row} worker crashes in a row without a game stored"
+        return None
+
+
+@dataclass
+class _Worker:
+    number: int  # unique per process: a replacement gets a new one
+    process: Any
+    conn: Any  # the parent's (reading) end of the worker's own pipe
+    done: bool = False  # reported it finished (no game left, or stopped)
+    error: str | None = None  # what it reported when a game raised
+
+
 def _claim_shared(counter, end: int | None, n: int) -> range:
     with counter.get_lock():
         first = counter.value
@@ -387,100 +443,174 @@ def _claim_shared(counter, end: int | None, n: int) -> range:
     return range(first, last)
 
 
+def _describe_exception(exc: BaseException) -> str:
+    """One line: the exception and where it was raised."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(text) > 300:
+        text = text[:297] + "..."
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        text += f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})"
+    return text
+
+
+def _exit_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            pass
+    return f"exited with status {exitcode} without reporting"
+
+
 def _worker_main(config: DaemonConfig, worker_id: int, counter, end: int | None, stop_event,
-                 out, parent_pid: int) -> None:
+                 conn, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and stops us with SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     guard = StopGuard((signal.SIGTERM,)).install()
+
+    def report(message: tuple[str, Any]) -> None:
+        try:
+            conn.send(message)
+        except OSError:
+            pass  # the parent is gone: nobody to tell
+
     follower = None
     try:
         follower = ModelFollower(config)
         play_loop(follower, config.batch_size,
                   lambda n: _claim_shared(counter, end, n),
-                  lambda record: out.put(("game", record)),
-                  lambda line: out.put(("log", line)), guard,
+                  lambda record: conn.send(("game", record)),
+                  lambda line: conn.send(("log", line)), guard,
                   lambda: not stop_event.is_set() and os.getppid() == parent_pid)
-        out.put(("done", worker_id))
+        report(("done", worker_id))
     except SystemExit:
         raise
     except UserError as exc:
-        out.put(("user_error", str(exc)))
-    except BaseException as exc:  # report, so the parent does not wait forever
-        out.put(("error", f"worker {worker_id}: {type(exc).__name__}: {exc}"))
+        report(("user_error", str(exc)))
+    except BaseException as exc:  # report, so the parent logs it and starts a replacement
+        report(("error", _describe_exception(exc)))
     finally:
         if follower is not None:
             follower.close()
+        conn.close()
 
 
 def _serve_with_workers(config: DaemonConfig, start: int, end: int | None, sink: GameSink,
                         progress: _Progress, guard: StopGuard, log: Log,
                         on_game: Callable[[GameRecord, int], None] | None,
                         model_line: str | None) -> None:
+    """Run the workers and store the games they send. Each worker has a pipe of its own: one
+    killed in the middle of a send garbles (and closes) only its own pipe. A worker that dies
+    unasked (its pipe closes without a "done") is replaced, within the crash-loop rule."""
     # torch is not fork-safe: spawn when a network may be loaded (the parent has loaded one)
     uses_model = config.selfplay.engine in MODEL_ENGINES
     ctx = mp.get_context("spawn" if uses_model else "fork")
     counter = ctx.Value("q", start)
     stop_event = ctx.Event()
-    out = ctx.Queue(maxsize=4 * config.workers * config.batch_size)
-    procs = [ctx.Process(target=_worker_main, daemon=True,
-                         args=(config, w, counter, end, stop_event, out, os.getpid()))
-             for w in range(config.workers)]
-    for p in procs:
-        p.start()
-    running = set(range(config.workers))
+    numbers = itertools.count()
+    launched: list[_Worker] = []
+    running: dict[Any, _Worker] = {}  # by connection
+
+    def launch() -> _Worker:
+        number = next(numbers)
+        reader, writer = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_worker_main, daemon=True, name=f"selfplay-worker-{number}",
+                              args=(config, number, counter, end, stop_event, writer,
+                                    os.getpid()))
+        try:
+            process.start()
+        finally:
+            writer.close()  # the worker holds the only writing end: its exit is our EOF
+        worker = _Worker(number, process, reader)
+        launched.append(worker)
+        running[reader] = worker
+        return worker
+
+    crashes = _CrashLimit()
+
+    def ended(worker: _Worker) -> None:
+        """The worker's pipe is closed: it has exited. Replace it if it died unasked."""
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        if worker.done:
+            return
+        reason = worker.error or _exit_reason(worker.process.exitcode)
+        name = f"worker {worker.number} (pid {worker.process.pid})"
+        if guard.stopping:
+            if worker.error is not None:
+                log(f"selfplay {name} failed while stopping: {reason}")
+            return
+        give_up = crashes.crashed()
+        if give_up is not None:
+            raise WorkerCrashLoop(f"selfplay workers keep crashing ({give_up}; last: {name}: "
+                                  f"{reason}): giving up; the {progress.games} game(s) stored "
+                                  f"by this run are kept")
+        replacement = launch()
+        log(f"selfplay {name} crashed: {reason}; started worker {replacement.number} in its "
+            f"place (restart {crashes.total})")
+
     warnings: set[str] = set()
     deadline: float | None = None
     try:
+        for _ in range(config.workers):
+            launch()
         while running:
             if guard.stopping and deadline is None:
                 stop_event.set()
-                for p in procs:
-                    if p.is_alive():
-                        p.terminate()  # SIGTERM: the worker abandons its game and reports done
+                for worker in running.values():
+                    if worker.process.is_alive():
+                        worker.process.terminate()  # SIGTERM: abandon the game, report done
                 deadline = time.monotonic() + 30.0
-            try:
-                kind, payload = out.get(timeout=0.2)
-            except queue_mod.Empty:
-                for w in list(running):
-                    if not procs[w].is_alive():
-                        running.discard(w)
-                        if not guard.stopping:
-                            raise RuntimeError(f"selfplay worker {w} exited with status "
-                                               f"{procs[w].exitcode} without reporting") from None
+            ready = mp_connection.wait(list(running), timeout=0.2)
+            if not ready:
                 if deadline is not None and time.monotonic() > deadline:
                     break
                 progress.maybe_report()
                 continue
-            if kind == "game":
-                sink.add(payload)
-                progress.stored(payload)
-                if on_game is not None:
-                    on_game(payload, progress.games)
-            elif kind == "log":
-                if payload.startswith(("picked up", "no production")):
-                    if payload != model_line:  # every worker picks up the same model
-                        model_line = payload
+            for conn in ready:
+                worker = running[conn]
+                try:
+                    kind, payload = conn.recv()
+                except (EOFError, OSError):  # exited (or died in the middle of a send)
+                    del running[conn]
+                    conn.close()
+                    ended(worker)
+                    continue
+                if kind == "game":
+                    sink.add(payload)
+                    crashes.game_stored()
+                    progress.stored(payload)
+                    if on_game is not None:
+                        on_game(payload, progress.games)
+                elif kind == "log":
+                    if payload.startswith(("picked up", "no production")):
+                        if payload != model_line:  # every worker picks up the same model
+                            model_line = payload
+                            log(payload)
+                    elif payload not in warnings:
+                        warnings.add(payload)
                         log(payload)
-                elif payload not in warnings:
-                    warnings.add(payload)
-                    log(payload)
-            elif kind == "done":
-                running.discard(payload)
-                if end is None and not guard.stopping:
-                    # a worker stops unasked only on a signal of its own (e.g. a SIGTERM sent to
-                    # the whole process group, which may reach it first): stop them all
-                    guard.stopping = True
-            elif kind == "user_error":
-                raise UserError(payload)
-            else:
-                raise RuntimeError(f"selfplay worker failed: {payload}")
+                elif kind == "done":
+                    worker.done = True
+                    if end is None and not guard.stopping:
+                        # a worker stops unasked only on a signal of its own (e.g. a SIGTERM sent
+                        # to the whole process group, which may reach it first): stop them all
+                        guard.stopping = True
+                elif kind == "user_error":
+                    raise UserError(payload)
+                else:  # "error": a game raised; the worker exits, and is replaced
+                    worker.error = payload
     finally:
         stop_event.set()
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join()
+        for worker in launched:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in launched:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
