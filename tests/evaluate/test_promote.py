@@ -182,3 +182,27 @@ def test_gating_a_rejected_model_reports_the_recorded_rejection(tmp_path):
         reg.transition(first.model_id, "archived", "cleanup")
         with pytest.raises(UserError, match="is archived; it cannot be promoted"):
             gate_and_promote(reg, model, config, engine="random", db_path=db_path)
+
+
+def test_previous_keeps_the_name_it_was_rated_under_when_played_alike(tmp_path):
+    """The production model, met as "previous", plays under the name of its own gauntlet when
+    it plays as it did there (same engine and options), so one Elo fit over the evaluation
+    database links both gauntlets; played otherwise it is another player with a name of its
+    own."""
+    config = GauntletConfig("square8", 2, games=4, opponents=("random", "previous"),
+                            thresholds={"random": 0.0, "previous": 0.0})
+    db = tmp_path / "evaluation.db"
+    with ModelRegistry(tmp_path / "r.db") as reg:
+        first = gate_and_promote(reg, model_file(tmp_path, "a.pt", b"a"), config,
+                                 engine="random", name="iter_000", db_path=db)
+        second = gate_and_promote(reg, model_file(tmp_path, "b.pt", b"b"), config,
+                                  engine="random", name="iter_001", db_path=db)
+        third = gate_and_promote(reg, model_file(tmp_path, "c.pt", b"c"), config,
+                                 engine="random", name="iter_002", db_path=db,
+                                 options=engine_options(temperature=0.5))
+    assert first.promoted and second.promoted and third.promoted
+    opponents = {r.opponent: r.name for r in second.gauntlet.results}
+    assert opponents["previous"] == "iter_000"
+    assert second.evidence["rating"] is not None  # iter_001 is linked to random through both
+    other = {r.opponent: r.name for r in third.gauntlet.results}
+    assert other["previous"] != "iter_001"  # other options: not the player rated as iter_001

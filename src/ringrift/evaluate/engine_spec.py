@@ -84,9 +84,11 @@ class EngineSpec:
                 "options": options}
 
     def describe(self) -> dict[str, Any]:
-        """JSON-ready summary for reports."""
+        """JSON-ready summary for reports (the playing options too: with the name, they tell
+        whether a later gauntlet plays this model as the same player)."""
+        identity = self.identity()
         return {"name": self.name, "engine": self.engine, "model": self.model_path,
-                "sha256": self.sha256}
+                "sha256": self.sha256, "options": identity["options"]}
 
     def participant(self, board_type: str, num_players: int) -> Participant:
         """A match participant making a fresh player per game."""

@@ -98,7 +98,8 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
     production = registry.get_production(config.board_type, config.num_players)
     previous, note = None, "no production model for this configuration"
     if production is not None:
-        previous, note = previous_spec(candidate, str(registry.load_path(production)))
+        previous, note = previous_spec(candidate, str(registry.load_path(production)),
+                                       _rated_name(registry, production.id, candidate))
     gauntlet = Gauntlet(candidate, config, previous=previous, previous_note=note)
 
     if entry is None:
@@ -160,6 +161,19 @@ def _recorded_evidence(registry, model_id: int, stage: str) -> dict[str, Any]:
         evidence = {"note": f"the model is already {stage}, without gauntlet evidence "
                             f"({reason or 'no reason'})", "gauntlet": None, "rating": None}
     return evidence
+
+
+def _rated_name(registry, model_id: int, candidate: EngineSpec) -> str | None:
+    """The name the production model was rated under in its own gauntlet, when it played there
+    as the candidate plays now (same engine and options): as the "previous" opponent it keeps
+    that name, so the Elo fit over the evaluation games links both gauntlets (under a new name
+    it would be a second, unconnected player). None otherwise: a name of its own."""
+    evidence = _recorded_evidence(registry, model_id, "production")
+    recorded = (evidence.get("gauntlet") or {}).get("candidate") or {}
+    mine = candidate.identity()
+    if (recorded.get("engine"), recorded.get("options")) == (mine["engine"], mine["options"]):
+        return recorded.get("name")
+    return None
 
 
 def _registered_entry(registry, sha256: str | None, config: GauntletConfig):
