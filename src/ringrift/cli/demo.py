@@ -16,10 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="gumbel games per iteration with the promoted model")
     parser.add_argument("--mcts-simulations", type=int, default=16,
                         help="gumbel simulations per move in selfplay")
-    parser.add_argument("--eval-mcts-simulations", type=int, default=64,
+    parser.add_argument("--eval-mcts-simulations", type=int, default=48,
                         help="gumbel simulations per move at evaluation")
     parser.add_argument("--training-epochs", type=int, default=3)
-    parser.add_argument("--eval-games", type=int, default=24)
+    parser.add_argument("--eval-games", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
