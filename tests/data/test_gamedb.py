@@ -45,7 +45,7 @@ def test_round_trip_and_append_on_reopen(tmp_path):
         assert db.check() == []
     with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert dict(conn.execute("SELECT key, value FROM schema_info"))["schema_version"] == "1"
+        assert dict(conn.execute("SELECT key, value FROM schema_info"))["schema_version"] == "2"
 
 
 def test_get_missing_game_is_a_user_error(db):
@@ -297,3 +297,48 @@ def test_concurrent_writers_survive_sigkill(tmp_path):
         db.add_game(extra)
         assert db.count_games() == len(stored) + 1 and db.get_game(extra.game_id) == extra
         assert db.check() == []
+
+
+def test_policies_are_stored_compressed_and_plain_json_still_reads(tmp_path):
+    record = make_record(seed=3, num_moves=6, legal=40)
+    path = tmp_path / "games.db"
+    with GameDB(path) as db:
+        db.add_game(record)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT move_index, policy FROM moves WHERE game_id = ?",
+                            (record.game_id,)).fetchall()
+        for index, stored in rows:
+            plain = gamedb._dumps([[mv, p] for mv, p in record.moves[index].policy])
+            assert isinstance(stored, bytes) and len(stored) < len(plain) / 3
+        # a database written before policies were compressed holds JSON text: still read
+        conn.execute("UPDATE moves SET policy = ? WHERE game_id = ? AND move_index = 2",
+                     (gamedb._dumps([[mv, p] for mv, p in record.moves[2].policy]),
+                      record.game_id))
+        conn.execute("UPDATE schema_info SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+
+    def version():
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            return dict(conn.execute("SELECT key, value FROM schema_info"))["schema_version"]
+
+    with GameDB(path, readonly=True) as db:
+        assert db.get_game(record.game_id) == record
+    assert version() == "1"  # reading leaves the file as it is
+    with GameDB(path) as db:  # opened to write: marked version 2 (older readers refuse it)
+        db.add_game(make_record(seed=5, num_moves=2))
+        assert db.get_game(record.game_id) == record
+    assert version() == "2"
+
+
+def test_a_corrupt_policy_is_a_one_line_error(tmp_path):
+    record = make_record(seed=4, num_moves=3)
+    path = tmp_path / "games.db"
+    with GameDB(path) as db:
+        db.add_game(record)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE moves SET policy = ? WHERE move_index = 1", (b"\x78\x9cnot zlib",))
+        conn.commit()
+    with GameDB(path, readonly=True) as db, pytest.raises(UserError) as caught:
+        db.get_game(record.game_id)
+    assert "move 1: unreadable policy" in str(caught.value)
+    assert "\n" not in str(caught.value)

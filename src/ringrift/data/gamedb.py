@@ -23,6 +23,7 @@ import json
 import os
 import sqlite3
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +34,8 @@ from ringrift.data.records import GameRecord, MoveRecord, normalize_timestamp
 from ringrift.errors import UserError
 
 SCHEMA_NAME = "ringrift-gamedb"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: search policies stored zlib-compressed (version 1: JSON text)
+_READABLE_VERSIONS = ("1", "2")  # a version-1 file is upgraded when opened for writing
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _BATCH = 64  # games fetched per read query while streaming
 _PAGE_SIZE = 16384
@@ -67,7 +69,8 @@ CREATE TABLE IF NOT EXISTS moves (
     player INTEGER NOT NULL,
     phase TEXT NOT NULL,
     move TEXT NOT NULL,                -- JSON, canonical move (RULES.md §6.5)
-    policy TEXT,                       -- JSON [[move, probability], ...] or NULL
+    policy TEXT,                       -- JSON [[move, probability], ...], zlib-compressed
+                                       -- (a BLOB, plain JSON text in older files) or NULL
     value TEXT,                        -- JSON [float per seat] or NULL
     think_time REAL NOT NULL,
     PRIMARY KEY (game_id, move_index)
@@ -84,6 +87,22 @@ _GAME_COLUMNS = ("id, board_type, num_players, engines, seed, status, winner, vi
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+
+def _pack_policy(policy: list) -> bytes:
+    """A search policy as zlib-compressed JSON: its move objects repeat the same keys over and
+    over, so it compresses ~10x (gumbel games: most of a database's bytes are policies)."""
+    return zlib.compress(_dumps([[mv, p] for mv, p in policy]).encode("utf-8"), _POLICY_LEVEL)
+
+
+def _unpack_policy(stored: bytes | str) -> list:
+    """A stored policy: a compressed BLOB, or plain JSON text (databases written before)."""
+    if isinstance(stored, bytes):
+        stored = zlib.decompress(stored).decode("utf-8")
+    return json.loads(stored)
+
+
+_POLICY_LEVEL = 6  # zlib's default
 
 
 @dataclass(frozen=True)
@@ -175,6 +194,12 @@ class GameDB:
                 "SELECT name FROM sqlite_master WHERE type = 'table'")})
         else:
             self._enable_wal()
+            # Version 1 differs only in how policies are stored, and both are read: mark the
+            # file version 2 before it gets compressed policies an older ringrift cannot read.
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE schema_info SET value = ? WHERE key = 'schema_version' "
+                         "AND value = '1'", (str(SCHEMA_VERSION),))
+            conn.execute("COMMIT")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
 
     def _enable_wal(self) -> None:
@@ -200,10 +225,10 @@ class GameDB:
         if info.get("format") != SCHEMA_NAME:
             raise UserError(f"{self.path}: not a ringrift game database "
                             f"(format {info.get('format')!r})")
-        if info.get("schema_version") != str(SCHEMA_VERSION):
+        if info.get("schema_version") not in _READABLE_VERSIONS:
             raise UserError(f"{self.path}: game database schema version "
-                            f"{info.get('schema_version')}, this ringrift reads version "
-                            f"{SCHEMA_VERSION}")
+                            f"{info.get('schema_version')}, this ringrift reads versions "
+                            f"{' and '.join(_READABLE_VERSIONS)}")
         missing = {"games", "moves"} - tables
         if missing:
             raise UserError(f"{self.path}: damaged game database (missing tables: "
@@ -240,7 +265,7 @@ class GameDB:
                     record.temperature_schedule, _dumps(record.metadata),
                     _dumps(record.initial_state))
         move_rows = [(record.game_id, m.index, m.player, m.phase, _dumps(m.move),
-                      None if m.policy is None else _dumps([[mv, p] for mv, p in m.policy]),
+                      None if m.policy is None else _pack_policy(m.policy),
                       None if m.value is None else _dumps(m.value), m.think_time_s)
                      for m in record.moves]
         conn = self._conn
@@ -379,9 +404,14 @@ class GameDB:
         for index, player, phase, move, policy, value, think in self._conn.execute(
                 "SELECT move_index, player, phase, move, policy, value, think_time FROM moves "
                 "WHERE game_id = ? ORDER BY move_index", (game_id,)):
+            if policy is not None:
+                try:
+                    policy = _unpack_policy(policy)
+                except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                    raise UserError(f"{self.path}: game {game_id} move {index}: unreadable "
+                                    f"policy ({exc})") from None
             moves.append(MoveRecord(index=index, player=player, phase=phase,
-                                    move=json.loads(move),
-                                    policy=None if policy is None else json.loads(policy),
+                                    move=json.loads(move), policy=policy,
                                     value=None if value is None else json.loads(value),
                                     think_time_s=think))
         if len(moves) != move_count:
