@@ -42,7 +42,9 @@ def test_default_thresholds_per_player_count():
 def test_parse_thresholds_and_opponents():
     assert parse_thresholds("random=0.9, heuristic=.5") == {"random": 0.9, "heuristic": 0.5}
     assert parse_thresholds(None) == {}
-    for bad in ("random", "random=x", "random=1.5", "=0.5", "random=0.5,random=0.6"):
+    assert parse_thresholds("heuristic=none,random=0.8") == {"heuristic": None, "random": 0.8}
+    for bad in ("random", "random=x", "random=1.5", "=0.5", "random=0.5,random=0.6",
+                "random=none,random=0.5", "=none"):
         with pytest.raises(UserError):
             parse_thresholds(bad)
     assert parse_opponents("random,previous") == ("random", "previous")
@@ -86,6 +88,24 @@ def test_early_stop_pass_and_fail_and_stop_on_fail():
     result = run_gauntlet(cand, config)
     assert [r.opponent for r in result.results] == ["heuristic"]
     assert result.skipped == [("random", "not played: heuristic ended fail")]
+
+
+def test_report_only_opponent_plays_every_game_and_gates_nothing():
+    """A report-only opponent (threshold None) is played for all planned games, whatever the
+    score, and neither passes nor fails the gauntlet; the gated ones still decide."""
+    cand = EngineSpec.build("random", name="cand")
+    config = GauntletConfig("square8", 2, games=12, opponents=("heuristic", "random"),
+                            thresholds={"heuristic": None, "random": 0.0}, stop_on_fail=True)
+    result = run_gauntlet(cand, config)
+    by = {r.opponent: r for r in result.results}
+    assert by["heuristic"].games == 12 and by["heuristic"].verdict == "reported"
+    assert by["heuristic"].match.wins < 12 and not by["heuristic"].early_stop
+    assert by["random"].verdict == "pass"  # still played: reported is not a failure
+    assert result.verdict == "pass"
+    table = "\n".join(result.table())
+    assert "reported" in table and "  -  " in table
+    config.thresholds = {"heuristic": None, "random": 1.0}
+    assert run_gauntlet(cand, config).verdict == "fail"
 
 
 def test_full_match_is_the_plain_verdict_and_seats_rotate(tmp_path):

@@ -9,17 +9,20 @@ import time
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
-    parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--bootstrap-games", type=int, default=150,
+    parser.add_argument("--iterations", type=int, default=4)
+    parser.add_argument("--bootstrap-games", type=int, default=50,
                         help="heuristic games per iteration until a model is promoted")
     parser.add_argument("--selfplay-games", type=int, default=64,
                         help="gumbel games per iteration with the promoted model")
     parser.add_argument("--mcts-simulations", type=int, default=16,
                         help="gumbel simulations per move in selfplay")
+    parser.add_argument("--eval-engine", default="policy-only",
+                        help="engine of the model at evaluation (policy-only: the network "
+                        "alone, cheap enough for many games; gumbel: with search)")
     parser.add_argument("--eval-mcts-simulations", type=int, default=48,
-                        help="gumbel simulations per move at evaluation")
-    parser.add_argument("--training-epochs", type=int, default=3)
-    parser.add_argument("--eval-games", type=int, default=16)
+                        help="simulations per move when --eval-engine searches")
+    parser.add_argument("--training-epochs", type=int, default=4)
+    parser.add_argument("--eval-games", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         bootstrap_games=args.bootstrap_games, selfplay_games=args.selfplay_games,
         training_epochs=args.training_epochs, model_version="v2", engine="gumbel",
         mcts_simulations=args.mcts_simulations, eval_simulations=args.eval_mcts_simulations,
-        bootstrap_engine="heuristic",
+        bootstrap_engine="heuristic", eval_engine=args.eval_engine,
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
         learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True)
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "

@@ -46,7 +46,8 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
                         "(default random,heuristic,previous)")
     p.add_argument("--thresholds", metavar="NAME=RATE,...",
                    help="pass thresholds on the win rate (defaults: 2p random=0.85, "
-                        "heuristic=0.6, previous=0.55; 3p 0.74/0.43/0.38; 4p 0.65/0.33/0.29)")
+                        "heuristic=0.6, previous=0.55; 3p 0.74/0.43/0.38; 4p 0.65/0.33/0.29); "
+                        "NAME=none: report-only, every game played, no gate")
     p.add_argument("--sprt", metavar="ELO0,ELO1",
                    help="test the previous model with an SPRT instead of a fixed match")
     p.add_argument("--sprt-alpha", type=float, default=0.05)

@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--min-window", type=int, default=400,
                    help="training window (games) before it starts to grow sublinearly")
     p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
+    p.add_argument("--thresholds", metavar="NAME=RATE,...",
+                   help="gauntlet pass thresholds (defaults: random=0.85, heuristic=0.6, "
+                   "previous=0.55 for 2 players); NAME=none: report-only, no gate")
     p.add_argument("--sprt", metavar="ELO0,ELO1",
                    help="gate against the previous best with a sequential test")
     p.add_argument("--no-promote", dest="auto_promote", action="store_false",
@@ -55,6 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
+    from ringrift.evaluate.gauntlet import parse_thresholds
     from ringrift.loop.config import LoopConfig, load_config
     from ringrift.loop.runner import run_training_loop
 
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
+            thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])
     run_training_loop(config, resume=args.resume)
     return 0

@@ -24,6 +24,10 @@ asks for the same Elo edge as the two-player threshold, under the Bradley-Terry 
 model: with r = s/(1-s) the two-player odds, the N-player threshold is r / (r + N - 1), rounded
 to two decimals: 3 players random 0.74, heuristic 0.43, previous 0.38; 4 players random 0.65,
 heuristic 0.33, previous 0.29.
+
+Report-only opponents (threshold None, "--thresholds heuristic=none"): every planned game is
+played and the win rate reported (verdict "reported"), but the opponent gates nothing: a loop can
+track its strength against a reference it is not expected to beat yet.
 """
 
 from __future__ import annotations
@@ -57,20 +61,27 @@ def default_thresholds(num_players: int) -> dict[str, float]:
     return out
 
 
-def parse_thresholds(text: str | None) -> dict[str, float]:
-    """'random=0.85,heuristic=0.6' -> {name: threshold}; UserError when malformed."""
+def parse_thresholds(text: str | None) -> dict[str, float | None]:
+    """'random=0.85,heuristic=0.6' -> {name: threshold}; RATE "none" makes the opponent
+    report-only (None: every game is played for its win rate, nothing is gated). UserError when
+    malformed."""
     if text is None:
         return {}
-    out: dict[str, float] = {}
+    out: dict[str, float | None] = {}
     for item in text.split(","):
         name, sep, value = item.partition("=")
         name = name.strip()
+        if name and sep and value.strip().lower() == "none":
+            if name in out:
+                raise UserError(f"--thresholds: {name} given twice")
+            out[name] = None
+            continue
         try:
             if not name or not sep:
                 raise ValueError
             threshold = float(value)
         except ValueError:
-            raise UserError(f"--thresholds expects NAME=RATE[,NAME=RATE...], got {text!r}") \
+            raise UserError(f"--thresholds expects NAME=RATE|none[,...], got {text!r}") \
                 from None
         if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
             raise UserError(f"--thresholds: {name} threshold must be in [0, 1], got {value!r}")
@@ -99,7 +110,7 @@ class GauntletConfig:
     num_players: int
     games: int = 100
     opponents: tuple[str, ...] = DEFAULT_OPPONENTS
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float | None] = field(default_factory=dict)  # None: report-only
     seed: int = 0
     sprt: tuple[float, float] | None = None
     sprt_alpha: float = 0.05
@@ -139,8 +150,9 @@ class GauntletConfig:
             except ValueError as exc:
                 raise UserError(f"--sprt: {exc}") from None
 
-    def threshold(self, opponent: str) -> float:
-        """Pass threshold for `opponent`: the explicit one, else the player-count default."""
+    def threshold(self, opponent: str) -> float | None:
+        """Pass threshold for `opponent`: the explicit one (None: report-only), else the
+        player-count default."""
         if opponent in self.thresholds:
             return self.thresholds[opponent]
         defaults = default_thresholds(self.num_players)
@@ -159,7 +171,7 @@ class OpponentResult:
 
     opponent: str  # label in the opponent list ("random", "previous", ...)
     name: str  # the opponent's rated name
-    threshold: float | None  # None when an SPRT decides
+    threshold: float | None  # None when an SPRT decides, or the opponent is report-only
     planned: int  # games planned (the cap, for an SPRT)
     match: MatchResult
     verdict: Verdict = "undecided"
@@ -228,7 +240,8 @@ class GauntletResult:
         rows = []
         for r in self.results:
             low, high = r.match.interval()
-            needs = f"{r.threshold:.0%}" if r.threshold is not None else "SPRT"
+            needs = ("SPRT" if r.sprt is not None else
+                     "-" if r.threshold is None else f"{r.threshold:.0%}")
             verdict = r.verdict
             if r.sprt is not None:
                 s = r.sprt
@@ -295,7 +308,7 @@ class Gauntlet:
             for k, (label, spec) in enumerate(self.opponents):
                 result = self._play(label, spec, db, on_game, pool)
                 results.append(result)
-                if self.config.stop_on_fail and result.verdict != "pass":
+                if self.config.stop_on_fail and result.verdict not in ("pass", "reported"):
                     why = f"not played: {label} ended {result.verdict}"
                     skipped += [(later, why) for later, _ in self.opponents[k + 1:]]
                     break
@@ -328,6 +341,8 @@ class Gauntlet:
                     status = sprt.update_counts(wins, draws, losses)
                     result.verdict = {"accept_h1": "pass",
                                       "accept_h0": "fail"}.get(status, "undecided")
+                elif threshold is None:  # report-only: every game, no gate
+                    result.verdict = "reported" if result.games == planned else "undecided"
                 else:
                     result.verdict = gauntlet_verdict(result.match.wins, result.match.draws,
                                                       result.match.losses, planned, threshold)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-Verdict = Literal["pass", "fail", "undecided"]
+# "reported": an opponent without a threshold, played for its win rate only (every game, no gate)
+Verdict = Literal["pass", "fail", "undecided", "reported"]
 
 
 def gauntlet_verdict(wins: int, draws: int, losses: int, total_games: int,

@@ -45,7 +45,7 @@ class LoopConfig:
     eval_opponents: list[str] = field(default_factory=lambda: ["random", "heuristic"])
     eval_engine: str | None = None  # default: the selfplay engine
     eval_simulations: int | None = None  # search engines at evaluation (None: mcts_simulations)
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float | None] = field(default_factory=dict)  # None: report-only
     auto_promote: bool = True
     sprt: str | None = None
     seed: int = 0
@@ -64,6 +64,12 @@ class LoopConfig:
             raise UserError("--bootstrap-games must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
             raise UserError("--eval-mcts-simulations must be at least 1")
+        from ringrift.evaluate.gauntlet import PREVIOUS, GauntletConfig
+
+        opponents = tuple(self.eval_opponents)
+        GauntletConfig(self.board_type, self.num_players, games=self.eval_games,
+                       opponents=opponents if PREVIOUS in opponents else (*opponents, PREVIOUS),
+                       thresholds=dict(self.thresholds)).validate()  # bad names fail up front
 
     def games_for(self, bootstrap: bool) -> int:
         """Selfplay games of an iteration: bootstrap games are cheap (no search), so a loop
