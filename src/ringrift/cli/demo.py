@@ -9,20 +9,20 @@ import time
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
-    parser.add_argument("--iterations", type=int, default=4)
-    parser.add_argument("--bootstrap-games", type=int, default=50,
+    parser.add_argument("--iterations", type=int, default=3)
+    parser.add_argument("--bootstrap-games", type=int, default=150,
                         help="heuristic games per iteration until a model is promoted")
     parser.add_argument("--selfplay-games", type=int, default=64,
                         help="gumbel games per iteration with the promoted model")
     parser.add_argument("--mcts-simulations", type=int, default=16,
                         help="gumbel simulations per move in selfplay")
-    parser.add_argument("--eval-engine", default="policy-only",
-                        help="engine of the model at evaluation (policy-only: the network "
-                        "alone, cheap enough for many games; gumbel: with search)")
+    parser.add_argument("--eval-engine", default="gumbel",
+                        help="engine of the model at evaluation (gumbel: with search; "
+                        "policy-only: the network alone, cheap enough for many more games)")
     parser.add_argument("--eval-mcts-simulations", type=int, default=48,
                         help="simulations per move when --eval-engine searches")
-    parser.add_argument("--training-epochs", type=int, default=4)
-    parser.add_argument("--eval-games", type=int, default=100)
+    parser.add_argument("--training-epochs", type=int, default=3)
+    parser.add_argument("--eval-games", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
