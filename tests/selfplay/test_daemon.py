@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -142,6 +142,18 @@ def test_a_corrupt_promotion_is_logged_and_play_goes_on(tmp_path):
     assert all(g.metadata["model"] is None and g.engines == ["random", "random"] for g in games)
 
 
+@contextmanager
+def reaped(proc: subprocess.Popen):
+    """Run the block; kill the daemon on the way out if it is still running (a failed
+    assertion or a timeout), so no test leaves a process behind."""
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def start_random_daemon(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, Path]:
     """`ringrift selfplay --daemon` with the random engine in a subprocess; its database path."""
     registry = empty_registry(tmp_path / "registry.db")
@@ -181,13 +193,10 @@ def assert_intact(db_path: Path, at_least: int) -> None:
 
 def test_sigterm_stops_the_daemon_cleanly(tmp_path):
     proc, db_path = start_random_daemon(tmp_path)
-    try:
+    with reaped(proc):
         count = wait_for_games(proc, db_path)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert count >= 1
     assert proc.returncode == 0, stderr
     assert "stopped:" in stdout and "games/s" in stdout
@@ -196,7 +205,7 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path):
 
 def test_a_second_signal_exits_at_once_with_the_database_intact(tmp_path):
     proc, db_path = start_random_daemon(tmp_path)
-    try:
+    with reaped(proc):
         count = wait_for_games(proc, db_path)
         # Stopped, the daemon holds both signals pending; on SIGCONT Python runs their handlers
         # back to back, SIGINT (the lower number) first: the second comes before the first
@@ -208,10 +217,6 @@ def test_a_second_signal_exits_at_once_with_the_database_intact(tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.send_signal(signal.SIGCONT)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert count >= 1
     assert proc.returncode == 128 + signal.SIGTERM, stderr
     # at once: not the clean stop's summary line, no traceback; the database is closed as is
@@ -229,16 +234,13 @@ def test_sigterm_abandons_the_game_in_flight_promptly(tmp_path, workers):
            str(registry), "--output-dir", str(out), "--workers", str(workers),
            "--mcts-simulations", "quality"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with reaped(proc):
         assert "selfplay daemon:" in proc.stdout.readline()
         time.sleep(1.0 if workers > 1 else 0.3)  # (spawned workers import first)
         proc.send_signal(signal.SIGTERM)
         started = time.monotonic()
         stdout, stderr = proc.communicate(timeout=20)
         assert time.monotonic() - started < 10
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 0, stderr
     assert "stopped: " in stdout
     assert all(verify_record(g) is None for g in stored_games(out / "games.db"))
@@ -264,7 +266,7 @@ def test_a_killed_worker_is_replaced_and_play_goes_on(tmp_path):
     if not Path(f"/proc/{os.getpid()}/task").is_dir():
         pytest.skip("needs /proc")
     proc, db_path = start_random_daemon(tmp_path, "--workers", "2")
-    try:
+    with reaped(proc):
         before = wait_for_games(proc, db_path, 3)
         workers = child_pids(proc.pid)  # (random engine: forked workers, no other children)
         assert len(workers) == 2
@@ -277,10 +279,6 @@ def test_a_killed_worker_is_replaced_and_play_goes_on(tmp_path):
         replaced = [p for p in child_pids(proc.pid) if p not in workers]
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert before >= 3 and after >= after_kill + 5, (before, after_kill, after, stdout, stderr)
     assert len(replaced) == 1
     assert proc.returncode == 0, stderr
