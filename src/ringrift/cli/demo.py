@@ -9,20 +9,23 @@ import time
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
-    parser.add_argument("--iterations", type=int, default=3)
-    parser.add_argument("--bootstrap-games", type=int, default=150,
+    parser.add_argument("--iterations", type=int, default=4)
+    parser.add_argument("--bootstrap-games", type=int, default=50,
                         help="heuristic games per iteration until a model is promoted")
     parser.add_argument("--selfplay-games", type=int, default=64,
                         help="gumbel games per iteration with the promoted model")
     parser.add_argument("--mcts-simulations", type=int, default=16,
                         help="gumbel simulations per move in selfplay")
-    parser.add_argument("--eval-engine", default="gumbel",
-                        help="engine of the model at evaluation (gumbel: with search; "
-                        "policy-only: the network alone, cheap enough for many more games)")
+    parser.add_argument("--eval-engine", default="policy-only",
+                        help="engine of the model at evaluation (policy-only: the network "
+                        "alone, cheap enough for 100 games; gumbel: with search, ~20x dearer)")
     parser.add_argument("--eval-mcts-simulations", type=int, default=48,
                         help="simulations per move when --eval-engine searches")
-    parser.add_argument("--training-epochs", type=int, default=3)
-    parser.add_argument("--eval-games", type=int, default=16)
+    parser.add_argument("--training-epochs", type=int, default=4)
+    parser.add_argument("--eval-games", type=int, default=100)
+    parser.add_argument("--min-window", type=int, default=100,
+                        help="training window (games) before it grows sublinearly: the "
+                        "oldest games leave it, so they are not trained on every iteration")
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         mcts_simulations=args.mcts_simulations, eval_simulations=args.eval_mcts_simulations,
         bootstrap_engine="heuristic", eval_engine=args.eval_engine,
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
-        learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True)
+        learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True,
+        min_window=args.min_window)
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
           f"evaluate -> promote on square8 2p, in {run_dir}")
     started = time.perf_counter()
