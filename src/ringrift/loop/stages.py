@@ -138,7 +138,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     buffer = io.StringIO()
     result = train(tc, out=buffer)
     for line in buffer.getvalue().splitlines():
-        if line.startswith("epoch"):
+        if line.startswith(("epoch", "note")):  # (a note: e.g. --amp not honoured here)
             log(f"    {line}")
     metrics = result.metrics
     best = metrics.get("best") or {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -48,7 +49,11 @@ class Evaluator:
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.config: ModelConfig = model.config
-        self.amp_dtype = autocast_dtype(self.device, "bf16")[0] if amp else None
+        self.amp_dtype = None
+        if amp:
+            self.amp_dtype, note = autocast_dtype(self.device, "bf16")
+            if note:  # asked for, not honoured: say so (on stderr, once per place)
+                warnings.warn(note, RuntimeWarning, stacklevel=2)
         self.max_batch = max_batch
         self.metadata = metadata or {}
 

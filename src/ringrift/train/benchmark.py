@@ -78,7 +78,7 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
 
     from ringrift.nn.inference import resolve_device
     from ringrift.nn.models import build_model, count_parameters, make_config
-    from ringrift.nn.precision import autocast_dtype
+    from ringrift.nn.precision import autocast_dtype, dtype_name
     from ringrift.train.dataset import BatchBuilder
     from ringrift.train.losses import LossWeights
     from ringrift.train.schedule import LRSchedule
@@ -95,7 +95,7 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
     builder = BatchBuilder(data, dev)
     model = build_model(cfg).to(dev)
     optimizer = make_optimizer(model, 1e-3, 1e-4)
-    dtype = autocast_dtype(dev, amp_dtype)[0] if amp else None
+    dtype, note = autocast_dtype(dev, amp_dtype) if amp else (None, None)
     stepper = TrainStep(model, optimizer, LRSchedule("none", 1e-3, steps + warmup_steps),
                         LossWeights(), device=dev, amp_dtype=dtype, pcgrad=pcgrad)
     rng = np.random.default_rng(seed)
@@ -117,7 +117,7 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
     return {"benchmark": "train", "model_version": model_version, "board_type": board_type,
             "num_players": num_players, "parameters": count_parameters(model),
             "batch_size": batch_size, "steps": steps, "device": str(dev),
-            "amp": str(dtype).replace("torch.", "") if dtype else None,
+            "amp": dtype_name(dtype), "amp_note": note,
             "torch_threads": torch.get_num_threads(), "seconds": elapsed,
             "ms_per_step": 1000 * elapsed / max(steps, 1),
             "samples_per_s": batch_size * steps / elapsed if elapsed > 0 else 0.0}
@@ -135,9 +135,8 @@ def _run(args: argparse.Namespace) -> int:
                                  args.batch_size, args.steps, args.warmup_steps, args.amp,
                                  args.amp_dtype, args.pcgrad, args.channels, args.blocks,
                                  args.device, args.seed)
-    if args.amp and result["amp"] is None:
-        print("note: --amp is ignored here (no native bf16 on this CPU): float32",
-              file=sys.stderr)
+    if result["amp_note"]:
+        print(result["amp_note"], file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=1))
     else:

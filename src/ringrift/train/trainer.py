@@ -34,7 +34,7 @@ from ringrift.nn.models import (
     sha256_file,
     valid_mask_for,
 )
-from ringrift.nn.precision import autocast_dtype
+from ringrift.nn.precision import autocast_dtype, dtype_name
 from ringrift.train.checkpoint import (
     CheckpointManager,
     capture_rng_state,
@@ -314,7 +314,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
     from tqdm import tqdm
 
-    precision = str(amp_dtype).replace("torch.", "") + " autocast" if amp_dtype else "float32"
+    precision = f"{dtype_name(amp_dtype)} autocast" if amp_dtype else "float32"
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch", file=out)

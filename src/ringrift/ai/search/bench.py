@@ -44,6 +44,8 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
                    model: str | None = None, device: str | None = "cpu",
                    amp: bool = False) -> dict[str, Any]:
     """Play `searches` searches of `engine`; return sims/s (and network figures with a model)."""
+    from ringrift.nn.precision import dtype_name
+
     options = EngineOptions(model_path=model, simulations=simulations, device=device, amp=amp)
     budget = _Budget(searches)
     probe = make_player(engine, board_type, num_players, seed, options)
@@ -76,8 +78,7 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
         "seconds": seconds, "sims_per_s": searches * per_search / seconds,
         "leaf_evaluator": "network" if network is not None else (
             "nnue" if model else "heuristic"),
-        "amp": str(network.evaluator.amp_dtype).replace("torch.", "")
-        if network is not None and network.evaluator.amp_dtype else None,
+        "amp": dtype_name(network.evaluator.amp_dtype) if network is not None else None,
     }
     if network is not None:
         result["evals_per_s"] = network.positions / seconds
