@@ -64,12 +64,22 @@ class LoopConfig:
             raise UserError("--bootstrap-games must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
             raise UserError("--eval-mcts-simulations must be at least 1")
+        self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
+
+    def gauntlet_config(self, iteration: int):
+        """The evaluation gauntlet of `iteration`: the loop's opponents plus "previous" (skipped,
+        with a note, while there is no previous model)."""
         from ringrift.evaluate.gauntlet import PREVIOUS, GauntletConfig
+        from ringrift.evaluate.sprt import parse_sprt_bounds
 
         opponents = tuple(self.eval_opponents)
-        GauntletConfig(self.board_type, self.num_players, games=self.eval_games,
-                       opponents=opponents if PREVIOUS in opponents else (*opponents, PREVIOUS),
-                       thresholds=dict(self.thresholds)).validate()  # bad names fail up front
+        if PREVIOUS not in opponents:
+            opponents = (*opponents, PREVIOUS)
+        return GauntletConfig(
+            board_type=self.board_type, num_players=self.num_players, games=self.eval_games,
+            opponents=opponents, thresholds=dict(self.thresholds),
+            seed=self.seed + 7 * iteration, max_moves=self.max_moves,
+            sprt=parse_sprt_bounds(self.sprt) if self.sprt else None)
 
     def games_for(self, bootstrap: bool) -> int:
         """Selfplay games of an iteration: bootstrap games are cheap (no search), so a loop

@@ -154,21 +154,12 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
     """Gauntlet (random, heuristic, and the current production model with an optional SPRT)
     and promotion through the model store, as `ringrift promote --gauntlet` does. Games are
     stored in run-dir/evaluation.db, so a killed evaluation resumes from the stored games."""
-    from ringrift.evaluate.gauntlet import GauntletConfig
     from ringrift.evaluate.promotion import gate_and_promote
-    from ringrift.evaluate.sprt import parse_sprt_bounds
     from ringrift.registry import ModelRegistry
 
     model = state.current["train"]["model"]
     engine = cfg.eval_engine or cfg.engine
-    opponents = tuple(cfg.eval_opponents)
-    if "previous" not in opponents:  # skipped, with a note, while there is no previous model
-        opponents = (*opponents, "previous")
-    gauntlet = GauntletConfig(
-        board_type=cfg.board_type, num_players=cfg.num_players, games=cfg.eval_games,
-        opponents=opponents, thresholds=dict(cfg.thresholds),
-        seed=cfg.seed + 7 * state.iteration, max_moves=cfg.max_moves,
-        sprt=parse_sprt_bounds(cfg.sprt) if cfg.sprt else None)
+    gauntlet = cfg.gauntlet_config(state.iteration)
     options = EngineOptions(model_path=model, temperature=0.0,
                             simulations=cfg.eval_simulations or cfg.mcts_simulations, amp=cfg.amp)
     name = f"iter_{state.iteration:03d}"
@@ -193,34 +184,31 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
                                   db=db, workers=cfg.workers)
         status, promoted, model_id, rating = played.verdict, False, None, None
-    opponents_out = {}
-    if played is not None:
-        for line in played.table():
-            log(f"    {line}")
-        for r in played.results:
-            low, high = r.match.interval()
-            opponents_out[r.opponent] = {"wins": r.match.wins, "draws": r.match.draws,
-                                         "losses": r.match.losses, "win_rate": r.match.win_rate,
-                                         "ci95": [low, high], "verdict": r.verdict}
+    for line in played.table():
+        log(f"    {line}")
     return {"engine": engine, "status": status, "promoted": promoted, "model_id": model_id,
-            "opponents": opponents_out, "rating": rating}
+            "opponents": _opponent_records(played.to_dict()["opponents"]), "rating": rating}
+
+
+def _opponent_records(opponents: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per opponent, the record the summary and plot read, from the gauntlet's opponent dicts
+    (a game just played, or the evidence the model store recorded)."""
+    keys = ("wins", "draws", "losses", "win_rate", "ci95", "verdict")
+    return {o["opponent"]: {key: o[key] for key in keys} for o in opponents}
 
 
 def _recorded_outcome(engine: str, result, log) -> dict[str, Any]:
     """The stage result of a model the registry had already promoted or rejected: the records
     are read back from that transition's evidence (nothing is played)."""
+    from ringrift.evaluate.promotion import opponent_summary
+
     evidence = result.evidence
-    log(f"    model {result.model_id} is {result.stage} already: its recorded gauntlet is reused")
-    opponents_out = {}
-    for o in (evidence.get("gauntlet") or {}).get("opponents") or []:
-        low, high = o["ci95"]
-        log(f"    {o['opponent']:10} {o['wins']}-{o['draws']}-{o['losses']}  win rate "
-            f"{o['win_rate']:.1%} [{low:.1%}, {high:.1%}]  {o['verdict']}")
-        opponents_out[o["opponent"]] = {key: o[key] for key in (
-            "wins", "draws", "losses", "win_rate", "ci95", "verdict")}
+    log(f"    model {result.model_id} is {result.stage} already: its recorded gauntlet is reused"
+        f" ({opponent_summary(evidence)})")
+    opponents = (evidence.get("gauntlet") or {}).get("opponents") or []
     return {"engine": engine, "status": "promoted" if result.promoted else "rejected",
-            "promoted": result.promoted, "model_id": result.model_id, "opponents": opponents_out,
-            "rating": evidence.get("rating")}
+            "promoted": result.promoted, "model_id": result.model_id,
+            "opponents": _opponent_records(opponents), "rating": evidence.get("rating")}
 
 
 # --------------------------------------------------------------------------- promote
