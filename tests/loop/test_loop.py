@@ -94,10 +94,17 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--eval-mcts-simulations", "0"], "--eval-mcts-simulations"),
     (["--board-type", "square8", "--thresholds", "heuristic=2"], "--thresholds"),
     (["--board-type", "square8", "--thresholds", "mcts=0.5"], "not an opponent"),
+    (["--board-type", "square8", "--min-window", "0"], "--min-window"),
+    (["--board-type", "square8", "--engine", "bogus"], "--engine 'bogus'"),
+    (["--board-type", "square8", "--eval-engine", "heuristic"], "--eval-engine 'heuristic'"),
+    (["--board-type", "square8", "--bootstrap-engine", "policy-only"], "--bootstrap-engine"),
+    (["--board-type", "square8", "--sprt", "5"], "--sprt"),
 ])
 def test_bad_flags(tmp_path, capsys, flags, message):
     assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()  # refused before anything is written
 
 
 def test_selfplay_stage_plays_only_missing_games_with_workers(tmp_path):

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
         learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True,
         min_window=args.min_window)
+    config.validate()  # bad flags: one line, before the banner
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
           f"evaluate -> promote on square8 2p, in {run_dir}")
     started = time.perf_counter()

@@ -11,6 +11,10 @@ from typing import Any
 from ringrift import rules
 from ringrift.errors import UserError
 
+# engines that play the loop's policy/value network, and engines that need no model at all
+_MODEL_ENGINES = ("policy-only", "mcts", "gumbel")
+_BOOTSTRAP_ENGINES = ("random", "heuristic", "mcts", "gumbel")
+
 
 @dataclass
 class LoopConfig:
@@ -64,6 +68,15 @@ class LoopConfig:
             raise UserError("--bootstrap-games must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
             raise UserError("--eval-mcts-simulations must be at least 1")
+        if self.min_window < 1:
+            raise UserError("--min-window must be at least 1")
+        for flag, engine, allowed in (("--engine", self.engine, _MODEL_ENGINES),
+                                      ("--eval-engine", self.eval_engine or self.engine,
+                                       _MODEL_ENGINES),
+                                      ("--bootstrap-engine", self.bootstrap_engine,
+                                       _BOOTSTRAP_ENGINES)):
+            if engine not in allowed:
+                raise UserError(f"{flag} {engine!r}: the loop plays {', '.join(allowed)} there")
         self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
 
     def gauntlet_config(self, iteration: int):
