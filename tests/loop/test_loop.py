@@ -240,3 +240,10 @@ def test_resume_after_a_kill_between_recorded_outcome_and_stage_result(tmp_path,
         [entry] = reg.list_models()
         assert entry.stage == stage and entry.id == fresh["model_id"]
         assert [t.to_stage for t in reg.history(entry.id)] == transitions
+
+
+def test_demo_bad_flag_is_one_line_before_anything_runs(tmp_path, capsys):
+    assert main(["demo", "--eval-engine", "bogus", "--run-dir", str(tmp_path / "d")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
+    assert "--eval-engine 'bogus'" in captured.err and not (tmp_path / "d").exists()
