@@ -96,7 +96,7 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--thresholds", "mcts=0.5"], "not an opponent"),
     (["--board-type", "square8", "--min-window", "0"], "--min-window"),
     (["--board-type", "square8", "--engine", "bogus"], "--engine 'bogus'"),
-    (["--board-type", "square8", "--eval-engine", "heuristic"], "--eval-engine 'heuristic'"),
+    (["--board-type", "square8", "--eval-engine", "mixed"], "--eval-engine 'mixed'"),
     (["--board-type", "square8", "--bootstrap-engine", "policy-only"], "--bootstrap-engine"),
     (["--board-type", "square8", "--sprt", "5"], "--sprt"),
 ])

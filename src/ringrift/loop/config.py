@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ringrift import rules
+from ringrift.ai.factory import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
 from ringrift.errors import UserError
 
-# engines that play the loop's policy/value network, and engines that need no model at all
-_MODEL_ENGINES = ("policy-only", "mcts", "gumbel")
-_BOOTSTRAP_ENGINES = ("random", "heuristic", "mcts", "gumbel")
+# engines the loop can name (mixed needs a mix of its own), and those that need no model
+_LOOP_ENGINES = tuple(e for e in ENGINES if e != "mixed")
+_BOOTSTRAP_ENGINES = (*BASIC_ENGINES, *SEARCH_ENGINES)
 
 
 @dataclass
@@ -70,9 +71,9 @@ class LoopConfig:
             raise UserError("--eval-mcts-simulations must be at least 1")
         if self.min_window < 1:
             raise UserError("--min-window must be at least 1")
-        for flag, engine, allowed in (("--engine", self.engine, _MODEL_ENGINES),
+        for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
                                       ("--eval-engine", self.eval_engine or self.engine,
-                                       _MODEL_ENGINES),
+                                       _LOOP_ENGINES),
                                       ("--bootstrap-engine", self.bootstrap_engine,
                                        _BOOTSTRAP_ENGINES)):
             if engine not in allowed:
