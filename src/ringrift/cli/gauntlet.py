@@ -64,6 +64,9 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1); the result is the same for "
                         "any N (games are taken in order, stopping where one worker would)")
+    p.add_argument("--batch-size", type=int, default=1, metavar="B",
+                   help="games each process plays at once, their network evaluations "
+                        "batched (default 1; 8-32 is much faster for network players)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -83,10 +86,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace):
     """A validated GauntletConfig from the shared flags."""
     from ringrift.evaluate.gauntlet import GauntletConfig, parse_opponents, parse_thresholds
-    from ringrift.evaluate.pool import check_workers
+    from ringrift.evaluate.pool import check_batch_size, check_workers
     from ringrift.evaluate.sprt import parse_sprt_bounds
 
     check_workers(args.workers)
+    check_batch_size(args.batch_size)
     config = GauntletConfig(
         board_type=args.board_type, num_players=args.num_players, games=args.games,
         opponents=parse_opponents(args.opponents), thresholds=parse_thresholds(args.thresholds),
@@ -171,7 +175,8 @@ def run(args: argparse.Namespace) -> int:
         db = GameDB(db_path)
     progress = GauntletProgress(args.quiet)
     try:
-        result = gauntlet.run(db, progress, workers=args.workers)
+        result = gauntlet.run(db, progress, workers=args.workers,
+                              batch_size=args.batch_size)
     finally:
         progress.close()
         if db is not None:

@@ -8,19 +8,22 @@ played in worker processes (`workers`, see `evaluate.pool`) with the same result
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from ringrift import rules
-from ringrift.ai.game import PlayedGame, play_game
+from ringrift.ai.game import PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
+from ringrift.ai.search.batching import run_batched
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.pool import GamePool
 from ringrift.evaluate.wilson import wilson_interval
 from ringrift.selfplay.runner import game_record
 
 PlayerFactory = Callable[[int], Player]  # seed -> a fresh player
+K = TypeVar("K")
 
 
 @dataclass
@@ -72,10 +75,11 @@ def match_seed(seed: int, game: int) -> int:
 
 def play_match(candidate, opponent, board_type: str, num_players: int, games: int,
                seed: int = 0, *, db=None, on_game: Callable[[MatchResult], None] | None = None,
-               max_moves: int = 5000, workers: int = 1) -> MatchResult:
+               max_moves: int = 5000, workers: int = 1, batch_size: int = 1) -> MatchResult:
     """Play `games` games of `candidate` against `opponent` (Participants or EngineSpecs; with
     `workers` > 1, EngineSpecs, built in the worker processes). Games are counted, stored in
-    `db` and reported to `on_game` in game order, so the result does not depend on `workers`."""
+    `db` and reported to `on_game` in game order, so the result does not depend on `workers`.
+    `batch_size` games per worker are played at once (see `ordered_games`)."""
     if not (isinstance(candidate, Participant) or isinstance(opponent, Participant)):
         # (also for one worker: it sets torch's threads for the network players)
         pool = GamePool.for_players([candidate, opponent], workers)
@@ -93,7 +97,7 @@ def play_match(candidate, opponent, board_type: str, num_players: int, games: in
                               {"candidate_seat": seat + 1, "match": label})
 
     result = MatchResult(candidate.name, opponent.name)
-    with pool, closing(pool.ordered(play_game_task, jobs())) as results:
+    with pool, closing(ordered_games(pool, jobs(), batch_size)) as results:
         for g, record in results:
             result.add(seat_outcome(record.final_ranks, g % num_players))
             if record.status == "completed":
@@ -121,10 +125,66 @@ class GameTask:
 
 def play_game_task(task: GameTask) -> GameRecord:
     """Play one game and return its record (source 'evaluation'; the caller stores it)."""
-    n = len(task.players)
-    seated = [p if isinstance(p, Participant) else p.participant(task.board_type, n)
-              for p in task.players]
+    seated = _seated(task)
     game = play_seated_game(seated, task.board_type, task.game_seed, max_moves=task.max_moves)
+    return _record(task, seated, game)
+
+
+def play_game_task_batch(tasks: Sequence[GameTask | None]) -> list[GameRecord | None]:
+    """Play `tasks` at once in this process, their players' leaf evaluations batched (a network
+    sees one batch per round instead of one position per call; see `ai.search.batching`).
+    Records in task order; a None task (a game already stored) gives None. The games are those
+    `play_game_task` plays, up to floating-point differences between batch sizes."""
+    def steps(k: int, task: GameTask) -> Generator[Any, Any, tuple[int, GameRecord]]:
+        seated = _seated(task)
+        players = [p.make(task.game_seed + s) for s, p in enumerate(seated)]
+        game = yield from play_game_steps(rules.new_game(task.board_type, len(seated)), players,
+                                          max_moves=task.max_moves)
+        return k, _record(task, seated, game)
+
+    out: list[GameRecord | None] = [None] * len(tasks)
+    jobs = (steps(k, task) for k, task in enumerate(tasks) if task is not None)
+    for k, record in run_batched(jobs, max(1, len(tasks))):
+        out[k] = record
+    return out
+
+
+def ordered_games(pool: GamePool, jobs: Iterable[tuple[K, GameTask | None]],
+                  batch_size: int = 1) -> Iterator[tuple[K, GameRecord | None]]:
+    """`pool.ordered(play_game_task, jobs)`: (key, record) in job order, None for a None task.
+    With `batch_size` > 1 each worker plays `batch_size` consecutive games at once, their leaf
+    evaluations batched (`play_game_task_batch`). Closing this generator stops like closing
+    `pool.ordered` does: games beyond the last one yielded are thrown away."""
+    if batch_size <= 1:
+        yield from pool.ordered(play_game_task, jobs)
+        return
+    with closing(pool.ordered(play_game_task_batch, _chunks(jobs, batch_size))) as results:
+        for keys, records in results:
+            yield from zip(keys, records or [None] * len(keys))
+
+
+def _chunks(jobs: Iterable[tuple[K, GameTask | None]], size: int
+            ) -> Iterator[tuple[tuple[K, ...], tuple[GameTask | None, ...] | None]]:
+    """Consecutive jobs in groups of `size`: (keys, tasks), tasks None when none is to play."""
+    keys: list = []
+    tasks: list = []
+    for key, task in jobs:
+        keys.append(key)
+        tasks.append(task)
+        if len(keys) == size:
+            yield tuple(keys), (tuple(tasks) if any(t is not None for t in tasks) else None)
+            keys, tasks = [], []
+    if keys:
+        yield tuple(keys), (tuple(tasks) if any(t is not None for t in tasks) else None)
+
+
+def _seated(task: GameTask) -> list[Participant]:
+    n = len(task.players)
+    return [p if isinstance(p, Participant) else p.participant(task.board_type, n)
+            for p in task.players]
+
+
+def _record(task: GameTask, seated: Sequence[Participant], game: PlayedGame) -> GameRecord:
     return game_record(game, [p.name for p in seated], task.game_seed, source="evaluation",
                        metadata=dict(task.metadata))
 

@@ -48,6 +48,12 @@ def check_workers(workers: int) -> None:
         raise UserError(f"--workers must be at least 1, got {workers}")
 
 
+def check_batch_size(batch_size: int) -> None:
+    """UserError unless `batch_size` (games played at once per worker) is usable."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+
+
 class _Worker:
     def __init__(self, process, conn) -> None:
         self.process = process

@@ -38,7 +38,7 @@ from ringrift.evaluate.gauntlet import (
     OpponentResult,
     previous_spec,
 )
-from ringrift.evaluate.pool import check_workers
+from ringrift.evaluate.pool import check_batch_size, check_workers
 
 EVALUATION_DB = "evaluation.db"
 
@@ -75,16 +75,18 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
                      parent: int | str | None = None, db_path: str | os.PathLike[str] | None
                      = None, store_games: bool = True,
                      on_game: Callable[[OpponentResult], None] | None = None,
-                     workers: int = 1) -> PromotionResult:
+                     workers: int = 1, batch_size: int = 1) -> PromotionResult:
     """Register (if needed), gauntlet, and promote or reject the model (module docstring).
 
     `name` is the candidate's rated name (default: the file stem), `model_name` its registry
     name (default '<board>_<n>p'); games go to `db_path` (default beside the model) unless
-    `store_games` is False; `workers` processes play them (the same games and result as one).
-    Bad input raises UserError before anything is written.
+    `store_games` is False; `workers` processes play them (the same games and result as one),
+    `batch_size` at once in each (see `Gauntlet.run`). Bad input raises UserError before
+    anything is written.
     """
     config.validate()
     check_workers(workers)
+    check_batch_size(batch_size)
     options = dataclasses.replace(options or EngineOptions(), model_path=str(model_path))
     candidate = EngineSpec.build(engine, options, name)
     entry = _registered_entry(registry, candidate.sha256, config)
@@ -114,7 +116,7 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
 
         db = GameDB(db_path if db_path is not None else default_db_path(model_path))
     try:
-        result = gauntlet.run(db, on_game, workers=workers)
+        result = gauntlet.run(db, on_game, workers=workers, batch_size=batch_size)
     finally:
         if db is not None:
             db.close()

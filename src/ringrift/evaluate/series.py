@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
-from ringrift.evaluate.match import GameTask, match_seed, play_game_task
+from ringrift.evaluate.match import GameTask, match_seed, ordered_games, play_game_task
 from ringrift.evaluate.pool import GamePool
 
 Seating = Callable[[int], list[int]]  # game index -> participant index per seat
@@ -111,13 +111,15 @@ class Series:
         return self.finish(index, None if task is None else play_game_task(task))
 
     def games(self, indices: Iterable[int], pool: GamePool,
-              extra_metadata: Callable[[int], dict] | None = None) -> Iterator[SeriesGame]:
-        """Games `indices` in order, played by `pool` (read back when stored). Close the
-        generator (or let it be collected) to stop: games beyond the last one yielded are
-        neither stored nor counted (module docstring)."""
+              extra_metadata: Callable[[int], dict] | None = None,
+              batch_size: int = 1) -> Iterator[SeriesGame]:
+        """Games `indices` in order, played by `pool` (read back when stored), `batch_size` at
+        once per worker (`match.ordered_games`). Close the generator (or let it be collected)
+        to stop: games beyond the last one yielded are neither stored nor counted (module
+        docstring)."""
         jobs = ((i, self.task(i, extra_metadata(i) if extra_metadata else None))
                 for i in indices)
-        with closing(pool.ordered(play_game_task, jobs)) as results:
+        with closing(ordered_games(pool, jobs, batch_size)) as results:
             for index, record in results:
                 yield self.finish(index, record)
 

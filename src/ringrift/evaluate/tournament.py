@@ -23,7 +23,7 @@ from typing import Any
 from ringrift import rules
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
-from ringrift.evaluate.match import play_game_task
+from ringrift.evaluate.match import ordered_games
 from ringrift.evaluate.pairwise import pairwise_from_ranking
 from ringrift.evaluate.pool import GamePool, check_workers
 from ringrift.evaluate.series import Series, SeriesGame
@@ -99,9 +99,9 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
 def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
                    games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = 5000,
                    on_game: Callable[[PairResult], None] | None = None,
-                   workers: int = 1) -> list[PairResult]:
-    """Play (or resume) every pair's games in `workers` processes; `db` stores them. Returns
-    one result per pair."""
+                   workers: int = 1, batch_size: int = 1) -> list[PairResult]:
+    """Play (or resume) every pair's games in `workers` processes, `batch_size` at once in each
+    (leaf evaluations batched); `db` stores them. Returns one result per pair."""
     if games_per_pair < 1:
         raise UserError(f"--games-per-pair must be at least 1, got {games_per_pair}")
     check_workers(workers)
@@ -114,7 +114,7 @@ def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_play
     jobs = (((k, index), series.task(index))
             for k, (_, series) in enumerate(pairs) for index in range(games_per_pair))
     with GamePool.for_players(participants, workers) as pool, \
-            closing(pool.ordered(play_game_task, jobs)) as results:
+            closing(ordered_games(pool, jobs, batch_size)) as results:
         for (k, index), record in results:
             pair, series = pairs[k]
             pair.add(series.finish(index, record))
