@@ -45,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="processes for selfplay, export and evaluation games")
     p.add_argument("--selfplay-batch-size", type=int, default=16,
                    help="network selfplay: games per process whose leaves are batched")
+    p.add_argument("--eval-batch-size", type=int, default=16,
+                   help="evaluation: games per process whose leaves are batched (default 16)")
     p.add_argument("--eval-mcts-simulations", type=int, default=None, metavar="N",
                    help="simulations per move of a search engine at evaluation (default: "
                    "--mcts-simulations): a stronger search shows a better network more clearly")
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
+            eval_batch_size=args.eval_batch_size,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])

@@ -50,6 +50,7 @@ class LoopConfig:
     eval_opponents: list[str] = field(default_factory=lambda: ["random", "heuristic"])
     eval_engine: str | None = None  # default: the selfplay engine
     eval_simulations: int | None = None  # search engines at evaluation (None: mcts_simulations)
+    eval_batch_size: int = 16  # evaluation games per process at once, leaf evaluations batched
     thresholds: dict[str, float | None] = field(default_factory=dict)  # None: report-only
     auto_promote: bool = True
     sprt: str | None = None
@@ -62,7 +63,7 @@ class LoopConfig:
         if self.num_players not in (2, 3, 4):
             raise UserError("--num-players must be 2, 3 or 4")
         for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
-                     "selfplay_batch_size", "mcts_simulations"):
+                     "selfplay_batch_size", "eval_batch_size", "mcts_simulations"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.bootstrap_games is not None and self.bootstrap_games < 1:

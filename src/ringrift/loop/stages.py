@@ -167,7 +167,7 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         with ModelRegistry(cfg.path / "registry.db") as registry:
             result = gate_and_promote(registry, model, gauntlet, engine=engine, options=options,
                                       name=name, db_path=cfg.path / "evaluation.db",
-                                      workers=cfg.workers)
+                                      workers=cfg.workers, batch_size=cfg.eval_batch_size)
         if result.gauntlet is None:  # already promoted or rejected, by a run killed before it
             return _recorded_outcome(engine, result, log)  # wrote this stage's result
         played, status, promoted = result.gauntlet, result.status, result.promoted
@@ -182,7 +182,8 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
                           else (None, "no promoted model yet"))
         with GameDB(cfg.path / "evaluation.db") as db:
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
-                                  db=db, workers=cfg.workers)
+                                  db=db, workers=cfg.workers,
+                                  batch_size=cfg.eval_batch_size)
         status, promoted, model_id, rating = played.verdict, False, None, None
     for line in played.table():
         log(f"    {line}")
