@@ -92,6 +92,7 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--mcts-simulations", "0"], "--mcts-simulations"),
     (["--board-type", "square8", "--selfplay-batch-size", "0"], "--selfplay-batch-size"),
     (["--board-type", "square8", "--eval-batch-size", "0"], "--eval-batch-size"),
+    (["--board-type", "square8", "--samples-per-epoch", "0"], "--samples-per-epoch"),
     (["--board-type", "square8", "--eval-mcts-simulations", "0"], "--eval-mcts-simulations"),
     (["--board-type", "square8", "--thresholds", "heuristic=2"], "--thresholds"),
     (["--board-type", "square8", "--thresholds", "mcts=0.5"], "not an opponent"),

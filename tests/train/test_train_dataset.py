@@ -175,6 +175,19 @@ def test_epoch_batches_deterministic_and_drop_last():
     assert [len(b) for b in epoch_batches(idx, 4)] == [4, 4, 2]  # validation keeps all
 
 
+def test_epoch_batches_limit_draws_a_fresh_random_subset_each_epoch():
+    idx = np.arange(100, 200)
+    first = np.concatenate(epoch_batches(idx, 8, seed=3, epoch=0, limit=40))
+    second = np.concatenate(epoch_batches(idx, 8, seed=3, epoch=1, limit=40))
+    assert len(first) == len(second) == 40
+    assert len(set(first.tolist())) == 40 and set(first.tolist()) <= set(idx.tolist())
+    assert set(first.tolist()) != set(second.tolist())  # another subset next epoch
+    np.testing.assert_array_equal(first, np.concatenate(  # reproducible, so resumable
+        epoch_batches(idx, 8, seed=3, epoch=0, limit=40)))
+    # a limit beyond the data is the whole epoch
+    assert sum(len(b) for b in epoch_batches(idx, 8, seed=3, epoch=0, limit=500)) == 96
+
+
 def test_batches_have_dense_targets_matching_the_sparse_rows(tmp_path):
     path = write_training_file(tmp_path / "x.npz", board_type="hex8", num_players=3)
     data = load([path], "hex8", 3)

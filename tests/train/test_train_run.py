@@ -127,6 +127,20 @@ def test_bad_inputs_give_one_line_and_exit_2(trained, tmp_path, capsys):
     assert not (tmp_path / "x.pt").exists()
 
 
+def test_samples_per_epoch_fixes_the_steps_of_an_epoch(trained, tmp_path, capsys):
+    data = trained["data"]  # 30 games of 16 moves: ~430 training samples
+    save = tmp_path / "s.pt"
+    assert main(train_args(data, save, "--epochs", "2", "--batch-size", "32",
+                           "--samples-per-epoch", "128", "--checkpoint-every", "0",
+                           "--no-tensorboard")) == 0
+    out = capsys.readouterr().out
+    assert "4 steps per epoch (128 samples drawn per epoch)" in out
+    metrics = json.loads((tmp_path / "s.pt.metrics.json").read_text())
+    assert metrics["history"][-1]["step"] == 8  # 2 epochs of 128 samples, batches of 32
+    err = run_error(capsys, train_args(data, tmp_path / "x.pt", "--samples-per-epoch", "0"))
+    assert "--samples-per-epoch" in err
+
+
 def test_init_weights_records_parent(trained, tmp_path):
     save = tmp_path / "child.pt"
     rc = main(train_args(trained["data"], save, "--init-weights", str(trained["save"]),

@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="iterations in all (default 10; with --resume: raise the total)")
     p.add_argument("--selfplay-games", type=int, default=200)
     p.add_argument("--training-epochs", type=int, default=4)
+    p.add_argument("--samples-per-epoch", type=int, default=None, metavar="N",
+                   help="an epoch trains on N samples drawn at random from the window (default: "
+                   "all): the training cost of an iteration stays fixed as the window grows")
     p.add_argument("--engine", default="policy-only",
                    help="selfplay engine of the current best model")
     p.add_argument("--bootstrap-engine", default="heuristic",
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
-            eval_batch_size=args.eval_batch_size,
+            eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])

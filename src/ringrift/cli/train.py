@@ -77,6 +77,9 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue from the newest checkpoint in <save-path stem>_ckpt/")
     p.add_argument("--max-samples", type=int, help="use only the first N samples")
+    p.add_argument("--samples-per-epoch", type=int, metavar="N",
+                   help="an epoch trains on N training samples drawn at random, anew each "
+                   "epoch (default: all of them)")
     p.add_argument("--encoder-version", type=int,
                    help="require this encoder version (default: the first file's)")
     p.add_argument("--channels", type=int, help="override the preset's tower width")
@@ -105,7 +108,8 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
         pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device,
         init_weights=init_weights,
-        resume=args.resume, max_samples=args.max_samples, encoder_version=args.encoder_version,
+        resume=args.resume, max_samples=args.max_samples,
+        samples_per_epoch=args.samples_per_epoch, encoder_version=args.encoder_version,
         channels=args.channels, blocks=args.blocks, checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep_checkpoints, progress=False if args.no_progress else None,
         tensorboard=not args.no_tensorboard)

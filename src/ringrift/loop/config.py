@@ -35,6 +35,7 @@ class LoopConfig:
     # training
     model_version: str = "v2"
     training_epochs: int = 4
+    samples_per_epoch: int | None = None  # per epoch, drawn at random from the window (None: all)
     batch_size: int = 256
     learning_rate: float = 1e-3
     channels: int | None = None
@@ -70,6 +71,8 @@ class LoopConfig:
             raise UserError("--bootstrap-games must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
             raise UserError("--eval-mcts-simulations must be at least 1")
+        if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
+            raise UserError("--samples-per-epoch must be at least 1")
         if self.min_window < 1:
             raise UserError("--min-window must be at least 1")
         for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),

@@ -9,7 +9,8 @@ from typing import Any
 from ringrift.errors import UserError
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
-RESUME_FIXED = ("batch_size", "grad_accum", "seed", "val_split", "max_samples", "model_version",
+RESUME_FIXED = ("batch_size", "grad_accum", "seed", "val_split", "max_samples",
+                "samples_per_epoch", "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
                 "augment")
 
@@ -48,6 +49,9 @@ class TrainConfig:
     init_weights: str | None = None
     resume: bool = False
     max_samples: int | None = None
+    # an epoch trains on this many training samples drawn at random (None: all of them), so
+    # the cost of an epoch stays fixed while the data grows (a loop's window)
+    samples_per_epoch: int | None = None
     encoder_version: int | None = None
     channels: int | None = None
     blocks: int | None = None
@@ -78,6 +82,8 @@ class TrainConfig:
             (0 <= self.label_smoothing < 1, "--label-smoothing must be in [0, 1)"),
             (self.entropy_weight >= 0, "--entropy-weight must be >= 0"),
             (self.max_samples is None or self.max_samples >= 1, "--max-samples must be >= 1"),
+            (self.samples_per_epoch is None or self.samples_per_epoch >= 1,
+             "--samples-per-epoch must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
             (self.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1"),
             (self.num_players in (2, 3, 4), "--num-players must be 2, 3 or 4"),

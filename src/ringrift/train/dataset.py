@@ -300,14 +300,18 @@ def split_by_game(game_ids: np.ndarray, val_split: float, seed: int
 
 
 def epoch_batches(indices: np.ndarray, batch_size: int, *, seed: int | None = None,
-                  epoch: int = 0) -> list[np.ndarray]:
+                  epoch: int = 0, limit: int | None = None) -> list[np.ndarray]:
     """Split `indices` into batches; shuffled by (seed, epoch) when seed is given.
 
     The order is a pure function of (seed, epoch), so a resumed run replays it exactly. A last
-    partial batch is dropped when shuffling (training) unless it would be the only one.
+    partial batch is dropped when shuffling (training) unless it would be the only one. `limit`
+    keeps the first `limit` samples of the (shuffled) order: an epoch of a random subset, drawn
+    anew each epoch.
     """
     order = (np.random.default_rng([seed, epoch]).permutation(indices) if seed is not None
              else indices)
+    if limit is not None:
+        order = order[:limit]
     batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     if seed is not None and len(batches) > 1 and len(batches[-1]) < batch_size:
         batches.pop()

@@ -231,7 +231,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     model.to(device)
 
     optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
-    batches_per_epoch = len(epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=0))
+    batches_per_epoch = len(epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=0,
+                                          limit=cfg.samples_per_epoch))
     steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
     step_epochs = cfg.lr_step_size or max(1, cfg.epochs // 3)
     schedule = LRSchedule(cfg.lr_scheduler, cfg.learning_rate, steps_per_epoch * cfg.epochs,
@@ -315,9 +316,12 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     from tqdm import tqdm
 
     precision = f"{dtype_name(amp_dtype)} autocast" if amp_dtype else "float32"
+    drawn = (f" ({cfg.samples_per_epoch} samples drawn per epoch)"
+             if cfg.samples_per_epoch is not None and cfg.samples_per_epoch < len(train_idx)
+             else "")
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
-          f"validation samples, {steps_per_epoch} steps per epoch", file=out)
+          f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
     flag = _StopFlag()
     flag.install()
     interrupted_ckpt: Path | None = None
@@ -325,7 +329,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         for epoch in range(state.epoch, cfg.epochs):
             if state.stopped:
                 break
-            batches = epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=epoch)
+            batches = epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=epoch,
+                                    limit=cfg.samples_per_epoch)
             groups = [batches[i:i + cfg.grad_accum]
                       for i in range(0, len(batches), cfg.grad_accum)]
             start = state.group if epoch == state.epoch else 0
