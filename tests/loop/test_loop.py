@@ -53,6 +53,33 @@ def test_loop_runs_and_writes_every_stage(tmp_path, capsys):
     assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 2  # exists
 
 
+def test_a_held_out_test_set_is_played_once_and_scores_every_iteration(tmp_path, capsys):
+    import numpy as np
+
+    run = tmp_path / "run"
+    assert main(["loop", *TINY, "--iterations", "2", "--test-games", "3", "--warmup-epochs",
+                 "0.5", "--run-dir", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("test set:") == 3  # created once, scored twice
+    assert "test acc" in out.splitlines()[-3]  # the summary table's header
+    with GameDB(run / "test" / "games.db", readonly=True) as db:
+        ids = db.game_ids()
+    assert sorted(ids) == ["test-000000", "test-000001", "test-000002"]
+    positions = len(np.load(run / "test" / "test.npz")["values"])
+    scores = []
+    for i in range(2):
+        train = json.loads((run / f"iter_00{i}" / "train.json").read_text())
+        test = train["test"]
+        assert test["positions"] == positions > 0
+        assert 0.0 <= test["policy_accuracy"] <= 1.0 and test["loss"] > 0
+        scores.append(test["loss"])
+        export = json.loads((run / f"iter_00{i}" / "export.json").read_text())
+        assert export["games"] == 4 * (i + 1)  # the test games are never trained on
+    assert scores[0] != scores[1]  # each iteration's own model was scored
+    config = json.loads((run / "loop_config.json").read_text())
+    assert config["test_games"] == 3 and config["warmup_epochs"] == 0.5
+
+
 def test_loop_killed_with_sigkill_resumes_without_redoing_stages(tmp_path):
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "ringrift.loop", *TINY, "--iterations", "2",
@@ -93,6 +120,8 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--selfplay-batch-size", "0"], "--selfplay-batch-size"),
     (["--board-type", "square8", "--eval-batch-size", "0"], "--eval-batch-size"),
     (["--board-type", "square8", "--samples-per-epoch", "0"], "--samples-per-epoch"),
+    (["--board-type", "square8", "--test-games", "-1"], "--test-games"),
+    (["--board-type", "square8", "--warmup-epochs", "-1"], "--warmup-epochs"),
     (["--board-type", "square8", "--eval-mcts-simulations", "0"], "--eval-mcts-simulations"),
     (["--board-type", "square8", "--thresholds", "heuristic=2"], "--thresholds"),
     (["--board-type", "square8", "--thresholds", "mcts=0.5"], "not an opponent"),

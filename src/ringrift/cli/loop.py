@@ -15,6 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="iterations in all (default 10; with --resume: raise the total)")
     p.add_argument("--selfplay-games", type=int, default=200)
     p.add_argument("--training-epochs", type=int, default=4)
+    p.add_argument("--warmup-epochs", type=float, default=0.0,
+                   help="linear learning-rate warmup at the start of each iteration's training")
+    p.add_argument("--test-games", type=int, default=0, metavar="N",
+                   help="play N bootstrap games once as a held-out test set and score every "
+                   "iteration's model on it (comparable across iterations; default 0: none)")
     p.add_argument("--samples-per-epoch", type=int, default=None, metavar="N",
                    help="an epoch trains on N samples drawn at random from the window (default: "
                    "all): the training cost of an iteration stays fixed as the window grows")
@@ -86,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
+            warmup_epochs=args.warmup_epochs, test_games=args.test_games,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])

@@ -36,6 +36,7 @@ class LoopConfig:
     model_version: str = "v2"
     training_epochs: int = 4
     samples_per_epoch: int | None = None  # per epoch, drawn at random from the window (None: all)
+    warmup_epochs: float = 0.0  # linear LR warmup of each iteration's training
     batch_size: int = 256
     learning_rate: float = 1e-3
     channels: int | None = None
@@ -46,6 +47,8 @@ class LoopConfig:
     min_window: int = 400
     max_window: int = 200_000
     window_exponent: float = 0.75
+    # a fixed held-out test set of bootstrap games, scored every iteration (0: none)
+    test_games: int = 0
     # evaluation and promotion
     eval_games: int = 40
     eval_opponents: list[str] = field(default_factory=lambda: ["random", "heuristic"])
@@ -71,6 +74,10 @@ class LoopConfig:
             raise UserError("--bootstrap-games must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
             raise UserError("--eval-mcts-simulations must be at least 1")
+        if self.test_games < 0:
+            raise UserError("--test-games must be at least 0")
+        if self.warmup_epochs < 0:
+            raise UserError("--warmup-epochs must be at least 0")
         if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
             raise UserError("--samples-per-epoch must be at least 1")
         if self.min_window < 1:

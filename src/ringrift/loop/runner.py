@@ -102,7 +102,9 @@ def _brief(stage: str, r: dict[str, Any]) -> str:
 
 def print_summary(history: list[dict[str, Any]], out) -> None:
     opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
-    head = f"{'iter':>4} {'games':>6} {'samples':>8} {'val loss':>9} " + " ".join(
+    tested = any("test" in h.get("train", {}) for h in history)
+    head = f"{'iter':>4} {'games':>6} {'samples':>8} {'val loss':>9} " + (
+        f"{'test loss':>9} {'test acc':>8} " if tested else "") + " ".join(
         f"{'vs ' + o:>22}" for o in opponents) + f" {'Elo':>6}  promoted"
     print(head, file=out)
     for h in history:
@@ -115,9 +117,15 @@ def print_summary(history: list[dict[str, Any]], out) -> None:
         loss = h.get("train", {}).get("val_loss")
         rating = (h.get("evaluate") or {}).get("rating")
         elo = f"{rating['elo']:6.0f}" if rating else "     -"
+        test = h.get("train", {}).get("test")
+        test_cells = ""
+        if tested:
+            test_cells = (f"{test['loss']:>9.4f} {test['policy_accuracy']:>8.3f} " if test
+                          else f"{'-':>9} {'-':>8} ")
         print(f"{h['iteration']:>4} {h.get('selfplay', {}).get('games', 0):>6} "
               f"{h.get('export', {}).get('samples', 0):>8} "
-              f"{loss if isinstance(loss, float) else float('nan'):>9.4f} " + " ".join(cells)
+              f"{loss if isinstance(loss, float) else float('nan'):>9.4f} " + test_cells
+              + " ".join(cells)
               + f" {elo}  {'yes' if h.get('promote', {}).get('promoted') else 'no'}", file=out)
 
 
@@ -184,5 +192,8 @@ def _log_scalars(writer, summary: dict[str, Any]) -> None:
     loss = summary.get("train", {}).get("val_loss")
     if isinstance(loss, float):
         writer.add_scalar("train/val_loss", loss, i)
+    for key, value in (summary.get("train", {}).get("test") or {}).items():
+        if key != "positions":
+            writer.add_scalar(f"test/{key}", value, i)
     writer.add_scalar("selfplay/games", summary.get("selfplay", {}).get("games", 0), i)
     writer.flush()

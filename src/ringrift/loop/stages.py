@@ -11,6 +11,7 @@ from ringrift.ai.factory import EngineOptions
 from ringrift.data.gamedb import GameDB
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.state import LoopState
+from ringrift.loop.test_set import ensure_test_set, score_on_test_set
 
 
 def games_dir(cfg: LoopConfig) -> Path:
@@ -130,7 +131,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         data_paths=[state.current["export"]["path"]], save_path=str(save),
         model_version=cfg.model_version, batch_size=cfg.batch_size,
         epochs=cfg.training_epochs, samples_per_epoch=cfg.samples_per_epoch,
-        learning_rate=cfg.learning_rate,
+        learning_rate=cfg.learning_rate, warmup_epochs=cfg.warmup_epochs,
         init_weights=state.best_model or state.latest_model, resume=resume,
         seed=cfg.seed + state.iteration,
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
@@ -143,11 +144,18 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
             log(f"    {line}")
     metrics = result.metrics
     best = metrics.get("best") or {}
-    return {"model": str(result.save_path), "resumed": resume,
-            "precision": metrics.get("precision"),
-            "val_loss": best.get("val_loss", metrics.get("best_loss")),
-            "val_policy_acc": best.get("val_policy_accuracy"),
-            "val_value_mse": best.get("val_value_mse")}
+    out = {"model": str(result.save_path), "resumed": resume,
+           "precision": metrics.get("precision"),
+           "val_loss": best.get("val_loss", metrics.get("best_loss")),
+           "val_policy_acc": best.get("val_policy_accuracy"),
+           "val_value_mse": best.get("val_value_mse")}
+    test = ensure_test_set(cfg, log)
+    if test is not None:
+        out["test"] = score_on_test_set(cfg, str(result.save_path), test)
+        t = out["test"]
+        log(f"    test set: loss {t['loss']:.4f}, policy acc {t['policy_accuracy']:.3f}, "
+            f"value mse {t['value_mse']:.4f} ({t['positions']} held-out positions)")
+    return out
 
 
 # --------------------------------------------------------------------------- evaluate

@@ -1,0 +1,82 @@
+"""A fixed held-out test set: games played once, never trained on, measured every iteration.
+
+Each iteration's validation split is drawn from its own window, which moves, so validation
+figures of two iterations are not comparable. The test set is `test_games` games of the
+bootstrap engine (the distribution the first models learn from), played once with a seed apart
+from every selfplay seed and exported to `run-dir/test/test.npz`; every trained model is scored
+on all of its positions with the training losses (policy cross-entropy and accuracy, value MSE).
+Creating it is idempotent and resumable: stored games are kept, the arrays are written
+atomically, and an existing file is reused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ringrift.loop.config import LoopConfig
+
+# selfplay seeds are seed * 1000 + iteration: this one is far from all of them
+_TEST_SEED_BASE = 10**9
+
+
+def test_set_path(cfg: LoopConfig) -> Path:
+    return cfg.path / "test" / "test.npz"
+
+
+def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
+    """The test arrays (played and exported now if missing); None when `test_games` is 0."""
+    if not cfg.test_games:
+        return None
+    path = test_set_path(cfg)
+    if path.exists():
+        return path
+    from ringrift.ai.factory import EngineOptions
+    from ringrift.data.export import ExportFilters, run_export
+    from ringrift.data.gamedb import GameDB
+    from ringrift.selfplay.runner import SelfplayConfig
+    from ringrift.selfplay.workers import run_games
+
+    db_path = path.parent / "games.db"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    config = SelfplayConfig(board_type=cfg.board_type, num_players=cfg.num_players,
+                            engine=cfg.bootstrap_engine, seed=_TEST_SEED_BASE + cfg.seed,
+                            max_moves=cfg.max_moves,
+                            temperature_schedule=cfg.selfplay_temperature,
+                            options=EngineOptions())
+    with GameDB(db_path) as db:
+        stored = set(db.game_ids())
+        missing = [i for i in range(cfg.test_games) if _game_id(i) not in stored]
+        for record in run_games(config, missing, cfg.workers):
+            record.game_id = _game_id(record.metadata["game_index"])
+            record.metadata["test_set"] = True
+            db.add_game(record)
+    summary = run_export([str(db_path)], cfg.board_type, cfg.num_players, path,
+                         ExportFilters(require_completed=False), workers=cfg.workers)
+    log(f"  test set: {summary.samples} positions of {cfg.test_games} held-out "
+        f"{cfg.bootstrap_engine} games ({path})")
+    return path
+
+
+def score_on_test_set(cfg: LoopConfig, model_path: str, test_path: Path) -> dict[str, Any]:
+    """The model's losses on every test position (no augmentation, float32)."""
+    import numpy as np
+    import torch
+
+    from ringrift.nn.models import load_model
+    from ringrift.train.dataset import BatchBuilder, load_training_data
+    from ringrift.train.losses import LossWeights
+    from ringrift.train.step import evaluate
+
+    model, _ = load_model(model_path)
+    data = load_training_data([test_path], board_type=cfg.board_type,
+                              num_players=cfg.num_players)
+    builder = BatchBuilder(data, torch.device("cpu"))
+    metrics = evaluate(model, builder, np.arange(len(data)), 512, LossWeights())
+    return {"positions": len(data), "loss": metrics["loss"],
+            "policy_ce": metrics["policy_ce"], "policy_accuracy": metrics["policy_accuracy"],
+            "value_mse": metrics["value_mse"]}
+
+
+def _game_id(index: int) -> str:
+    return f"test-{index:06d}"
