@@ -78,6 +78,11 @@ def test_a_held_out_test_set_is_played_once_and_scores_every_iteration(tmp_path,
     assert scores[0] != scores[1]  # each iteration's own model was scored
     config = json.loads((run / "loop_config.json").read_text())
     assert config["test_games"] == 3 and config["warmup_epochs"] == 0.5
+    # every iteration splits validation games with the run's seed: a game keeps its side
+    for i in range(2):
+        meta = json.loads((run / "models" / f"iter_00{i}.pt.json").read_text())["metadata"]
+        assert meta["train_config"]["split_seed"] == config["seed"]
+        assert meta["train_config"]["seed"] == config["seed"] + i
 
 
 def test_loop_killed_with_sigkill_resumes_without_redoing_stages(tmp_path):

@@ -133,7 +133,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         epochs=cfg.training_epochs, samples_per_epoch=cfg.samples_per_epoch,
         learning_rate=cfg.learning_rate, warmup_epochs=cfg.warmup_epochs,
         init_weights=state.best_model or state.latest_model, resume=resume,
-        seed=cfg.seed + state.iteration,
+        seed=cfg.seed + state.iteration, split_seed=cfg.seed,  # games keep their side
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
         progress=False,
         tensorboard=True, checkpoint_every=200)

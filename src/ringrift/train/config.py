@@ -9,7 +9,7 @@ from typing import Any
 from ringrift.errors import UserError
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
-RESUME_FIXED = ("batch_size", "grad_accum", "seed", "val_split", "max_samples",
+RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
                 "samples_per_epoch", "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
                 "augment")
@@ -45,6 +45,7 @@ class TrainConfig:
     pcgrad: bool = False
     augment: bool = False  # a random board symmetry per training sample
     seed: int = 0
+    split_seed: int | None = None  # seed of the validation split by game (None: `seed`)
     device: str = "auto"
     init_weights: str | None = None
     resume: bool = False

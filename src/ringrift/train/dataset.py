@@ -283,7 +283,13 @@ def load_training_data(paths: list[str | os.PathLike[str]], *, board_type: str,
 
 def split_by_game(game_ids: np.ndarray, val_split: float, seed: int
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(train sample indices, validation sample indices): whole games go to one side."""
+    """(train sample indices, validation sample indices): whole games go to one side.
+
+    A game is held out when a hash of (seed, its id) falls below `val_split`, so its side does
+    not depend on which other games are in the data: a loop whose window grows keeps every
+    game on the same side, and never validates on a game an earlier iteration trained on. (At
+    least one game goes to each side.)
+    """
     all_idx = np.arange(len(game_ids), dtype=np.int64)
     if val_split <= 0:
         return all_idx, all_idx[:0]
@@ -293,9 +299,13 @@ def split_by_game(game_ids: np.ndarray, val_split: float, seed: int
     if len(games) < 2:
         raise UserError("a validation split needs at least 2 distinct games "
                         "(use --val-split 0)")
-    n_val = min(max(1, round(val_split * len(games))), len(games) - 1)
-    perm = np.random.default_rng(seed).permutation(len(games))
-    is_val = np.isin(game_ids, games[perm[:n_val]])
+    keys = np.array([zlib.crc32(f"{seed}:{g}".encode()) / 2**32 for g in games])
+    held = keys < val_split
+    if not held.any():
+        held[np.argmin(keys)] = True
+    elif held.all():
+        held[np.argmax(keys)] = False
+    is_val = np.isin(game_ids, games[held])
     return all_idx[~is_val], all_idx[is_val]
 
 

@@ -218,7 +218,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     check_data = getattr(source, "check_data", None)
     if check_data is not None:
         check_data(data.meta)
-    train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, cfg.seed)
+    split_seed = cfg.seed if cfg.split_seed is None else cfg.split_seed
+    train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, split_seed)
     init = _init_payload(cfg, data)
     model_config = model_config_for_data(
         cfg, data.meta, init["metadata"].get("model_config") if init else None)
