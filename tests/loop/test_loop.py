@@ -220,10 +220,10 @@ def test_demo_runs_a_small_loop(tmp_path, capsys):
     run = tmp_path / "demo"
     assert main(["demo", "--iterations", "1", "--bootstrap-games", "4", "--training-epochs", "1",
                  "--mcts-simulations", "4", "--eval-mcts-simulations", "4", "--eval-games", "2",
-                 "--workers", "1",
+                 "--test-games", "2", "--workers", "1",
                  "--run-dir", str(run)]) == 0
     out = capsys.readouterr().out
-    assert "demo finished" in out and "vs heuristic" in out
+    assert "demo finished" in out and "vs heuristic" in out and "test acc" in out
     assert (run / "progress.png").exists()
 
 

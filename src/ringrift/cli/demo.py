@@ -10,7 +10,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", help="run a small selfplay -> train -> evaluate loop on square8 2p")
     parser.add_argument("--iterations", type=int, default=4)
-    parser.add_argument("--bootstrap-games", type=int, default=50,
+    parser.add_argument("--bootstrap-games", type=int, default=200,
                         help="heuristic games per iteration until a model is promoted")
     parser.add_argument("--selfplay-games", type=int, default=64,
                         help="gumbel games per iteration with the promoted model")
@@ -18,14 +18,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="gumbel simulations per move in selfplay")
     parser.add_argument("--eval-engine", default="policy-only",
                         help="engine of the model at evaluation (policy-only: the network "
-                        "alone, cheap enough for 100 games; gumbel: with search, ~20x dearer)")
+                        "alone, cheap enough for 200 games; gumbel: with search, ~10x dearer)")
     parser.add_argument("--eval-mcts-simulations", type=int, default=48,
                         help="simulations per move when --eval-engine searches")
-    parser.add_argument("--training-epochs", type=int, default=4)
-    parser.add_argument("--eval-games", type=int, default=100)
-    parser.add_argument("--min-window", type=int, default=100,
-                        help="training window (games) before it grows sublinearly: the "
-                        "oldest games leave it, so they are not trained on every iteration")
+    parser.add_argument("--training-epochs", type=int, default=2)
+    parser.add_argument("--samples-per-epoch", type=int, default=16000,
+                        help="samples drawn at random from the window per epoch: a fixed "
+                        "training cost per iteration")
+    parser.add_argument("--eval-games", type=int, default=200)
+    parser.add_argument("--test-games", type=int, default=100,
+                        help="held-out heuristic games scored every iteration (test loss and "
+                        "policy accuracy, comparable across iterations)")
+    parser.add_argument("--min-window", type=int, default=1000,
+                        help="training window (games) before it grows sublinearly")
     parser.add_argument("--workers", type=int, default=2,
                         help="processes for selfplay, export and evaluation")
     parser.add_argument("--run-dir", help="default: runs/demo-<date>-<time>")
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         bootstrap_engine="heuristic", eval_engine=args.eval_engine,
         eval_games=args.eval_games, eval_opponents=["random", "heuristic"], seed=args.seed,
         learning_rate=2e-3, batch_size=256, workers=args.workers, amp=True,
-        min_window=args.min_window)
+        min_window=args.min_window, samples_per_epoch=args.samples_per_epoch,
+        warmup_epochs=0.25, test_games=args.test_games, eval_batch_size=16)
     config.validate()  # bad flags: one line, before the banner
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
           f"evaluate -> promote on square8 2p, in {run_dir}")
