@@ -283,3 +283,32 @@ def test_demo_bad_flag_is_one_line_before_anything_runs(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1
     assert "--eval-engine 'bogus'" in captured.err and not (tmp_path / "d").exists()
+
+
+def test_test_set_is_reused_and_completed_after_an_interruption(tmp_path):
+    from ringrift.loop.test_set import ensure_test_set, test_set_path
+
+    cfg = LoopConfig("square8", 2, str(tmp_path / "run"), test_games=3, max_moves=300)
+    lines: list[str] = []
+    assert ensure_test_set(LoopConfig("square8", 2, str(tmp_path / "off")), lines.append) is None
+    path = ensure_test_set(cfg, lines.append)
+    assert path == test_set_path(cfg) and len(lines) == 1
+    stamp = path.stat().st_mtime_ns
+    assert ensure_test_set(cfg, lines.append) == path and path.stat().st_mtime_ns == stamp
+    assert len(lines) == 1  # reused: nothing played or written again
+    # killed after some games were stored, before the arrays were written: the stored games
+    # are kept and only the missing one is played
+    import sqlite3
+
+    path.unlink()
+    with GameDB(path.parent / "games.db", readonly=True) as db:
+        kept = db.get_game("test-000000")
+    with sqlite3.connect(path.parent / "games.db") as conn:  # as if game 2 was never stored
+        conn.execute("DELETE FROM moves WHERE game_id = 'test-000002'")
+        conn.execute("DELETE FROM games WHERE id = 'test-000002'")
+    conn.close()
+    ensure_test_set(cfg, lines.append)
+    with GameDB(path.parent / "games.db", readonly=True) as db:
+        assert sorted(db.game_ids()) == ["test-000000", "test-000001", "test-000002"]
+        assert db.get_game("test-000000").created_at == kept.created_at
+    assert path.exists()
