@@ -54,11 +54,12 @@ def test_loop_runs_and_writes_every_stage(tmp_path, capsys):
 
 
 def test_a_held_out_test_set_is_played_once_and_scores_every_iteration(tmp_path, capsys):
+    """(also: --warmup-epochs and --keep-optimizer reach each iteration's training)"""
     import numpy as np
 
     run = tmp_path / "run"
     assert main(["loop", *TINY, "--iterations", "2", "--test-games", "3", "--warmup-epochs",
-                 "0.5", "--run-dir", str(run)]) == 0
+                 "0.5", "--keep-optimizer", "--run-dir", str(run)]) == 0
     out = capsys.readouterr().out
     assert out.count("test set:") == 3  # created once, scored twice
     assert "test acc" in out.splitlines()[-3]  # the summary table's header
@@ -83,6 +84,14 @@ def test_a_held_out_test_set_is_played_once_and_scores_every_iteration(tmp_path,
         meta = json.loads((run / "models" / f"iter_00{i}.pt.json").read_text())["metadata"]
         assert meta["train_config"]["split_seed"] == config["seed"]
         assert meta["train_config"]["seed"] == config["seed"] + i
+    # --keep-optimizer: iteration 1's AdamW went on from iteration 0's moments
+    from tests.train.test_train_run import _adam_steps
+
+    def last_checkpoint(i):
+        return sorted((run / "models" / f"iter_00{i}_ckpt").glob("step_*_epoch.pt"))[-1]
+
+    own_steps = int(last_checkpoint(1).name.split("_")[1])
+    assert _adam_steps(last_checkpoint(1)) == _adam_steps(last_checkpoint(0)) + own_steps
 
 
 def test_loop_killed_with_sigkill_resumes_without_redoing_stages(tmp_path):

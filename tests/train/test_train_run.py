@@ -141,6 +141,39 @@ def test_samples_per_epoch_fixes_the_steps_of_an_epoch(trained, tmp_path, capsys
     assert "--samples-per-epoch" in err
 
 
+def _adam_steps(checkpoint) -> int:
+    from ringrift.train.checkpoint import load_checkpoint
+
+    state = load_checkpoint(checkpoint)["optimizer_state"]["state"]
+    return int(next(iter(state.values()))["step"])
+
+
+def test_init_optimizer_continues_the_adam_moments(trained, tmp_path, capsys):
+    save, data = trained["save"], trained["data"]
+    ckpts = sorted((save.parent / "sq8_ckpt").glob("step_*_epoch.pt"))
+    before = _adam_steps(ckpts[-1])
+    assert before > 0
+    out = tmp_path / "next.pt"
+    assert main(train_args(data, out, "--epochs", "1", "--batch-size", "32", "--rank-head",
+                           "--init-weights", str(save), "--init-optimizer", str(ckpts[-1]),
+                           "--no-tensorboard")) == 0
+    [last] = sorted((tmp_path / "next_ckpt").glob("step_*_epoch.pt"))
+    steps = int(last.name.split("_")[1])
+    assert _adam_steps(last) == before + steps  # the moments went on, not restarted
+    fresh = tmp_path / "fresh.pt"
+    assert main(train_args(data, fresh, "--epochs", "1", "--batch-size", "32", "--rank-head",
+                           "--init-weights", str(save), "--no-tensorboard")) == 0
+    [last] = sorted((tmp_path / "fresh_ckpt").glob("step_*_epoch.pt"))
+    assert _adam_steps(last) == steps
+    capsys.readouterr()
+    err = run_error(capsys, train_args(data, tmp_path / "x.pt", "--init-weights", str(save),
+                                       "--init-optimizer", str(save)))
+    assert "not a training checkpoint" in err
+    err = run_error(capsys, train_args(data, tmp_path / "x.pt", "--channels", "16",
+                                       "--init-optimizer", str(ckpts[-1])))
+    assert "channels is 8, this run needs 16" in err
+
+
 def test_init_weights_records_parent(trained, tmp_path):
     save = tmp_path / "child.pt"
     rc = main(train_args(trained["data"], save, "--init-weights", str(trained["save"]),

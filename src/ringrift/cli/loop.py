@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--training-epochs", type=int, default=4)
     p.add_argument("--warmup-epochs", type=float, default=0.0,
                    help="linear learning-rate warmup at the start of each iteration's training")
+    p.add_argument("--keep-optimizer", action="store_true",
+                   help="start each iteration's optimizer from the moments of the run that "
+                   "made its starting model (default: a fresh AdamW every iteration)")
     p.add_argument("--test-games", type=int, default=0, metavar="N",
                    help="play N bootstrap games once as a held-out test set and score every "
                    "iteration's model on it (comparable across iterations; default 0: none)")
@@ -92,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
             warmup_epochs=args.warmup_epochs, test_games=args.test_games,
+            keep_optimizer=args.keep_optimizer,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])

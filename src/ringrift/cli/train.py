@@ -15,6 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model-version", default="v2", choices=("v2", "v3"),
                    help="v2: 96x6 residual tower (fast); v3: 192x12 with SE (strong)")
     p.add_argument("--init-weights", help="start from this model file (same architecture/board)")
+    p.add_argument("--init-optimizer", metavar="CHECKPOINT",
+                   help="start AdamW from the moments in this training checkpoint (a file in "
+                   "<model>_ckpt/), e.g. the run that made --init-weights")
     _add_training_flags(p)
     p.set_defaults(func=_run_train)
 
@@ -107,7 +110,7 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         entropy_weight=args.entropy_weight, label_smoothing=args.label_smoothing,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
         pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device,
-        init_weights=init_weights,
+        init_weights=init_weights, init_optimizer=args.init_optimizer,
         resume=args.resume, max_samples=args.max_samples,
         samples_per_epoch=args.samples_per_epoch, encoder_version=args.encoder_version,
         channels=args.channels, blocks=args.blocks, checkpoint_every=args.checkpoint_every,

@@ -37,6 +37,7 @@ class LoopConfig:
     training_epochs: int = 4
     samples_per_epoch: int | None = None  # per epoch, drawn at random from the window (None: all)
     warmup_epochs: float = 0.0  # linear LR warmup of each iteration's training
+    keep_optimizer: bool = False  # start each iteration's AdamW from the previous one's moments
     batch_size: int = 256
     learning_rate: float = 1e-3
     channels: int | None = None

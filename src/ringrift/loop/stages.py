@@ -126,13 +126,14 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     save.parent.mkdir(parents=True, exist_ok=True)
     ckpt_dir = save.parent / f"{save.stem}_ckpt"
     resume = ckpt_dir.exists() and any(ckpt_dir.iterdir())
+    init = state.best_model or state.latest_model
     tc = TrainConfig(
         board_type=cfg.board_type, num_players=cfg.num_players,
         data_paths=[state.current["export"]["path"]], save_path=str(save),
         model_version=cfg.model_version, batch_size=cfg.batch_size,
         epochs=cfg.training_epochs, samples_per_epoch=cfg.samples_per_epoch,
         learning_rate=cfg.learning_rate, warmup_epochs=cfg.warmup_epochs,
-        init_weights=state.best_model or state.latest_model, resume=resume,
+        init_weights=init, init_optimizer=_optimizer_checkpoint(cfg, init), resume=resume,
         seed=cfg.seed + state.iteration, split_seed=cfg.seed,  # games keep their side
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
         progress=False,
@@ -156,6 +157,18 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         log(f"    test set: loss {t['loss']:.4f}, policy acc {t['policy_accuracy']:.3f}, "
             f"value mse {t['value_mse']:.4f} ({t['positions']} held-out positions)")
     return out
+
+
+def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
+    """With `keep_optimizer`, the newest training checkpoint of the run that made `model`
+    (its AdamW moments carry over to the next iteration); None without one."""
+    if not cfg.keep_optimizer or not model:
+        return None
+    from ringrift.train.checkpoint import CheckpointManager
+
+    path = Path(model)
+    found = CheckpointManager(path.with_name(f"{path.stem}_ckpt")).latest()
+    return str(found[0]) if found else None
 
 
 # --------------------------------------------------------------------------- evaluate

@@ -48,6 +48,9 @@ class TrainConfig:
     split_seed: int | None = None  # seed of the validation split by game (None: `seed`)
     device: str = "auto"
     init_weights: str | None = None
+    # a training checkpoint (<model>_ckpt/step_*.pt) whose AdamW moments this run starts from,
+    # so training continued from --init-weights does not restart the optimizer cold
+    init_optimizer: str | None = None
     resume: bool = False
     max_samples: int | None = None
     # an epoch trains on this many training samples drawn at random (None: all of them), so

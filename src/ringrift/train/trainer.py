@@ -182,6 +182,24 @@ def _load_state(model: RingRiftNet, state: dict[str, Any], path: str) -> None:
         raise UserError(f"{path}: weights do not fit this model (e.g. {bad[0]!r})")
 
 
+def _load_optimizer_moments(optimizer: torch.optim.Optimizer, path: str,
+                            config: ModelConfig) -> None:
+    """Start `optimizer` from the state saved in training checkpoint `path` (its moment
+    estimates); learning rate and weight decay stay this run's."""
+    payload = load_checkpoint(path)
+    if "optimizer_state" not in payload:
+        raise UserError(f"{path}: not a training checkpoint (no optimizer state); "
+                        "--init-optimizer takes a file from a <model>_ckpt folder")
+    _check_init_fits(path, payload["metadata"].get("model_config", {}), config)
+    keep = [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups]
+    try:
+        optimizer.load_state_dict(payload["optimizer_state"])
+    except ValueError as exc:
+        raise UserError(f"{path}: optimizer state does not fit this model ({exc})") from None
+    for group, (lr, decay) in zip(optimizer.param_groups, keep, strict=True):
+        group["lr"], group["weight_decay"] = lr, decay
+
+
 def _data_sources(data: TrainingData) -> list[dict[str, Any]]:
     return [dict(s) for s in data.sources]
 
@@ -232,6 +250,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     model.to(device)
 
     optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
+    if cfg.init_optimizer and not cfg.resume:
+        _load_optimizer_moments(optimizer, cfg.init_optimizer, model_config)
     batches_per_epoch = len(epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=0,
                                           limit=cfg.samples_per_epoch))
     steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
