@@ -96,7 +96,7 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace, model_version: str, board_type: str,
-            num_players: int, init_weights: str | None):
+            num_players: int, init_weights: str | None, init_optimizer: str | None = None):
     from ringrift.train.config import TrainConfig
 
     return TrainConfig(
@@ -110,7 +110,7 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         entropy_weight=args.entropy_weight, label_smoothing=args.label_smoothing,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
         pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device,
-        init_weights=init_weights, init_optimizer=args.init_optimizer,
+        init_weights=init_weights, init_optimizer=init_optimizer,
         resume=args.resume, max_samples=args.max_samples,
         samples_per_epoch=args.samples_per_epoch, encoder_version=args.encoder_version,
         channels=args.channels, blocks=args.blocks, checkpoint_every=args.checkpoint_every,
@@ -125,7 +125,8 @@ def _exit_status(result) -> int:
 def _run_train(args: argparse.Namespace) -> int:
     from ringrift.train.trainer import train
 
-    cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights)
+    cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights,
+                  args.init_optimizer)
     return _exit_status(train(cfg))
 
 
