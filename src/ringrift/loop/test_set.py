@@ -6,7 +6,8 @@ bootstrap engine (the distribution the first models learn from), played once wit
 from every selfplay seed and exported to `run-dir/test/test.npz`; every trained model is scored
 on all of its positions with the training losses (policy cross-entropy and accuracy, value MSE).
 Creating it is idempotent and resumable: stored games are kept, the arrays are written
-atomically, and an existing file is reused.
+atomically, and an existing file is reused. Once the loop plays its own games, the test set
+still measures how well a model predicts the bootstrap engine's play, not its own.
 """
 
 from __future__ import annotations
