@@ -14,6 +14,7 @@ from ringrift.atomic import atomic_write_text
 from ringrift.loop import stages
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.state import STAGES, LoopState
+from ringrift.loop.test_set import ensure_test_set
 
 _STAGE_FUNCTIONS: dict[str, Callable] = {
     "selfplay": stages.run_selfplay,
@@ -40,6 +41,7 @@ def run_training_loop(config: LoopConfig, *, resume: bool = False, out=None) -> 
     def log(line: str) -> None:
         print(line, file=out, flush=True)
 
+    ensure_test_set(config, log)  # (reused when it exists: a resumed loop keeps its test set)
     writer = _tensorboard(run_dir)
     while state.iteration < config.iterations:
         if state.stage == STAGES[0] and not state.current:

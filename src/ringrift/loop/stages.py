@@ -11,7 +11,7 @@ from ringrift.ai.factory import EngineOptions
 from ringrift.data.gamedb import GameDB
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.state import LoopState
-from ringrift.loop.test_set import ensure_test_set, score_on_test_set
+from ringrift.loop.test_set import score_on_test_set, test_set_path
 
 
 def games_dir(cfg: LoopConfig) -> Path:
@@ -48,9 +48,8 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     players, schedules and records as `ringrift selfplay`), with `cfg.workers` processes; a
     network engine plays `cfg.selfplay_batch_size` games at once per process, its leaf
     evaluations batched. A resumed stage plays only the games not stored yet."""
-    from ringrift.selfplay.batched import run_batched_games
+    from ringrift.selfplay.missing import play_missing_games
     from ringrift.selfplay.runner import SelfplayConfig
-    from ringrift.selfplay.workers import run_games
 
     path = iteration_db(cfg, state.iteration)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,26 +60,20 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
                             temperature_schedule=cfg.selfplay_temperature, options=options)
     started = time.perf_counter()
     planned = cfg.games_for(bootstrap=state.best_model is None)
+    step = max(1, planned // 5)
+    played = 0
     with GameDB(path) as db:
-        stored = set(db.game_ids())
-        missing = [i for i in range(planned)
-                   if selfplay_game_id(state.iteration, i) not in stored]
-        done = planned - len(missing)
-        if options.model_path:
-            games = run_batched_games(config, missing, cfg.selfplay_batch_size, cfg.workers)
-        else:
-            games = run_games(config, missing, cfg.workers)
-        step = max(1, planned // 5)
-        for count, record in enumerate(games, done + 1):
-            record.game_id = selfplay_game_id(state.iteration, record.metadata["game_index"])
-            record.metadata.update({"iteration": state.iteration, "model": state.best_model})
-            db.add_game(record)
+        for count in play_missing_games(
+                db, config, planned, lambda i: selfplay_game_id(state.iteration, i),
+                workers=cfg.workers, batch_size=cfg.selfplay_batch_size,
+                metadata={"iteration": state.iteration, "model": state.best_model}):
+            played += 1
             if count % step == 0:
                 log(f"    selfplay {count}/{planned} games "
                     f"({time.perf_counter() - started:.0f} s)")
         games_stored = db.count_games()
         stats = db.stats()["configs"].get(f"{cfg.board_type}_{cfg.num_players}p", {})
-    return {"games": games_stored, "engine": engine, "played_now": len(missing),
+    return {"games": games_stored, "engine": engine, "played_now": played,
             "seconds": time.perf_counter() - started,
             "mean_length": stats.get("moves", {}).get("mean")}
 
@@ -150,8 +143,8 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
            "val_loss": best.get("val_loss", metrics.get("best_loss")),
            "val_policy_acc": best.get("val_policy_accuracy"),
            "val_value_mse": best.get("val_value_mse")}
-    test = ensure_test_set(cfg, log)
-    if test is not None:
+    test = test_set_path(cfg)
+    if cfg.test_games and test.exists():  # (made when the loop starts)
         out["test"] = score_on_test_set(cfg, str(result.save_path), test)
         t = out["test"]
         log(f"    test set: loss {t['loss']:.4f}, policy acc {t['policy_accuracy']:.3f}, "
@@ -166,9 +159,9 @@ def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
         return None
     from ringrift.train.checkpoint import CheckpointManager
 
-    path = Path(model)
-    found = CheckpointManager(path.with_name(f"{path.stem}_ckpt")).latest()
-    return str(found[0]) if found else None
+    path = Path(model)  # (the trainer loads and verifies it)
+    found = CheckpointManager(path.with_name(f"{path.stem}_ckpt")).checkpoints()
+    return str(found[-1]) if found else None
 
 
 # --------------------------------------------------------------------------- evaluate

@@ -5,8 +5,8 @@ figures of two iterations are not comparable. The test set is `test_games` games
 bootstrap engine (the distribution the first models learn from), played once with a seed apart
 from every selfplay seed and exported to `run-dir/test/test.npz`; every trained model is scored
 on all of its positions with the training losses (policy cross-entropy and accuracy, value MSE).
-Creating it is idempotent and resumable: stored games are kept, the arrays are written
-atomically, and an existing file is reused. Once the loop plays its own games, the test set
+It is made when the loop starts (idempotent and resumable: stored games are kept, the arrays
+are written atomically, and an existing file is reused). Once the loop plays its own games, the test set
 still measures how well a model predicts the bootstrap engine's play, not its own.
 """
 
@@ -35,8 +35,8 @@ def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
     from ringrift.ai.factory import EngineOptions
     from ringrift.data.export import ExportFilters, run_export
     from ringrift.data.gamedb import GameDB
+    from ringrift.selfplay.missing import play_missing_games
     from ringrift.selfplay.runner import SelfplayConfig
-    from ringrift.selfplay.workers import run_games
 
     db_path = path.parent / "games.db"
     db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,12 +46,9 @@ def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
                             temperature_schedule=cfg.selfplay_temperature,
                             options=EngineOptions())
     with GameDB(db_path) as db:
-        stored = set(db.game_ids())
-        missing = [i for i in range(cfg.test_games) if _game_id(i) not in stored]
-        for record in run_games(config, missing, cfg.workers):
-            record.game_id = _game_id(record.metadata["game_index"])
-            record.metadata["test_set"] = True
-            db.add_game(record)
+        for _ in play_missing_games(db, config, cfg.test_games, _game_id, workers=cfg.workers,
+                                    metadata={"test_set": True}):
+            pass
     summary = run_export([str(db_path)], cfg.board_type, cfg.num_players, path,
                          ExportFilters(require_completed=False), workers=cfg.workers)
     log(f"  test set: {summary.samples} positions of {cfg.test_games} held-out "

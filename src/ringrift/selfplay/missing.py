@@ -1,0 +1,35 @@
+"""Playing a planned set of games into a database, only those it does not hold yet.
+
+Game `i` of the plan is stored under the fixed id `game_id(i)`, so a run killed midway (workers
+finish out of order: it can leave gaps, not just a shorter prefix) resumes by playing exactly
+the missing indices. Used by the loop's selfplay stage and its held-out test set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ringrift.selfplay.batched import run_batched_games
+from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.selfplay.workers import run_games
+
+
+def play_missing_games(db, config: SelfplayConfig, planned: int, game_id: Callable[[int], str],
+                       *, workers: int = 1, batch_size: int = 1,
+                       metadata: dict[str, Any] | None = None) -> Iterator[int]:
+    """Play the games of 0..planned-1 whose ids `db` lacks, storing each as it finishes (its
+    id set, `metadata` added); yield the number of planned games stored after each one. A
+    network engine plays `batch_size` games at once per process, its leaf evaluations
+    batched."""
+    stored = set(db.game_ids())
+    missing = [i for i in range(planned) if game_id(i) not in stored]
+    if config.options.model_path:
+        games = run_batched_games(config, missing, batch_size, workers)
+    else:
+        games = run_games(config, missing, workers)
+    for count, record in enumerate(games, planned - len(missing) + 1):
+        record.game_id = game_id(record.metadata["game_index"])
+        record.metadata.update(metadata or {})
+        db.add_game(record)
+        yield count
