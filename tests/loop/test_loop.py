@@ -321,3 +321,33 @@ def test_test_set_is_reused_and_completed_after_an_interruption(tmp_path):
         assert sorted(db.game_ids()) == ["test-000000", "test-000001", "test-000002"]
         assert db.get_game("test-000000").created_at == kept.created_at
     assert path.exists()
+
+
+def test_a_signal_during_training_stops_the_loop_cleanly_and_resume_finishes(tmp_path, capsys,
+                                                                           monkeypatch):
+    """The trainer turns SIGTERM into an emergency checkpoint and returns no model: the loop
+    stops there with one line and 128+signum (it used to go on and fail on a missing model),
+    and --resume trains from that checkpoint."""
+    import ringrift.train.trainer as trainer
+
+    class SignalledOnInstall(trainer._StopFlag):
+        def install(self):
+            super().install()
+            os.kill(os.getpid(), signal.SIGTERM)  # as if sent during the first step
+
+    run = tmp_path / "run"
+    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall)
+    assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 128 + 15
+    err = capsys.readouterr().err.splitlines()
+    assert "emergency checkpoint" in err[-2]  # (the trainer's own line)
+    assert err[-1].startswith("ringrift loop: interrupted: SIGTERM during training")
+    assert "--resume" in err[-1]
+    state = json.loads((run / "loop_state.json").read_text())
+    assert state["stage"] == "train" and not (run / "iter_000" / "train.json").exists()
+    assert list((run / "models" / "iter_000_ckpt").glob("*emergency*"))
+
+    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall.__mro__[1])
+    assert main(["loop", "--resume", "--run-dir", str(run)]) == 0
+    result = json.loads((run / "iter_000" / "train.json").read_text())
+    assert result["resumed"] is True and os.path.exists(result["model"])
+    assert json.loads((run / "loop_state.json").read_text())["iteration"] == 1

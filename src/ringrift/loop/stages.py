@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,18 @@ def run_export_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- train
+class LoopInterrupted(Exception):
+    """A signal stopped the loop inside a stage that saves its progress first (training: an
+    emergency checkpoint); `--resume` continues from there."""
+
+    def __init__(self, signum: int, checkpoint: Path | None) -> None:
+        self.signum = int(signum)
+        self.checkpoint = checkpoint
+        name = signal.Signals(self.signum).name
+        where = f"; checkpoint saved to {checkpoint}" if checkpoint else ""
+        super().__init__(f"{name} during training{where}; continue with --resume")
+
+
 def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     from ringrift.train.config import TrainConfig
     from ringrift.train.trainer import train
@@ -136,6 +149,8 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     for line in buffer.getvalue().splitlines():
         if line.startswith(("epoch", "note")):  # (a note: e.g. --amp not honoured here)
             log(f"    {line}")
+    if result.interrupted_by is not None:  # SIGTERM/SIGINT: the trainer saved a checkpoint
+        raise LoopInterrupted(result.interrupted_by, result.checkpoint)
     metrics = result.metrics
     best = metrics.get("best") or {}
     out = {"model": str(result.save_path), "resumed": resume,
