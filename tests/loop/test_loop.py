@@ -144,6 +144,7 @@ def test_resume_needs_an_existing_loop(tmp_path, capsys):
     (["--board-type", "square8", "--eval-engine", "mixed"], "--eval-engine 'mixed'"),
     (["--board-type", "square8", "--bootstrap-engine", "policy-only"], "--bootstrap-engine"),
     (["--board-type", "square8", "--sprt", "5"], "--sprt"),
+    (["--board-type", "square8", "--lr-span", "run"], "--samples-per-epoch"),
 ])
 def test_bad_flags(tmp_path, capsys, flags, message):
     assert main(["loop", *flags, "--run-dir", str(tmp_path / "r")]) == 2
@@ -351,3 +352,25 @@ def test_a_signal_during_training_stops_the_loop_cleanly_and_resume_finishes(tmp
     result = json.loads((run / "iter_000" / "train.json").read_text())
     assert result["resumed"] is True and os.path.exists(result["model"])
     assert json.loads((run / "loop_state.json").read_text())["iteration"] == 1
+
+
+@pytest.mark.parametrize("span, expected_lrs", [
+    ("iteration", [[1.0, 0.0], [1.0, 0.0]]),  # each iteration warms up and decays its own
+    ("run", [[1.0, 0.75], [0.25, 0.0]]),  # one cosine over the 4 steps of both iterations
+])
+def test_lr_span_run_makes_the_iterations_one_schedule(tmp_path, span, expected_lrs):
+    """--samples-per-epoch 64 at batch 64: one step per epoch, two per iteration. With
+    --lr-span run the optimizer also carries over (AdamW's step count continues)."""
+    from tests.train.test_train_run import _adam_steps
+
+    run = tmp_path / "run"
+    assert main(["loop", *TINY, "--iterations", "2", "--training-epochs", "2",
+                 "--samples-per-epoch", "64", "--lr-span", span, "--run-dir", str(run)]) == 0
+    lrs = []
+    for i in range(2):
+        metrics = json.loads((run / "models" / f"iter_00{i}.pt.metrics.json").read_text())
+        lrs.append([round(epoch["lr"] / 1e-3, 6) for epoch in metrics["history"]])
+    assert lrs == expected_lrs
+    steps = [_adam_steps(sorted((run / "models" / f"iter_00{i}_ckpt").glob("step_*_epoch.pt"))[-1])
+             for i in range(2)]
+    assert steps == ([2, 2] if span == "iteration" else [2, 4])

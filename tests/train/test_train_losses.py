@@ -98,6 +98,12 @@ def test_warmup_then_cosine():
     assert floor.lr(10) == pytest.approx(0.1)
 
 
+def test_an_offset_schedule_continues_a_longer_one():
+    whole = LRSchedule("cosine", 1e-2, total_steps=110, warmup_steps=10)
+    second_half = LRSchedule("cosine", 1e-2, total_steps=110, warmup_steps=10, offset=55)
+    assert [second_half.lr(i) for i in range(55)] == [whole.lr(55 + i) for i in range(55)]
+
+
 def test_step_and_constant_schedules():
     s = LRSchedule("step", 1.0, total_steps=100, step_size=5, gamma=0.5)
     assert [s.lr(i) for i in (0, 4, 5, 9, 10)] == [1.0, 1.0, 0.5, 0.5, 0.25]

@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-optimizer", action="store_true",
                    help="start each iteration's optimizer from the moments of the run that "
                    "made its starting model (default: a fresh AdamW every iteration)")
+    p.add_argument("--lr-span", choices=("iteration", "run"), default="iteration",
+                   help="iteration: each iteration's training warms up and decays its own "
+                   "learning rate (default); run: one warmup and one cosine decay over all "
+                   "iterations, the optimizer carried over, as one long training run (needs "
+                   "--samples-per-epoch)")
     p.add_argument("--test-games", type=int, default=0, metavar="N",
                    help="play N bootstrap games once as a held-out test set and score every "
                    "iteration's model on it (comparable across iterations; default 0: none)")
@@ -97,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
             warmup_epochs=args.warmup_epochs, test_games=args.test_games,
-            keep_optimizer=args.keep_optimizer,
+            keep_optimizer=args.keep_optimizer, lr_span=args.lr_span,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])

@@ -13,6 +13,7 @@ from ringrift.ai.factory import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
 from ringrift.errors import UserError
 
 # engines the loop can name (mixed needs a mix of its own), and those that need no model
+LR_SPANS = ("iteration", "run")
 _LOOP_ENGINES = tuple(e for e in ENGINES if e != "mixed")
 _BOOTSTRAP_ENGINES = (*BASIC_ENGINES, *SEARCH_ENGINES)
 
@@ -38,6 +39,10 @@ class LoopConfig:
     samples_per_epoch: int | None = None  # per epoch, drawn at random from the window (None: all)
     warmup_epochs: float = 0.0  # linear LR warmup of each iteration's training
     keep_optimizer: bool = False  # start each iteration's AdamW from the previous one's moments
+    # "iteration": each iteration's training has its own warmup and cosine decay; "run": one
+    # warmup and one decay span all iterations, each training its share (the optimizer carried
+    # over), so the iterations continue a single training run as AlphaZero's do
+    lr_span: str = "iteration"
     batch_size: int = 256
     learning_rate: float = 1e-3
     channels: int | None = None
@@ -81,6 +86,11 @@ class LoopConfig:
             raise UserError("--warmup-epochs must be at least 0")
         if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
             raise UserError("--samples-per-epoch must be at least 1")
+        if self.lr_span not in LR_SPANS:
+            raise UserError(f"--lr-span must be one of {', '.join(LR_SPANS)}")
+        if self.lr_span == "run" and self.samples_per_epoch is None:
+            raise UserError("--lr-span run needs --samples-per-epoch (a fixed number of steps "
+                            "per iteration)")
         if self.min_window < 1:
             raise UserError("--min-window must be at least 1")
         for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
@@ -106,6 +116,14 @@ class LoopConfig:
             opponents=opponents, thresholds=dict(self.thresholds),
             seed=self.seed + 7 * iteration, max_moves=self.max_moves,
             sprt=parse_sprt_bounds(self.sprt) if self.sprt else None)
+
+    def schedule_span(self, iteration: int) -> tuple[int, int | None]:
+        """(offset, total steps) of `iteration`'s learning-rate schedule: with lr_span "run",
+        its share of one schedule over all iterations; otherwise (0, None): its own."""
+        if self.lr_span != "run":
+            return 0, None
+        steps = self.training_epochs * max(1, self.samples_per_epoch // self.batch_size)
+        return iteration * steps, self.iterations * steps
 
     def games_for(self, bootstrap: bool) -> int:
         """Selfplay games of an iteration: bootstrap games are cheap (no search), so a loop

@@ -133,6 +133,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     ckpt_dir = save.parent / f"{save.stem}_ckpt"
     resume = ckpt_dir.exists() and any(ckpt_dir.iterdir())
     init = state.best_model or state.latest_model
+    offset, total = cfg.schedule_span(state.iteration)
     tc = TrainConfig(
         board_type=cfg.board_type, num_players=cfg.num_players,
         data_paths=[state.current["export"]["path"]], save_path=str(save),
@@ -140,6 +141,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         epochs=cfg.training_epochs, samples_per_epoch=cfg.samples_per_epoch,
         learning_rate=cfg.learning_rate, warmup_epochs=cfg.warmup_epochs,
         init_weights=init, init_optimizer=_optimizer_checkpoint(cfg, init), resume=resume,
+        schedule_offset_steps=offset, schedule_total_steps=total,
         seed=cfg.seed + state.iteration, split_seed=cfg.seed,  # games keep their side
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
         progress=False,
@@ -168,9 +170,10 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
 
 def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
-    """With `keep_optimizer`, the newest training checkpoint of the run that made `model`
-    (its AdamW moments carry over to the next iteration); None without one."""
-    if not cfg.keep_optimizer or not model:
+    """With `keep_optimizer` (implied by one schedule over the run), the newest training
+    checkpoint of the run that made `model` (its AdamW moments carry over to the next
+    iteration); None without one."""
+    if not (cfg.keep_optimizer or cfg.lr_span == "run") or not model:
         return None
     from ringrift.train.checkpoint import CheckpointManager
 

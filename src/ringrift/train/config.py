@@ -10,7 +10,8 @@ from ringrift.errors import UserError
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
-                "samples_per_epoch", "model_version",
+                "samples_per_epoch", "schedule_offset_steps", "schedule_total_steps",
+                "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
                 "augment")
 
@@ -56,6 +57,11 @@ class TrainConfig:
     # an epoch trains on this many training samples drawn at random (None: all of them), so
     # the cost of an epoch stays fixed while the data grows (a loop's window)
     samples_per_epoch: int | None = None
+    # this run continues a longer learning-rate schedule (a loop whose schedule spans all its
+    # iterations): its step 0 is step `schedule_offset_steps` of a schedule of
+    # `schedule_total_steps` steps (None: the schedule is this run's own steps)
+    schedule_offset_steps: int = 0
+    schedule_total_steps: int | None = None
     encoder_version: int | None = None
     channels: int | None = None
     blocks: int | None = None
@@ -88,6 +94,9 @@ class TrainConfig:
             (self.max_samples is None or self.max_samples >= 1, "--max-samples must be >= 1"),
             (self.samples_per_epoch is None or self.samples_per_epoch >= 1,
              "--samples-per-epoch must be >= 1"),
+            (self.schedule_offset_steps >= 0, "schedule_offset_steps must be >= 0"),
+            (self.schedule_total_steps is None or self.schedule_total_steps >= 1,
+             "schedule_total_steps must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
             (self.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1"),
             (self.num_players in (2, 3, 4), "--num-players must be 2, 3 or 4"),

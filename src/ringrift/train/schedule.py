@@ -19,6 +19,8 @@ class LRSchedule:
     warmup: linear from base_lr/warmup_steps up to base_lr over `warmup_steps`.
     cosine: after warmup, base_lr -> min_lr_ratio*base_lr along half a cosine by the last step.
     step: after warmup, base_lr * gamma ** (steps since warmup // step_size).
+    offset: this run's step 0 is step `offset` of the schedule (a run that continues a longer
+    schedule, e.g. one iteration of a loop whose schedule spans all its iterations).
     """
 
     kind: str
@@ -28,13 +30,15 @@ class LRSchedule:
     step_size: int = 1
     gamma: float = 0.1
     min_lr_ratio: float = 0.0
+    offset: int = 0
 
     def __post_init__(self) -> None:
         if self.kind not in SCHEDULES:
             raise ValueError(f"unknown lr schedule {self.kind!r} (expected {SCHEDULES})")
 
     def lr(self, step: int) -> float:
-        """Learning rate for optimizer step `step` (0-based)."""
+        """Learning rate for optimizer step `step` (0-based) of this run."""
+        step += self.offset
         if step < self.warmup_steps:
             return self.base_lr * (step + 1) / self.warmup_steps
         t = step - self.warmup_steps

@@ -256,9 +256,11 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                                           limit=cfg.samples_per_epoch))
     steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
     step_epochs = cfg.lr_step_size or max(1, cfg.epochs // 3)
-    schedule = LRSchedule(cfg.lr_scheduler, cfg.learning_rate, steps_per_epoch * cfg.epochs,
+    schedule = LRSchedule(cfg.lr_scheduler, cfg.learning_rate,
+                          cfg.schedule_total_steps or steps_per_epoch * cfg.epochs,
                           warmup_steps=round(cfg.warmup_epochs * steps_per_epoch),
-                          step_size=step_epochs * steps_per_epoch, gamma=cfg.lr_gamma)
+                          step_size=step_epochs * steps_per_epoch, gamma=cfg.lr_gamma,
+                          offset=cfg.schedule_offset_steps)
     weights = LossWeights(value=cfg.value_weight, rank=cfg.rank_weight,
                           entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
     stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
