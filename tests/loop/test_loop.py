@@ -374,3 +374,25 @@ def test_lr_span_run_makes_the_iterations_one_schedule(tmp_path, span, expected_
     steps = [_adam_steps(sorted((run / "models" / f"iter_00{i}_ckpt").glob("step_*_epoch.pt"))[-1])
              for i in range(2)]
     assert steps == ([2, 2] if span == "iteration" else [2, 4])
+
+
+def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_path, monkeypatch):
+    """Raising --iterations on resume stretches the one schedule, even mid-training."""
+    import ringrift.train.trainer as trainer
+
+    class SignalledOnInstall(trainer._StopFlag):
+        def install(self):
+            super().install()
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    run = tmp_path / "run"
+    flags = [*TINY, "--training-epochs", "2", "--samples-per-epoch", "64", "--lr-span", "run"]
+    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall)
+    assert main(["loop", *flags, "--iterations", "1", "--run-dir", str(run)]) == 128 + 15
+    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall.__mro__[1])
+    assert main(["loop", "--resume", "--iterations", "2", "--run-dir", str(run)]) == 0
+    lrs = []
+    for i in range(2):
+        metrics = json.loads((run / "models" / f"iter_00{i}.pt.metrics.json").read_text())
+        lrs.append([round(epoch["lr"] / 1e-3, 6) for epoch in metrics["history"]])
+    assert lrs[1] == [0.25, 0.0]  # the second half of one cosine over 4 steps

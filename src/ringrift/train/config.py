@@ -10,8 +10,7 @@ from ringrift.errors import UserError
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
-                "samples_per_epoch", "schedule_offset_steps", "schedule_total_steps",
-                "model_version",
+                "samples_per_epoch", "schedule_offset_steps", "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
                 "augment")
 
@@ -59,7 +58,8 @@ class TrainConfig:
     samples_per_epoch: int | None = None
     # this run continues a longer learning-rate schedule (a loop whose schedule spans all its
     # iterations): its step 0 is step `schedule_offset_steps` of a schedule of
-    # `schedule_total_steps` steps (None: the schedule is this run's own steps)
+    # `schedule_total_steps` steps (None: the schedule is this run's own steps). The total may
+    # change on resume, as the epochs may (a loop given more iterations stretches its decay)
     schedule_offset_steps: int = 0
     schedule_total_steps: int | None = None
     encoder_version: int | None = None
