@@ -342,7 +342,7 @@ def test_a_signal_during_training_stops_the_loop_cleanly_and_resume_finishes(tmp
     err = capsys.readouterr().err.splitlines()
     assert "emergency checkpoint" in err[-2]  # (the trainer's own line)
     assert err[-1].startswith("ringrift loop: interrupted: SIGTERM during training")
-    assert "--resume" in err[-1]
+    assert err[-1].endswith(f"continue with: ringrift loop --run-dir {run} --resume")
     state = json.loads((run / "loop_state.json").read_text())
     assert state["stage"] == "train" and not (run / "iter_000" / "train.json").exists()
     assert list((run / "models" / "iter_000_ckpt").glob("*emergency*"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 
@@ -41,7 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ringrift.loop import LoopConfig, run_training_loop
-    from ringrift.loop.stages import LoopInterrupted
 
     run_dir = args.run_dir or time.strftime("runs/demo-%Y%m%d-%H%M%S")
     config = LoopConfig(
@@ -58,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo: {args.iterations} iterations of selfplay -> export -> train (v2) -> "
           f"evaluate -> promote on square8 2p, in {run_dir}")
     started = time.perf_counter()
-    try:
-        run_training_loop(config)
-    except LoopInterrupted as stop:
-        print(f"ringrift demo: interrupted: {stop} (ringrift loop --run-dir {run_dir} --resume)",
-              file=sys.stderr)
-        return 128 + stop.signum
+    run_training_loop(config)
     print(f"demo finished in {(time.perf_counter() - started) / 60:.1f} min; "
           f"progress plot: {run_dir}/progress.png")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +79,6 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.evaluate.gauntlet import parse_thresholds
     from ringrift.loop.config import LoopConfig, load_config
     from ringrift.loop.runner import run_training_loop
-    from ringrift.loop.stages import LoopInterrupted
 
     if args.resume:
         config = load_config(args.run_dir)
@@ -106,9 +104,5 @@ def run(args: argparse.Namespace) -> int:
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])
-    try:
-        run_training_loop(config, resume=args.resume)
-    except LoopInterrupted as stop:
-        print(f"ringrift loop: interrupted: {stop}", file=sys.stderr)
-        return 128 + stop.signum
+    run_training_loop(config, resume=args.resume)
     return 0

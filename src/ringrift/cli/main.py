@@ -13,7 +13,7 @@ import pkgutil
 import sys
 
 import ringrift.cli as cli_package
-from ringrift.errors import UserError
+from ringrift.errors import Interrupted, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as stop:
+        print(f"ringrift {args.command}: interrupted: {stop}", file=sys.stderr)
+        return 128 + stop.signum
     except KeyboardInterrupt:
         print(f"ringrift {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -10,6 +10,7 @@ from typing import Any
 
 from ringrift.ai.factory import EngineOptions
 from ringrift.data.gamedb import GameDB
+from ringrift.errors import Interrupted
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.state import LoopState
 from ringrift.loop.test_set import score_on_test_set, test_set_path
@@ -112,16 +113,15 @@ def run_export_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- train
-class LoopInterrupted(Exception):
+class LoopInterrupted(Interrupted):
     """A signal stopped the loop inside a stage that saves its progress first (training: an
-    emergency checkpoint); `--resume` continues from there."""
+    emergency checkpoint); `ringrift loop --resume` continues from there."""
 
-    def __init__(self, signum: int, checkpoint: Path | None) -> None:
-        self.signum = int(signum)
+    def __init__(self, signum: int, checkpoint: Path | None, run_dir: str) -> None:
         self.checkpoint = checkpoint
-        name = signal.Signals(self.signum).name
         where = f"; checkpoint saved to {checkpoint}" if checkpoint else ""
-        super().__init__(f"{name} during training{where}; continue with --resume")
+        super().__init__(signum, f"{signal.Signals(signum).name} during training{where}; "
+                         f"continue with: ringrift loop --run-dir {run_dir} --resume")
 
 
 def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
@@ -152,7 +152,7 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         if line.startswith(("epoch", "note")):  # (a note: e.g. --amp not honoured here)
             log(f"    {line}")
     if result.interrupted_by is not None:  # SIGTERM/SIGINT: the trainer saved a checkpoint
-        raise LoopInterrupted(result.interrupted_by, result.checkpoint)
+        raise LoopInterrupted(result.interrupted_by, result.checkpoint, cfg.run_dir)
     metrics = result.metrics
     best = metrics.get("best") or {}
     out = {"model": str(result.save_path), "resumed": resume,
