@@ -396,3 +396,22 @@ def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_pa
         metrics = json.loads((run / "models" / f"iter_00{i}.pt.metrics.json").read_text())
         lrs.append([round(epoch["lr"] / 1e-3, 6) for epoch in metrics["history"]])
     assert lrs[1] == [0.25, 0.0]  # the second half of one cosine over 4 steps
+
+
+def test_kept_optimizer_is_the_one_of_the_best_epoch(tmp_path):
+    """The next iteration starts from the best epoch's weights, so it takes the AdamW moments
+    saved at that epoch's step, not the last epoch's; the newest when that one was pruned."""
+    from ringrift.loop.stages import _optimizer_checkpoint
+
+    model = tmp_path / "iter_000.pt"
+    ckpt = tmp_path / "iter_000_ckpt"
+    ckpt.mkdir()
+    for name in ("best_000000100.pt", "step_000000100_regular.pt", "step_000000100_epoch.pt",
+                 "step_000000200_epoch.pt"):
+        (ckpt / name).write_bytes(b"")
+    keep = LoopConfig("square8", 2, "x", keep_optimizer=True)
+    assert _optimizer_checkpoint(keep, str(model)) == str(ckpt / "step_000000100_epoch.pt")
+    assert _optimizer_checkpoint(LoopConfig("square8", 2, "x"), str(model)) is None
+    (ckpt / "step_000000100_regular.pt").unlink()
+    (ckpt / "step_000000100_epoch.pt").unlink()
+    assert _optimizer_checkpoint(keep, str(model)) == str(ckpt / "step_000000200_epoch.pt")

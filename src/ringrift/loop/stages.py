@@ -170,16 +170,23 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
 
 def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
-    """With `keep_optimizer` (implied by one schedule over the run), the newest training
-    checkpoint of the run that made `model` (its AdamW moments carry over to the next
-    iteration); None without one."""
+    """With `keep_optimizer` (implied by one schedule over the run), the training checkpoint
+    of the run that made `model` whose AdamW moments carry over to the next iteration: the one
+    saved at the step of the best epoch (whose weights `model` holds), else the newest (the
+    best one's was pruned); None without one."""
     if not (cfg.keep_optimizer or cfg.lr_span == "run") or not model:
         return None
     from ringrift.train.checkpoint import CheckpointManager
 
     path = Path(model)  # (the trainer loads and verifies it)
-    found = CheckpointManager(path.with_name(f"{path.stem}_ckpt")).checkpoints()
-    return str(found[-1]) if found else None
+    manager = CheckpointManager(path.with_name(f"{path.stem}_ckpt"))
+    found = manager.checkpoints()
+    if not found:
+        return None
+    best = manager.best_path()
+    best_step = best.name.removeprefix("best_").removesuffix(".pt") if best else None
+    at_best = [p for p in found if p.name.startswith(f"step_{best_step}_")]
+    return str(at_best[-1] if at_best else found[-1])
 
 
 # --------------------------------------------------------------------------- evaluate
