@@ -91,7 +91,7 @@ def test_a_held_out_test_set_is_played_once_and_scores_every_iteration(tmp_path,
         return sorted((run / "models" / f"iter_00{i}_ckpt").glob("step_*_epoch.pt"))[-1]
 
     own_steps = int(last_checkpoint(1).name.split("_")[1])
-    assert _adam_steps(last_checkpoint(1)) == _adam_steps(last_checkpoint(0)) + own_steps
+    assert _adam_steps(last_checkpoint(1)) == _best_step(run, 0) + own_steps
 
 
 def test_loop_killed_with_sigkill_resumes_without_redoing_stages(tmp_path):
@@ -373,7 +373,8 @@ def test_lr_span_run_makes_the_iterations_one_schedule(tmp_path, span, expected_
     assert lrs == expected_lrs
     steps = [_adam_steps(sorted((run / "models" / f"iter_00{i}_ckpt").glob("step_*_epoch.pt"))[-1])
              for i in range(2)]
-    assert steps == ([2, 2] if span == "iteration" else [2, 4])
+    # run span: iteration 1 goes on from the moments saved at iteration 0's best epoch
+    assert steps == ([2, 2] if span == "iteration" else [2, _best_step(run, 0) + 2])
 
 
 def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_path, monkeypatch):
@@ -396,6 +397,12 @@ def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_pa
         metrics = json.loads((run / "models" / f"iter_00{i}.pt.metrics.json").read_text())
         lrs.append([round(epoch["lr"] / 1e-3, 6) for epoch in metrics["history"]])
     assert lrs[1] == [0.25, 0.0]  # the second half of one cosine over 4 steps
+
+
+def _best_step(run, i):
+    """The step of iteration i's best epoch (its AdamW step count: iteration 0 starts fresh)."""
+    (best,) = (run / "models" / f"iter_00{i}_ckpt").glob("best_*.pt")
+    return int(best.stem.removeprefix("best_"))
 
 
 def test_kept_optimizer_is_the_one_of_the_best_epoch(tmp_path):
