@@ -422,3 +422,37 @@ def test_kept_optimizer_is_the_one_of_the_best_epoch(tmp_path):
     (ckpt / "step_000000100_regular.pt").unlink()
     (ckpt / "step_000000100_epoch.pt").unlink()
     assert _optimizer_checkpoint(keep, str(model)) == str(ckpt / "step_000000200_epoch.pt")
+
+
+def test_the_summary_rates_every_iteration_in_one_fit_over_the_runs_games(tmp_path):
+    """Each gauntlet stores the rating fitted over the games played until then; the summary
+    and plot refit all of the run's evaluation games, so the iterations share one scale."""
+    import io
+
+    from ringrift.evaluate.engine_spec import EngineSpec
+    from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
+    from ringrift.evaluate.ratings_db import fit_db_elo
+    from ringrift.loop.runner import current_ratings, print_summary
+
+    cfg = LoopConfig("square8", 2, str(tmp_path))
+    stored = {"elo": 1.0, "low": 0.0, "high": 2.0}
+    history = [{"iteration": 0, "evaluate": {"opponents": {}, "rating": stored}},
+               {"iteration": 1, "evaluate": {"opponents": {}, "rating": None}},
+               {"iteration": 2, "evaluate": {"opponents": {}, "rating": stored}}]
+    assert current_ratings(cfg, history) == {0: stored, 2: stored}  # no games: as stored
+    gauntlet = GauntletConfig("square8", 2, games=4, opponents=("random", "heuristic"),
+                              thresholds={"random": None, "heuristic": None})
+    with GameDB(tmp_path / "evaluation.db") as db:
+        run_gauntlet(EngineSpec.build("random", name="iter_000"), gauntlet, db=db)
+        run_gauntlet(EngineSpec.build("heuristic", name="iter_001"), gauntlet, db=db,
+                     previous=EngineSpec.build("random", name="iter_000"))
+    fit, _ = fit_db_elo(tmp_path / "evaluation.db", "square8", 2)
+    ratings = current_ratings(cfg, history)
+    for i in (0, 1):
+        assert ratings[i] == {"elo": fit[f"iter_00{i}"].elo, "low": fit[f"iter_00{i}"].low,
+                              "high": fit[f"iter_00{i}"].high}
+    assert ratings[2] == stored  # not in the games: its stored rating
+    out = io.StringIO()
+    print_summary(history, out, ratings)
+    rows = out.getvalue().splitlines()[1:]
+    assert [row.split()[-2] for row in rows] == [f"{ratings[i]['elo']:.0f}" for i in range(3)]

@@ -60,8 +60,9 @@ def run_training_loop(config: LoopConfig, *, resume: bool = False, out=None) -> 
         if finished_iteration:
             summary = state.history[-1]
             _log_scalars(writer, summary)
-            print_summary(state.history, out)
-            plot_progress(state.history, run_dir / "progress.png")
+            ratings = current_ratings(config, state.history)
+            print_summary(state.history, out, ratings)
+            plot_progress(state.history, run_dir / "progress.png", ratings)
     if writer is not None:
         writer.close()
     return state
@@ -102,7 +103,44 @@ def _brief(stage: str, r: dict[str, Any]) -> str:
     return "promoted" if r.get("promoted") else "not promoted"
 
 
-def print_summary(history: list[dict[str, Any]], out) -> None:
+def current_ratings(config: LoopConfig, history: list[dict[str, Any]]) -> dict[int, dict]:
+    """Per evaluated iteration, its Elo (random = 0, with the 95% interval) from one fit over all
+    of the run's evaluation games. The rating each gauntlet stored came from the games played so
+    far; later games (a model met again as "previous") move it, so the stored ratings of two
+    iterations are on different scales, and a better model could show a lower one. An
+    iteration the fit does not rate (no database, no random anchor, a renamed player) keeps
+    its stored rating."""
+    ratings = _stored_ratings(history)
+    db = config.path / "evaluation.db"
+    if db.exists():
+        from ringrift.errors import UserError
+        from ringrift.evaluate.ratings_db import fit_db_elo
+
+        try:
+            fit, _ = fit_db_elo(db, config.board_type, config.num_players)
+        except UserError:  # (no games stored yet)
+            return ratings
+        if fit.anchor == "random":
+            rated = {r.name: r for r in fit.ratings if r.connected}
+            for i in (h["iteration"] for h in history if h.get("evaluate")):
+                r = rated.get(f"iter_{i:03d}")
+                if r is not None:
+                    ratings[i] = {"elo": r.elo, "low": r.low, "high": r.high}
+    return ratings
+
+
+def _stored_ratings(history: list[dict[str, Any]]) -> dict[int, dict]:
+    """Per iteration, the rating its gauntlet stored (from the games played until then)."""
+    return {h["iteration"]: h["evaluate"]["rating"] for h in history
+            if (h.get("evaluate") or {}).get("rating")}
+
+
+def print_summary(history: list[dict[str, Any]], out,
+                  ratings: dict[int, dict] | None = None) -> None:
+    """The summary table; `ratings` (default: each gauntlet's stored rating) fills the Elo
+    column."""
+    if ratings is None:
+        ratings = _stored_ratings(history)
     opponents = sorted({o for h in history for o in h.get("evaluate", {}).get("opponents", {})})
     tested = any("test" in h.get("train", {}) for h in history)
     head = f"{'iter':>4} {'games':>6} {'samples':>8} {'val loss':>9} " + (
@@ -117,7 +155,7 @@ def print_summary(history: list[dict[str, Any]], out) -> None:
             cells.append(f"{v['win_rate']:>6.0%} [{v['ci95'][0]:.0%}-{v['ci95'][1]:.0%}]"
                          .rjust(22) if v else " " * 22)
         loss = h.get("train", {}).get("val_loss")
-        rating = (h.get("evaluate") or {}).get("rating")
+        rating = ratings.get(h["iteration"])
         elo = f"{rating['elo']:6.0f}" if rating else "     -"
         test = h.get("train", {}).get("test")
         test_cells = ""
@@ -131,8 +169,10 @@ def print_summary(history: list[dict[str, Any]], out) -> None:
               + f" {elo}  {'yes' if h.get('promote', {}).get('promoted') else 'no'}", file=out)
 
 
-def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
-    """Win rate per opponent and the Elo rating (with 95% intervals) per iteration."""
+def plot_progress(history: list[dict[str, Any]], path: Path,
+                  ratings: dict[int, dict] | None = None) -> None:
+    """Win rate per opponent and the Elo rating (with 95% intervals) per iteration; `ratings`
+    as for `print_summary`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -142,8 +182,9 @@ def plot_progress(history: list[dict[str, Any]], path: Path) -> None:
 
     fig = Figure(figsize=(11, 4))
     ax, rating_ax = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
-    rated = [(h["iteration"], h["evaluate"]["rating"]) for h in history
-             if (h.get("evaluate") or {}).get("rating")]
+    if ratings is None:
+        ratings = _stored_ratings(history)
+    rated = sorted(ratings.items())
     if rated:
         xs = [i for i, _ in rated]
         elo = [r["elo"] for _, r in rated]
