@@ -401,8 +401,9 @@ def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_pa
 
 def _best_step(run, i):
     """The step of iteration i's best epoch (its AdamW step count: iteration 0 starts fresh)."""
-    (best,) = (run / "models" / f"iter_00{i}_ckpt").glob("best_*.pt")
-    return int(best.stem.removeprefix("best_"))
+    from ringrift.train.checkpoint import CheckpointManager
+
+    return CheckpointManager(run / "models" / f"iter_00{i}_ckpt").best_step()
 
 
 def test_kept_optimizer_is_the_one_of_the_best_epoch(tmp_path):

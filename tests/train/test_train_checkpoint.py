@@ -93,8 +93,11 @@ def test_manager_keeps_last_n_plus_best_and_skips_broken(tmp_path):
     path, payload = manager.latest()
     assert path.name == "step_000000006_epoch.pt" and payload["step"] == 6
     manager.save_best(tiny_payload(6), 6)
-    assert manager.best_path().name == "best_000000006.pt"
+    assert manager.best_path().name == "best_000000006.pt" and manager.best_step() == 6
     assert not (tmp_path / "ck" / "best_000000001.pt").exists()
+    assert [p.name for p in manager.checkpoints(6)] == ["step_000000006_regular.pt",
+                                                        "step_000000006_epoch.pt"]
+    assert manager.checkpoints(4) == [] and len(manager.checkpoints()) == 2
     # The newest checkpoint is damaged: latest() falls back to the previous one.
     newest = tmp_path / "ck" / "step_000000006_epoch.pt"
     newest.write_bytes(newest.read_bytes()[:100])
@@ -111,6 +114,7 @@ def test_manager_keeps_last_n_plus_best_and_skips_broken(tmp_path):
     assert "step_000000001_regular.pt.json" not in names
     assert "step_000000006_regular.pt.json" in names
     assert CheckpointManager(tmp_path / "empty").latest() is None
+    assert CheckpointManager(tmp_path / "empty").best_step() is None
 
 
 def test_rng_state_round_trip(tmp_path):

@@ -180,13 +180,9 @@ def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
 
     path = Path(model)  # (the trainer loads and verifies it)
     manager = CheckpointManager(path.with_name(f"{path.stem}_ckpt"))
-    found = manager.checkpoints()
-    if not found:
-        return None
-    best = manager.best_path()
-    best_step = best.name.removeprefix("best_").removesuffix(".pt") if best else None
-    at_best = [p for p in found if p.name.startswith(f"step_{best_step}_")]
-    return str(at_best[-1] if at_best else found[-1])
+    # (no best checkpoint: all of them; the best step's pruned: none, so all of them)
+    found = manager.checkpoints(manager.best_step()) or manager.checkpoints()
+    return str(found[-1]) if found else None
 
 
 # --------------------------------------------------------------------------- evaluate

@@ -99,9 +99,15 @@ class CheckpointManager:
         best = sorted(p for p in self.folder.iterdir() if _BEST.match(p.name))
         return best[-1] if best else None
 
-    def checkpoints(self) -> list[Path]:
-        """Step checkpoints, oldest first."""
-        return [p for _, _, p in self._entries()]
+    def best_step(self) -> int | None:
+        """The training step the newest best checkpoint was saved at, if any."""
+        best = self.best_path()
+        return int(_BEST.match(best.name).group(1)) if best else None
+
+    def checkpoints(self, step: int | None = None) -> list[Path]:
+        """Step checkpoints, oldest first (at equal steps in KINDS order); only those saved at
+        `step` when given."""
+        return [p for s, _, p in self._entries() if step is None or s == step]
 
     def save(self, payload: dict[str, Any], kind: str, step: int) -> Path:
         """Save a training checkpoint of `kind` (regular|epoch|emergency), then prune."""
