@@ -110,22 +110,22 @@ def current_ratings(config: LoopConfig, history: list[dict[str, Any]]) -> dict[i
     iterations are on different scales, and a better model could show a lower one. An
     iteration the fit does not rate (no database, no random anchor, a renamed player) keeps
     its stored rating."""
+    from ringrift.errors import UserError
+    from ringrift.evaluate.ratings_db import fit_db_elo
+
     ratings = _stored_ratings(history)
     db = config.path / "evaluation.db"
-    if db.exists():
-        from ringrift.errors import UserError
-        from ringrift.evaluate.ratings_db import fit_db_elo
-
-        try:
-            fit, _ = fit_db_elo(db, config.board_type, config.num_players)
-        except UserError:  # (no games stored yet)
-            return ratings
-        if fit.anchor == "random":
-            rated = {r.name: r for r in fit.ratings if r.connected}
-            for i in (h["iteration"] for h in history if h.get("evaluate")):
-                r = rated.get(f"iter_{i:03d}")
-                if r is not None:
-                    ratings[i] = {"elo": r.elo, "low": r.low, "high": r.high}
+    try:
+        fit, _ = fit_db_elo(db, config.board_type, config.num_players)
+    except UserError:  # (no database or no games in it yet)
+        return ratings
+    if fit.anchor != "random":
+        return ratings
+    rated = {r.name: r for r in fit.ratings if r.connected}
+    for h in history:
+        r = rated.get(f"iter_{h['iteration']:03d}") if h.get("evaluate") else None
+        if r is not None:
+            ratings[h["iteration"]] = {"elo": r.elo, "low": r.low, "high": r.high}
     return ratings
 
 
