@@ -103,6 +103,23 @@ def test_filters_count_ids_and_limit(db):
         db.count_games(since="last tuesday")
 
 
+def test_outcomes_are_the_games_results_without_reading_their_moves(db):
+    records = [make_record(seed=i, num_moves=4, num_players=2 + i % 2, source=source,
+                           winner=None if i == 2 else 1, metadata={"i": i})
+               for i, source in enumerate(["evaluation", "selfplay", "evaluation",
+                                           "evaluation"])]
+    for record in records:
+        db.add_game(record)
+    outcomes = list(db.iter_outcomes(num_players=2, source="evaluation"))
+    assert outcomes == [(r.game_id, r.engines, r.final_ranks, r.metadata)
+                        for r in (records[0], records[2])]
+    assert outcomes[1].final_ranks is None  # (unfinished: no ranks)
+    statements = []
+    db._conn.set_trace_callback(statements.append)
+    assert len(list(db.iter_outcomes())) == 4
+    assert not any("moves" in sql for sql in statements)
+
+
 def test_iteration_streams_in_batches(db):
     for i in range(gamedb._BATCH * 2 + 5):
         db.add_game(make_record(seed=i, num_moves=2, with_search=False))

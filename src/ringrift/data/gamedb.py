@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from ringrift.data.records import GameRecord, MoveRecord, normalize_timestamp
 from ringrift.errors import UserError
@@ -126,6 +126,15 @@ class _Filter:
             clauses.append("created_at >= ?")
             params.append(since)
         return " AND ".join(clauses), params
+
+
+class GameOutcome(NamedTuple):
+    """Who played a stored game and how it ended: what a rating fit reads (no moves)."""
+
+    game_id: str
+    engines: list[str]
+    final_ranks: list[int] | None
+    metadata: dict[str, Any]
 
 
 class GameDB:
@@ -303,7 +312,24 @@ class GameDB:
         Games are fetched in small batches by rowid, so no read snapshot stays open between
         batches (writers' WAL can be checkpointed during a long export).
         """
-        where, params = _Filter(board_type, num_players, source, since, status).where()
+        for row in self._game_rows(_Filter(board_type, num_players, source, since, status),
+                                   limit):
+            yield self._record_from_row(row)
+
+    def iter_outcomes(self, board_type: str | None = None, num_players: int | None = None,
+                      source: str | None = None) -> Iterator[GameOutcome]:
+        """Per matching game in insertion order, its seats' engines, final ranks and metadata,
+        without reading its moves (a rating fit over thousands of evaluation games would
+        otherwise decode every move and search policy)."""
+        for row in self._game_rows(_Filter(board_type, num_players, source), None):
+            record = self._record_from_row(row, with_moves=False)
+            yield GameOutcome(record.game_id, record.engines, record.final_ranks,
+                              record.metadata)
+
+    def _game_rows(self, where_filter: _Filter, limit: int | None) -> Iterator[tuple]:
+        """Rows of `_GAME_COLUMNS`, fetched in small batches by rowid so that no read snapshot
+        stays open between batches."""
+        where, params = where_filter.where()
         remaining = limit
         last_rowid = -1
         while remaining is None or remaining > 0:
@@ -315,7 +341,7 @@ class GameDB:
                 return
             for row in rows:
                 last_rowid = row[0]
-                yield self._record_from_row(row[1:])
+                yield row[1:]
             if remaining is not None:
                 remaining -= len(rows)
 
@@ -397,14 +423,17 @@ class GameDB:
             problems.append(f"game {game_id}: {found} move rows, move_count says {expected}")
         return problems
 
-    def _record_from_row(self, row: tuple[Any, ...]) -> GameRecord:
+    def _record_from_row(self, row: tuple[Any, ...], with_moves: bool = True) -> GameRecord:
+        """The validated record of a `_GAME_COLUMNS` row; without its moves (an empty list,
+        for readers of the header only) unless `with_moves`."""
         (game_id, board_type, num_players, engines, seed, status, winner, victory_reason,
          final_ranks, move_count, timings, created_at, source, temperature_schedule,
          metadata, initial_state) = row
         moves = []
-        for index, player, phase, move, policy, value, think in self._conn.execute(
-                "SELECT move_index, player, phase, move, policy, value, think_time FROM moves "
-                "WHERE game_id = ? ORDER BY move_index", (game_id,)):
+        move_rows = self._conn.execute(
+            "SELECT move_index, player, phase, move, policy, value, think_time FROM moves "
+            "WHERE game_id = ? ORDER BY move_index", (game_id,)) if with_moves else ()
+        for index, player, phase, move, policy, value, think in move_rows:
             if policy is not None:
                 try:
                     policy = _unpack_policy(policy)
@@ -415,7 +444,7 @@ class GameDB:
                                     move=json.loads(move), policy=policy,
                                     value=None if value is None else json.loads(value),
                                     think_time_s=think))
-        if len(moves) != move_count:
+        if with_moves and len(moves) != move_count:
             raise UserError(f"{self.path}: game {game_id} has {len(moves)} move rows but "
                             f"move_count {move_count}")
         record = GameRecord(

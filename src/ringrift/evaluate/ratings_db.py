@@ -22,11 +22,9 @@ def read_db_results(path: str | os.PathLike[str], board_type: str, num_players: 
     """Results of the stored `source` games of this configuration, oldest first."""
     from ringrift.data.gamedb import open_readonly
 
-    rows = []
     with open_readonly(path) as db:
-        for record in db.iter_games(board_type=board_type, num_players=num_players,
-                                    source=source):
-            rows.append((record.engines, record.final_ranks, _seat_digests(record)))
+        rows = [(game.engines, game.final_ranks, _seat_digests(game))
+                for game in db.iter_outcomes(board_type, num_players, source)]
     shas: dict[str, set[str]] = defaultdict(set)
     for engines, _, digests in rows:
         for name, sha in zip(engines, digests, strict=True):
@@ -40,13 +38,13 @@ def read_db_results(path: str | os.PathLike[str], board_type: str, num_players: 
     return games
 
 
-def _seat_digests(record) -> list[str | None]:
+def _seat_digests(game) -> list[str | None]:
     """Model SHA-256 per seat, from the participants listed in the game's metadata."""
     by_name = {}
-    for entry in record.metadata.get("participants", []) or []:
+    for entry in game.metadata.get("participants", []) or []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             by_name[entry["name"]] = entry.get("sha256")
-    return [by_name.get(name) for name in record.engines]
+    return [by_name.get(name) for name in game.engines]
 
 
 def fit_db_elo(path: str | os.PathLike[str], board_type: str, num_players: int, *,
