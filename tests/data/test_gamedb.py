@@ -357,5 +357,33 @@ def test_a_corrupt_policy_is_a_one_line_error(tmp_path):
         conn.commit()
     with GameDB(path, readonly=True) as db, pytest.raises(UserError) as caught:
         db.get_game(record.game_id)
-    assert "move 1: unreadable policy" in str(caught.value)
+    assert "move 1: unreadable move, policy or value" in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("table, column, where", [
+    ("moves", "move", "move 2: unreadable move, policy or value"),
+    ("moves", "value", "move 2: unreadable move, policy or value"),
+    ("games", "engines", "unreadable result or setup"),
+    ("games", "final_ranks", "unreadable result or setup"),
+    ("games", "metadata", "unreadable result or setup"),
+])
+def test_corrupt_json_in_a_column_is_a_one_line_error(tmp_path, table, column, where):
+    """(iter_outcomes reads the games row alone: it reports a broken one the same way)"""
+    record = make_record(seed=4, num_moves=3)
+    path = tmp_path / "games.db"
+    with GameDB(path) as db:
+        db.add_game(record)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"UPDATE {table} SET {column} = '[not json'"
+                     + (" WHERE move_index = 2" if table == "moves" else ""))
+        conn.commit()
+    with GameDB(path, readonly=True) as db:
+        readers = [lambda: db.get_game(record.game_id)]
+        if table == "games":
+            readers.append(lambda: list(db.iter_outcomes()))
+        for read in readers:
+            with pytest.raises(UserError) as caught:
+                read()
+            assert f"game {record.game_id}: {where}" in str(caught.value)
+            assert "\n" not in str(caught.value)

@@ -434,27 +434,32 @@ class GameDB:
             "SELECT move_index, player, phase, move, policy, value, think_time FROM moves "
             "WHERE game_id = ? ORDER BY move_index", (game_id,)) if with_moves else ()
         for index, player, phase, move, policy, value, think in move_rows:
-            if policy is not None:
-                try:
-                    policy = _unpack_policy(policy)
-                except (zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise UserError(f"{self.path}: game {game_id} move {index}: unreadable "
-                                    f"policy ({exc})") from None
-            moves.append(MoveRecord(index=index, player=player, phase=phase,
-                                    move=json.loads(move), policy=policy,
-                                    value=None if value is None else json.loads(value),
-                                    think_time_s=think))
+            try:
+                move = json.loads(move)
+                policy = None if policy is None else _unpack_policy(policy)
+                value = None if value is None else json.loads(value)
+            except (TypeError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise UserError(f"{self.path}: game {game_id}: move {index}: unreadable move, "
+                                f"policy or value ({exc})") from None
+            moves.append(MoveRecord(index=index, player=player, phase=phase, move=move,
+                                    policy=policy, value=value, think_time_s=think))
         if with_moves and len(moves) != move_count:
             raise UserError(f"{self.path}: game {game_id} has {len(moves)} move rows but "
                             f"move_count {move_count}")
+        try:
+            engines, timings, metadata, initial_state = (
+                json.loads(text) for text in (engines, timings, metadata, initial_state))
+            final_ranks = None if final_ranks is None else json.loads(final_ranks)
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise UserError(f"{self.path}: game {game_id}: unreadable result or setup "
+                            f"({exc})") from None
         record = GameRecord(
             game_id=game_id, board_type=board_type, num_players=num_players,
-            engines=json.loads(engines), seed=seed, status=status, winner=winner,
-            victory_reason=victory_reason,
-            final_ranks=None if final_ranks is None else json.loads(final_ranks),
-            timings=json.loads(timings), created_at=created_at, source=source,
-            temperature_schedule=temperature_schedule, metadata=json.loads(metadata),
-            initial_state=json.loads(initial_state), moves=moves)
+            engines=engines, seed=seed, status=status, winner=winner,
+            victory_reason=victory_reason, final_ranks=final_ranks,
+            timings=timings, created_at=created_at, source=source,
+            temperature_schedule=temperature_schedule, metadata=metadata,
+            initial_state=initial_state, moves=moves)
         try:
             record.validate()
         except UserError as exc:
