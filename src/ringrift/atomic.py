@@ -1,15 +1,61 @@
 """Atomic file writes: write to a temporary name in the same folder, fsync, rename into place.
 
 A process killed at any moment leaves either the old file or the new one, never half of one.
+Temporaries carry a distinctive name with the writer's pid (`.NAME.ringrift-tmp-PID-XXXX.tmp`),
+so the next write to the same file removes those a killed writer left behind, and only those.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+TEMP_MARKER = ".ringrift-tmp-"
+_UMASK_LOCK = threading.Lock()
+
+
+def temp_prefix(target: Path, pid: int | None = None) -> str:
+    """The name prefix of `target`'s temporaries written by process `pid` (default: this one)."""
+    return f".{target.name}{TEMP_MARKER}{os.getpid() if pid is None else pid}-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # (another user's process: alive)
+        return True
+    return True
+
+
+def clean_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporaries of `target` whose writing process is gone (a killed write).
+    Files of other naming, and those of live writers, are never touched. Returns those removed."""
+    target = Path(target)
+    pattern = re.compile(re.escape(f".{target.name}{TEMP_MARKER}") + r"(\d+)-[^/]*\.tmp\Z")
+    removed: list[Path] = []
+    with contextlib.suppress(OSError):
+        for path in target.parent.iterdir():
+            match = pattern.match(path.name)
+            if match and int(match.group(1)) != os.getpid() and not _pid_alive(
+                    int(match.group(1))):
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
+def _umask() -> int:
+    with _UMASK_LOCK:  # (os.umask can only be read by setting it)
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -17,8 +63,11 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     """Yield a temporary path beside `path`; on success rename it onto `path`, else delete it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f"{suffix}.tmp",
+    clean_stale_temporaries(target)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=f"{suffix}.tmp",
                                     dir=target.parent)
+    # mkstemp creates 0600; the file should get the mode any other new file would
+    os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:
