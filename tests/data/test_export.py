@@ -7,8 +7,9 @@ import pytest
 
 from ringrift import rules
 from ringrift.cli.main import main
-from ringrift.data.export import ExportFilters, read_npz, rotate, run_export
+from ringrift.data.export import ExportFilters, rotate, run_export
 from ringrift.data.gamedb import GameDB
+from ringrift.data.npz_format import read_npz
 from ringrift.data.quality import check_arrays
 from ringrift.nn import actions, encoding
 from ringrift.rules.victory import outcome_values

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from ringrift.cli.main import main
-from ringrift.data.export import ExportFilters, read_npz, run_export
+from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
+from ringrift.data.npz_format import read_npz
 from ringrift.data.quality import check_arrays, check_database
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 

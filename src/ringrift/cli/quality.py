@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     if args.db:
         report = quality.check_database(args.db, detailed=args.detailed, limit=args.limit)
     else:
-        from ringrift.data.export import read_npz
+        from ringrift.data.npz_format import read_npz
 
         arrays, meta = read_npz(args.npz)
         report = quality.check_arrays(arrays, meta, args.npz, detailed=args.detailed)

@@ -20,18 +20,13 @@ from typing import Any
 import numpy as np
 
 from ringrift import rules
-from ringrift.atomic import atomic_path
+from ringrift.data import npz_format
 from ringrift.data.gamedb import GameDB
 from ringrift.data.records import GameRecord
 from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import UserError
 from ringrift.nn import actions, encoding
 from ringrift.rules.victory import outcome_values
-
-EXPORT_FORMAT = "ringrift-training"
-EXPORT_FORMAT_VERSION = 1
-ARRAY_KEYS = ("features", "globals", "values", "ranks", "policy_offsets", "policy_indices",
-              "policy_probs", "legal_offsets", "legal_indices", "move_numbers", "game_ids")
 
 
 @dataclass
@@ -139,23 +134,6 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
-def merge_arrays(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Concatenate export arrays (offsets re-based)."""
-    if len(chunks) == 1:
-        return chunks[0]
-    out: dict[str, np.ndarray] = {}
-    for key in ARRAY_KEYS:
-        if key.endswith("_offsets"):
-            pieces, base = [np.zeros(1, np.int64)], 0
-            for c in chunks:
-                pieces.append(c[key][1:] + base)
-                base += int(c[key][-1])
-            out[key] = np.concatenate(pieces)
-        else:
-            out[key] = np.concatenate([c[key] for c in chunks])
-    return out
-
-
 def export_records(records: Iterable[GameRecord], board_type: str,
                    num_players: int) -> tuple[dict[str, np.ndarray], int]:
     """Arrays for game records held in memory (selfplay --format npz). Returns (arrays, games)."""
@@ -165,46 +143,12 @@ def export_records(records: Iterable[GameRecord], board_type: str,
 
 
 # --------------------------------------------------------------------------- files
-def write_npz(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict[str, Any]) -> int:
-    """Write arrays + metadata atomically (temporary name, then rename). Returns bytes."""
-    with atomic_path(path, suffix=".npz") as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, metadata=np.asarray(json.dumps(metadata)), **arrays)
-        size = tmp.stat().st_size
-    return size
-
-
-def read_npz(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Load an export (no pickle); a truncated or foreign file raises UserError."""
-    import zipfile
-
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UserError(f"{path}: not a readable .npz file ({exc})") from None
-    if "metadata" not in arrays:
-        raise UserError(f"{path}: not a ringrift training file (no metadata)")
-    try:
-        meta = json.loads(str(arrays.pop("metadata")))
-    except json.JSONDecodeError:
-        raise UserError(f"{path}: metadata is not valid JSON") from None
-    if meta.get("format") != EXPORT_FORMAT:
-        raise UserError(f"{path}: not a ringrift training file (format {meta.get('format')!r})")
-    missing = [k for k in ARRAY_KEYS if k not in arrays]
-    if missing:
-        raise UserError(f"{path}: missing arrays {', '.join(missing)}")
-    return arrays, meta
-
-
 def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndarray],
                     sources: list[str], games: int, filters: ExportFilters) -> dict[str, Any]:
     spec = encoding.board_io(board_type, num_players)
     return {
-        "format": EXPORT_FORMAT,
-        "format_version": EXPORT_FORMAT_VERSION,
+        "format": npz_format.FORMAT,
+        "format_version": npz_format.FORMAT_VERSION,
         "board_type": board_type,
         "num_players": num_players,
         "encoder_version": encoding.ENCODER_VERSION,
@@ -217,7 +161,7 @@ def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndar
         "scalar_actions": spec.scalar_actions,
         "source_databases": sources,
         "filters": asdict(filters),
-        "counts": {"games": games, "samples": int(len(arrays["move_numbers"]))},
+        "counts": {"games": games, "samples": npz_format.sample_count(arrays)},
     }
 
 
@@ -329,7 +273,7 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         wanted = set(ids)
         for ch in cached["chunks"]:
             if set(ch["game_ids"]) <= wanted:
-                arrays, _ = read_npz(cache_dir / ch["file"])
+                arrays, _ = npz_format.read_npz(cache_dir / ch["file"])
                 chunks.append(arrays)
                 reused += len(ch["game_ids"])
         if todo:
@@ -342,25 +286,25 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
             new_games += len(games)
             if manifest is not None:
                 name = f"chunk_{fingerprint([resolved, *todo])}.npz"
-                write_npz(cache_dir / name, arrays, {"format": EXPORT_FORMAT, "chunk": True})
+                npz_format.write_npz(cache_dir / name, arrays, {"chunk": True})
                 # every id looked at, encoded or filtered out, so it is not looked at again
                 cached["chunks"].append({"file": name, "game_ids": list(todo)})
                 manifest.setdefault("databases", {})[resolved] = cached
         total_games += len(ids)
     if manifest is not None and not new_games and output.exists():
         try:
-            _, meta = read_npz(output)
+            _, meta = npz_format.read_npz(output)
             if meta.get("counts", {}).get("games") == total_games:
                 return ExportSummary(str(output), total_games, meta["counts"]["samples"],
                                      output.stat().st_size, 0, reused, skipped, up_to_date=True)
         except UserError:
             pass
-    arrays = merge_arrays(chunks) if chunks else samples_to_arrays([], board_type, num_players)
+    arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], board_type, num_players)
     meta = export_metadata(board_type, num_players, arrays, sources, total_games, filters)
-    size = write_npz(output, arrays, meta)
+    size = npz_format.write_npz(output, arrays, meta)
     if manifest is not None:
         _save_manifest(cache_dir, manifest)
-    return ExportSummary(str(output), total_games, int(len(arrays["move_numbers"])), size,
+    return ExportSummary(str(output), total_games, npz_format.sample_count(arrays), size,
                          new_games, reused, skipped)
 
 

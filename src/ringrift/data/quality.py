@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ringrift.data import npz_format
 from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import verify_record
 
@@ -126,10 +127,10 @@ def check_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any],
                  source: str = "arrays", detailed: bool = False) -> QualityReport:
     """Structural and statistical checks of exported training arrays."""
     report = QualityReport(source)
-    n = len(arrays["move_numbers"])
+    n = npz_format.sample_count(arrays)
     players = int(meta.get("num_players", arrays["values"].shape[1] if n else 0))
     policy_size = int(meta.get("policy_size", 0))
-    for key in ("features", "globals", "values", "ranks", "game_ids"):
+    for key in (f.name for f in npz_format.ARRAY_FIELDS if f.per_sample and f.name in arrays):
         if len(arrays[key]) != n:
             report.error(f"{key} has {len(arrays[key])} rows, expected {n}")
     for key in ("features", "globals", "values", "policy_probs"):

@@ -40,7 +40,7 @@ class GameSink:
             self.board_type, self.num_players = board_type, num_players
             self.existing = 0
             if self.path.exists():
-                from ringrift.data.export import read_npz
+                from ringrift.data.npz_format import read_npz
 
                 arrays, meta = read_npz(self.path)
                 if (meta.get("board_type"), meta.get("num_players")) != (board_type, num_players):
@@ -68,21 +68,15 @@ class GameSink:
             self._write_npz()
 
     def _write_npz(self) -> None:
-        from ringrift.data.export import (
-            ExportFilters,
-            export_metadata,
-            export_records,
-            merge_arrays,
-            read_npz,
-            write_npz,
-        )
+        from ringrift.data import npz_format
+        from ringrift.data.export import ExportFilters, export_metadata, export_records
 
         arrays, games = export_records(self.records, self.board_type, self.num_players)
         if self.existing:
-            old, _ = read_npz(self.path)
-            arrays = merge_arrays([old, arrays])
+            old, _ = npz_format.read_npz(self.path)
+            arrays = npz_format.merge([old, arrays])
             games += self.existing
         meta = export_metadata(self.board_type, self.num_players, arrays, ["selfplay"], games,
                                ExportFilters())
-        write_npz(self.path, arrays, meta)
+        npz_format.write_npz(self.path, arrays, meta)
         self.records = []

@@ -1,39 +1,22 @@
 """Training data: load and validate .npz files, split by game, build dense batches.
 
-File contract (written by the exporter): features [N,C,H,W] f16/f32, globals [N,G] f32,
-values [N,P] f32, ranks [N,P] i8, policy_offsets [N+1] i64 / policy_indices [K] i32 /
-policy_probs [K] f32 (sparse targets), legal_offsets [N+1] i64 / legal_indices [L] i32,
-move_numbers [N] i32, game_ids [N] unicode, metadata: 0-d unicode JSON. Any violation raises
-UserError naming the file and the problem.
+The file format (keys, dtypes, shapes, version, reader and checks) is ringrift.data.npz_format;
+any violation raises UserError naming the file and the problem.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import zipfile
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from ringrift.data import npz_format
 from ringrift.errors import UserError
-
-FORMAT = "ringrift-training"
-FORMAT_VERSION = 1
-META_KEYS = ("format", "format_version", "board_type", "num_players", "encoder_version",
-             "policy_size", "in_channels", "num_globals", "height", "width", "policy_planes",
-             "scalar_actions", "counts")
-# Metadata fields that every file of one training run must share.
-SHAPE_KEYS = ("encoder_version", "policy_size", "in_channels", "num_globals", "height", "width",
-              "policy_planes", "scalar_actions")
-ARRAY_KEYS = ("features", "globals", "values", "ranks", "policy_offsets", "policy_indices",
-              "policy_probs", "legal_offsets", "legal_indices", "move_numbers", "game_ids",
-              "metadata")
-PROB_SUM_TOLERANCE = 1e-3
 
 
 @dataclass
@@ -57,137 +40,14 @@ class TrainingData:
     def __len__(self) -> int:
         return len(self.features)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The format's arrays held (absent optional ones left out)."""
+        names = {f.name for f in fields(self)} & set(npz_format.FIELDS)
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
 
 def _fail(path: str | os.PathLike[str], problem: str) -> UserError:
     return UserError(f"{path}: {problem}")
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise _fail(path, "no such file")
-    with open(path, "rb") as fh:
-        if fh.read(4) != b"PK\x03\x04":
-            raise _fail(path, "not an .npz (zip) archive")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            missing = [k for k in ARRAY_KEYS if k not in npz.files]
-            if missing:
-                raise _fail(path, f"missing array {missing[0]!r}")
-            return {k: npz[k] for k in ARRAY_KEYS}
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise _fail(path, "contains object (pickled) arrays, which are not allowed") from None
-        raise _fail(path, f"truncated or corrupt .npz ({_first_line(exc)})") from None
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError) as exc:
-        raise _fail(path, f"truncated or corrupt .npz ({_first_line(exc)})") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _parse_metadata(path: Path, arr: np.ndarray) -> dict[str, Any]:
-    if arr.ndim != 0 or arr.dtype.kind != "U":
-        raise _fail(path, "metadata must be a 0-d unicode array holding JSON")
-    try:
-        meta = json.loads(str(arr[()]))
-    except ValueError as exc:
-        raise _fail(path, f"metadata is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise _fail(path, "metadata JSON is not an object")
-    for key in META_KEYS:
-        if key not in meta:
-            raise _fail(path, f"metadata lacks {key!r}")
-    if meta["format"] != FORMAT:
-        raise _fail(path, f"metadata format is {meta['format']!r}, expected {FORMAT!r}")
-    if meta["format_version"] != FORMAT_VERSION:
-        raise _fail(path, f"unsupported format_version {meta['format_version']!r} "
-                          f"(expected {FORMAT_VERSION})")
-    for key in ("num_players", "encoder_version", "policy_size", "in_channels", "num_globals",
-                "height", "width", "policy_planes", "scalar_actions"):
-        if not isinstance(meta[key], int) or isinstance(meta[key], bool) or meta[key] < 0:
-            raise _fail(path, f"metadata {key} must be a non-negative integer, "
-                              f"got {meta[key]!r}")
-    expected = meta["policy_planes"] * meta["height"] * meta["width"] + meta["scalar_actions"]
-    if meta["policy_size"] != expected:
-        raise _fail(path, f"metadata policy_size {meta['policy_size']} != policy_planes*height*"
-                          f"width+scalar_actions = {expected}")
-    return meta
-
-
-def _check_array(path: Path, name: str, arr: np.ndarray, dtypes: tuple[str, ...],
-                 shape: tuple[int | None, ...]) -> None:
-    if arr.dtype.kind == "U" and "U" in dtypes:
-        pass
-    elif arr.dtype.str.lstrip("<>|=") not in dtypes:
-        wanted = " or ".join(np.dtype(d).name if d != "U" else "unicode" for d in dtypes)
-        raise _fail(path, f"{name} has dtype {arr.dtype}, expected {wanted}")
-    if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape,
-                                                                                strict=False)):
-        want = "[" + ", ".join("?" if s is None else str(s) for s in shape) + "]"
-        raise _fail(path, f"{name} has shape {list(arr.shape)}, expected {want}")
-
-
-def _check_ragged(path: Path, name: str, offsets: np.ndarray, indices: np.ndarray,
-                  policy_size: int) -> None:
-    if offsets[0] != 0 or offsets[-1] != len(indices) or np.any(np.diff(offsets) < 0):
-        raise _fail(path, f"{name}_offsets must start at 0, never decrease and end at "
-                          f"len({name}_indices) = {len(indices)}")
-    if len(indices) and (indices.min() < 0 or indices.max() >= policy_size):
-        raise _fail(path, f"{name}_indices outside [0, policy_size={policy_size})")
-
-
-def _validate(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
-    p = meta["num_players"]
-    c, h, w, g = meta["in_channels"], meta["height"], meta["width"], meta["num_globals"]
-    _check_array(path, "features", arrays["features"], ("f2", "f4"), (None, c, h, w))
-    n = arrays["features"].shape[0]
-    _check_array(path, "globals", arrays["globals"], ("f4",), (n, g))
-    _check_array(path, "values", arrays["values"], ("f4",), (n, p))
-    _check_array(path, "ranks", arrays["ranks"], ("i1",), (n, p))
-    _check_array(path, "policy_offsets", arrays["policy_offsets"], ("i8",), (n + 1,))
-    _check_array(path, "policy_indices", arrays["policy_indices"], ("i4",), (None,))
-    k = len(arrays["policy_indices"])
-    _check_array(path, "policy_probs", arrays["policy_probs"], ("f4",), (k,))
-    _check_array(path, "legal_offsets", arrays["legal_offsets"], ("i8",), (n + 1,))
-    _check_array(path, "legal_indices", arrays["legal_indices"], ("i4",), (None,))
-    _check_array(path, "move_numbers", arrays["move_numbers"], ("i4",), (n,))
-    _check_array(path, "game_ids", arrays["game_ids"], ("U",), (n,))
-
-    counts = meta["counts"]
-    if isinstance(counts, dict) and isinstance(counts.get("samples"), int) \
-            and counts["samples"] != n:
-        raise _fail(path, f"metadata counts.samples is {counts['samples']} but the file "
-                          f"holds {n} samples")
-    for name in ("features", "globals", "values", "policy_probs"):
-        if not np.all(np.isfinite(arrays[name])):
-            raise _fail(path, f"{name} contains NaN or infinite values")
-    if n and (np.abs(arrays["values"]).max() > 1.0 + 1e-5):
-        raise _fail(path, "values outside [-1, 1]")
-    if n and (arrays["ranks"].min() < 0 or arrays["ranks"].max() >= p):
-        raise _fail(path, f"ranks outside [0, {p})")
-    size = meta["policy_size"]
-    _check_ragged(path, "policy", arrays["policy_offsets"], arrays["policy_indices"], size)
-    _check_ragged(path, "legal", arrays["legal_offsets"], arrays["legal_indices"], size)
-    probs = arrays["policy_probs"]
-    if len(probs) and probs.min() < 0:
-        raise _fail(path, "policy_probs has negative entries")
-    pcount = np.diff(arrays["policy_offsets"])
-    rows_p = np.repeat(np.arange(n, dtype=np.int64), pcount)
-    sums = np.bincount(rows_p, weights=probs.astype(np.float64), minlength=n)
-    bad = (pcount > 0) & (np.abs(sums - 1.0) > PROB_SUM_TOLERANCE)
-    if np.any(bad):
-        i = int(np.argmax(bad))
-        raise _fail(path, f"policy_probs of sample {i} sum to {sums[i]:.4f}, not 1")
-    # Every target index must be one of the sample's legal indices.
-    rows_l = np.repeat(np.arange(n, dtype=np.int64), np.diff(arrays["legal_offsets"]))
-    keys_p = rows_p * size + arrays["policy_indices"]
-    keys_l = rows_l * size + arrays["legal_indices"]
-    outside = ~np.isin(keys_p, keys_l)
-    if np.any(outside):
-        i = int(rows_p[np.argmax(outside)])
-        raise _fail(path, f"policy target of sample {i} puts mass on an illegal move index")
 
 
 def _file_info(path: Path) -> dict[str, Any]:
@@ -200,8 +60,8 @@ def load_training_file(path: str | os.PathLike[str], *, board_type: str, num_pla
                        encoder_version: int | None = None) -> TrainingData:
     """Load and validate one .npz training file for the requested board and player count."""
     p = Path(path)
-    arrays = _read_npz(p)
-    meta = _parse_metadata(p, arrays.pop("metadata"))
+    arrays, meta = npz_format.read_npz(p)
+    npz_format.check_metadata(p, meta)
     if meta["board_type"] != board_type:
         raise _fail(p, f"board type {meta['board_type']!r} does not match the requested "
                        f"{board_type!r}")
@@ -211,7 +71,7 @@ def load_training_file(path: str | os.PathLike[str], *, board_type: str, num_pla
     if encoder_version is not None and meta["encoder_version"] != encoder_version:
         raise _fail(p, f"encoder_version {meta['encoder_version']} does not match the "
                        f"expected {encoder_version}")
-    _validate(p, arrays, meta)
+    npz_format.validate(p, arrays, meta)
     info = {**_file_info(p), "samples": len(arrays["features"])}
     return TrainingData(**arrays, meta=meta, sources=[info])
 
@@ -220,44 +80,22 @@ def concatenate(parts: list[TrainingData]) -> TrainingData:
     """Join several validated files (offsets rebased); they must share shapes and encoder."""
     first = parts[0]
     for part in parts[1:]:
-        for key in SHAPE_KEYS:
+        for key in npz_format.SHAPE_KEYS:
             if part.meta[key] != first.meta[key]:
                 raise UserError(f"{part.sources[0]['path']}: {key} {part.meta[key]} differs "
                                 f"from {first.meta[key]} in {first.sources[0]['path']}")
     if len(parts) == 1:
         return first
-
-    def offsets(name: str) -> np.ndarray:
-        out, base = [np.zeros(1, dtype=np.int64)], 0
-        for part in parts:
-            off = getattr(part, name)
-            out.append(off[1:] + base)
-            base += int(off[-1])
-        return np.concatenate(out)
-
-    feat_dtype = (np.float16 if all(p.features.dtype == np.float16 for p in parts)
-                  else np.float32)
-    cat = {name: np.concatenate([getattr(p, name) for p in parts])
-           for name in ("globals", "values", "ranks", "policy_indices", "policy_probs",
-                        "legal_indices", "move_numbers", "game_ids")}
     meta = dict(first.meta)
     meta["counts"] = {"samples": sum(len(p) for p in parts), "files": len(parts)}
-    return TrainingData(
-        features=np.concatenate([p.features.astype(feat_dtype, copy=False) for p in parts]),
-        policy_offsets=offsets("policy_offsets"), legal_offsets=offsets("legal_offsets"),
-        meta=meta, sources=[s for p in parts for s in p.sources], **cat)
+    return TrainingData(**npz_format.merge(p.arrays() for p in parts), meta=meta,
+                        sources=[s for p in parts for s in p.sources])
 
 
 def truncate(data: TrainingData, max_samples: int) -> TrainingData:
     """The first `max_samples` samples."""
-    n = min(max_samples, len(data))
-    po, lo = data.policy_offsets[: n + 1], data.legal_offsets[: n + 1]
-    return replace(
-        data, features=data.features[:n], globals=data.globals[:n], values=data.values[:n],
-        ranks=data.ranks[:n], policy_offsets=po, policy_indices=data.policy_indices[: po[-1]],
-        policy_probs=data.policy_probs[: po[-1]], legal_offsets=lo,
-        legal_indices=data.legal_indices[: lo[-1]], move_numbers=data.move_numbers[:n],
-        game_ids=data.game_ids[:n])
+    return TrainingData(**npz_format.take_first(data.arrays(), max_samples), meta=data.meta,
+                        sources=data.sources)
 
 
 def load_training_data(paths: list[str | os.PathLike[str]], *, board_type: str,
