@@ -73,7 +73,7 @@ def test_specs_of_constructed_schedules():
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("boltzmann", "unknown name 'boltzmann' (valid: alphazero, constant, linear, cosine)"),
+    ("boltzmann", "unknown name 'boltzmann' (valid: alphazero, constant, linear, cosine, "),
     ("", "unknown name ''"),
     ("alphazero:steps=3", "unknown key 'steps' for alphazero (valid: moves, start, end)"),
     ("constant:start=1", "unknown key 'start' for constant (valid: t)"),

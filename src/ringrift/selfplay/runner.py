@@ -81,7 +81,7 @@ class _ScheduledHeuristic:
         self.player.new_game(seed)
 
     def choose(self, state, legal):
-        self.player.temperature = self.schedule(state.move_count) * HEURISTIC_TEMPERATURE_SCALE
+        self.player.temperature = self.schedule(state.move_count, state) * HEURISTIC_TEMPERATURE_SCALE
         return self.player.choose(state, legal)
 
 

@@ -53,7 +53,7 @@ class GumbelPlayer:
         """The search as a generator of leaf requests (see `tree.run_simulations`)."""
         root = Node.root(state, legal)
         yield from evaluate_root(root, self.leaf)
-        scale = self.schedule(state.move_count) if self.schedule is not None else self.gumbel_scale
+        scale = self.schedule(state.move_count, state) if self.schedule is not None else self.gumbel_scale
         g = (self.rng.gumbel(size=len(root.moves)) * scale).tolist()
         sims, m, cv, cs = self.simulations, self.max_considered, self.c_visit, self.c_scale
 

@@ -101,7 +101,7 @@ class MCTSPlayer:
 
         yield from run_simulations(root, self.simulations, select_root, select_interior,
                                    self.leaf)
-        t = self.schedule(state.move_count) if self.schedule is not None else self.temperature
+        t = self.schedule(state.move_count, state) if self.schedule is not None else self.temperature
         index = sample_with_temperature(root.edge_n, t, self.rng)
         self.last_root = root
         if self.reuse_tree:

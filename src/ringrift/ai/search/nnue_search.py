@@ -129,7 +129,7 @@ class NNUEGuidedPlayer:
                 vectors[i] = self._maxn(child, child_legal, self.depth - 1)
                 scores[i] = vectors[i][me - 1]
         policy = softmax([s / self.policy_temperature for s in scores])
-        t = self.schedule(state.move_count) if self.schedule is not None else self.temperature
+        t = self.schedule(state.move_count, state) if self.schedule is not None else self.temperature
         index = sample_with_temperature(policy, t, self.rng)
         best = max(range(len(scores)), key=scores.__getitem__)
         return Decision(legal[index], policy=list(zip(legal, policy)), value=vectors[best])
