@@ -13,6 +13,7 @@ import pkgutil
 import sys
 
 import ringrift.cli as cli_package
+from ringrift.cli._flag_ranges import check_flag_ranges
 from ringrift.errors import Interrupted, UserError
 
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_flag_ranges(parser, args)  # every numeric flag, before any work starts
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
