@@ -1,6 +1,6 @@
 """Training checkpoints: regular / epoch / emergency / best, keep-last-N, verified on load.
 
-Files are model files (`ringrift.nn.models.files`: torch.save of plain data + SHA-256 sidecar,
+Files are model files (`ringrift.nn.model_file`: torch.save of plain data + SHA-256 sidecar,
 atomic). Names carry the optimizer step so that every save is a new file: a kill at any moment
 leaves older checkpoints intact and never a half-written or unverifiable one.
 """
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ringrift.errors import UserError
-from ringrift.nn.models.files import (
+from ringrift.nn.model_file import (
     load_model_file,
     save_model_file,
     sha256_file,
