@@ -242,8 +242,8 @@ def _child(state, move):
 def test_nnue_guided_with_a_small_nnue_model(tmp_path):
     torch = pytest.importorskip("torch")
     from ringrift.nn.encoding import nnue_num_features
+    from ringrift.nn.model_file import sidecar_path
     from ringrift.nn.models import NNUE, NNUEConfig, save_model_file
-    from ringrift.nn.models.files import sidecar_path
 
     torch.manual_seed(0)
     cfg = NNUEConfig(num_features=nnue_num_features("square8"), num_players=2, hidden=16,

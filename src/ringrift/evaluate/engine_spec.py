@@ -9,7 +9,6 @@ by the SHA-256 of their file, kept beside the name, so a stored match knows exac
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,13 @@ from typing import Any
 from ringrift.ai.factory import EngineOptions, make_player
 from ringrift.errors import UserError
 from ringrift.evaluate.match import Participant
+from ringrift.nn.model_file import sha256_file
 
 DEFAULT_MODEL_ENGINE = "policy-only"
 # EngineOptions fields that say where or how fast a player runs, not how it plays.
 _NOT_IDENTITY = ("model_path", "device")
 # Names the search engines' simulation-count option may have in EngineOptions.
 _SIMULATION_FIELDS = ("mcts_simulations", "simulations", "num_simulations")
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file (the registry computes the same digest)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,7 +44,7 @@ class EngineSpec:
             path = Path(options.model_path)
             if not path.is_file():
                 raise UserError(f"model file {path} does not exist")
-            sha = file_sha256(path)
+            sha = sha256_file(path)
         if name is None:
             if options.model_path:
                 stem = Path(options.model_path).stem

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any, Self
 
 from ringrift.errors import UserError
-from ringrift.registry.checksum import sha256_file
+from ringrift.nn.model_file import sha256_file, sidecar_info, sidecar_path
 from ringrift.registry.entry import ModelEntry, Transition
 from ringrift.registry.schema import BOARD_TYPES, open_registry_db
-from ringrift.registry.sidecar import read_sidecar, sidecar_path
 from ringrift.registry.stages import ALLOWED_TRANSITIONS, Stage
 
 DEFAULT_REGISTRY = Path("models/registry.db")
@@ -149,7 +148,7 @@ class ModelRegistry:
         if not name or not name.strip():
             raise UserError("model name must not be empty")
         sha256 = sha256_file(path)
-        sidecar = read_sidecar(path)
+        sidecar = sidecar_info(path)
         if sidecar is not None and sidecar.sha256 and sidecar.sha256 != sha256:
             raise UserError(f"sidecar {sidecar_path(path)} records SHA-256 {sidecar.sha256[:12]}"
                             f" but {path} hashes to {sha256[:12]}")

@@ -51,7 +51,7 @@ def _fail(path: str | os.PathLike[str], problem: str) -> UserError:
 
 
 def _file_info(path: Path) -> dict[str, Any]:
-    from ringrift.nn.models import sha256_file
+    from ringrift.nn.model_file import sha256_file
 
     return {"path": str(path), "size": path.stat().st_size, "sha256": sha256_file(path)}
 

@@ -11,7 +11,8 @@ from typing import TextIO
 
 from ringrift.errors import UserError
 from ringrift.nn.inference import resolve_device
-from ringrift.nn.models import RingRiftNet, load_model, sha256_file
+from ringrift.nn.model_file import sha256_file
+from ringrift.nn.models import RingRiftNet, load_model
 from ringrift.train.config import TrainConfig
 from ringrift.train.targets import TeacherTargets
 from ringrift.train.trainer import TrainResult, train

@@ -30,7 +30,8 @@ from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import UserError
 from ringrift.nn import encoding
 from ringrift.nn.inference import resolve_device
-from ringrift.nn.models import NNUE, NNUEConfig, save_model_file
+from ringrift.nn.model_file import save_model_file
+from ringrift.nn.models import NNUE, NNUEConfig
 from ringrift.rules.victory import outcome_values
 from ringrift.train.dataset import epoch_batches
 from ringrift.train.schedule import LRSchedule

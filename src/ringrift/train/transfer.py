@@ -17,14 +17,8 @@ from typing import Any
 import torch
 
 from ringrift.errors import UserError
-from ringrift.nn.models import (
-    ModelConfig,
-    build_model,
-    config_from_metadata,
-    load_model_file,
-    save_model_file,
-    sha256_file,
-)
+from ringrift.nn.model_file import load_model_file, save_model_file, sha256_file
+from ringrift.nn.models import ModelConfig, build_model, config_from_metadata
 
 
 def resize_players(t: torch.Tensor, new: int, dim: int = 0) -> torch.Tensor:

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from torch import nn
 
-from ringrift.nn.models.config import PRESETS, ModelConfig, make_config
-from ringrift.nn.models.files import (
-    config_from_metadata,
-    load_model,
+# The model-file names are ringrift.nn.model_file's (the one implementation), offered here too.
+from ringrift.nn.model_file import (
     load_model_file,
     read_sidecar,
     save_model_file,
     sha256_file,
     sidecar_path,
 )
+from ringrift.nn.models.config import PRESETS, ModelConfig, make_config
+from ringrift.nn.models.files import config_from_metadata, load_model
 from ringrift.nn.models.heads import MASKED_LOGIT
 from ringrift.nn.models.io_defaults import default_board_io, valid_mask_for
 from ringrift.nn.models.network import NetOutput, RingRiftNet
