@@ -87,6 +87,13 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
                    help="require this encoder version (default: the first file's)")
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")
+    p.add_argument("--prioritized-replay", action="store_true",
+                   help="draw training samples in proportion to (last loss)^alpha, with "
+                   "importance-sampling weights")
+    p.add_argument("--per-alpha", type=float, default=0.6,
+                   help="prioritized replay: priority exponent (0: uniform)")
+    p.add_argument("--per-beta", default="0.4->1.0", metavar="START->END",
+                   help="prioritized replay: IS-weight exponent, annealed over the run")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="STEPS",
                    help="regular checkpoint interval in optimizer steps (0: off)")
     p.add_argument("--keep-checkpoints", type=int, default=3,
@@ -125,6 +132,8 @@ def _exit_status(result) -> int:
 def _run_train(args: argparse.Namespace) -> int:
     from ringrift.train.trainer import train
 
+        prioritized_replay=args.prioritized_replay, per_alpha=args.per_alpha,
+        per_beta=args.per_beta,
     cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights,
                   args.init_optimizer)
     return _exit_status(train(cfg))

@@ -12,7 +12,7 @@ from ringrift.errors import UserError
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
                 "samples_per_epoch", "schedule_offset_steps", "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
-                "augment")
+                "augment", "prioritized_replay", "per_alpha", "per_beta")
 
 
 @dataclass
@@ -52,6 +52,11 @@ class TrainConfig:
     # so training continued from --init-weights does not restart the optimizer cold
     init_optimizer: str | None = None
     resume: bool = False
+    # prioritized replay: draw samples in proportion to (last loss)^per_alpha, their loss
+    # scaled by importance-sampling weights whose exponent anneals over per_beta "start->end"
+    prioritized_replay: bool = False
+    per_alpha: float = 0.6
+    per_beta: str = "0.4->1.0"
     max_samples: int | None = None
     # an epoch trains on this many training samples drawn at random (None: all of them), so
     # the cost of an epoch stays fixed while the data grows (a loop's window)
@@ -116,10 +121,14 @@ class RunPaths:
     model: Path
     checkpoints: Path
     tensorboard: Path
+            (0 <= self.per_alpha <= 2, "--per-alpha must be in [0, 2]"),
     metrics: Path
 
     @classmethod
     def for_model(cls, save_path: str | Path) -> RunPaths:
+        from ringrift.train.prioritized import parse_beta
+
+        parse_beta(self.per_beta)
         model = Path(save_path)
         return cls(model=model,
                    checkpoints=model.with_name(f"{model.stem}_ckpt"),

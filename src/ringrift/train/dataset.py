@@ -171,6 +171,8 @@ class Batch:
     """Tensors of one batch on the training device. Dense policy targets over policy_size.
 
     `policy_temperature` divides the logits in the policy loss (distillation sets it).
+    `sample_weights` (None: all 1) scale each sample's loss: importance-sampling weights of
+    prioritized replay times the weights a weighted file (mined hard positions) carries.
     """
 
     features: torch.Tensor
@@ -181,6 +183,7 @@ class Batch:
     legal_mask: torch.Tensor
     has_policy: torch.Tensor
     policy_temperature: float = 1.0
+    sample_weights: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.features)

@@ -39,6 +39,8 @@ class LossTerms:
     rank_ce: torch.Tensor
     entropy: torch.Tensor
     policy_accuracy: torch.Tensor
+    # per-sample policy ce + weighted value loss, unweighted and detached: replay priorities
+    sample_loss: torch.Tensor | None = None
 
 
 def legal_log_softmax(logits: torch.Tensor, legal: torch.Tensor,
@@ -49,9 +51,12 @@ def legal_log_softmax(logits: torch.Tensor, legal: torch.Tensor,
 
 def policy_terms(logits: torch.Tensor, target: torch.Tensor, legal: torch.Tensor,
                  has_policy: torch.Tensor, *, label_smoothing: float = 0.0,
-                 temperature: float = 1.0) -> dict[str, torch.Tensor]:
+                 temperature: float = 1.0, row_weights: torch.Tensor | None = None
+                 ) -> dict[str, torch.Tensor]:
     """Per-batch means over rows with a target: ce (vs the smoothed target, scaled by T^2),
-    kl (vs the raw target), entropy of the model's legal distribution, accuracy (argmax hit)."""
+    kl (vs the raw target), entropy of the model's legal distribution, accuracy (argmax hit).
+    `row_weights` scale each row's ce (the divisor stays the count of rows with a target);
+    "ce_rows" holds the unweighted per-row ce (0 where there is no target)."""
     logp = legal_log_softmax(logits, legal, temperature)
     legal_f = legal.float()
     smoothed = target
@@ -66,9 +71,11 @@ def policy_terms(logits: torch.Tensor, target: torch.Tensor, legal: torch.Tensor
     p = logp.exp() * legal_f
     entropy_rows = -(p * logp).sum(dim=1)
     hit = (logp.argmax(dim=1) == target.argmax(dim=1)).float()
+    loss_weight = weight if row_weights is None else weight * row_weights
     return {
         # T^2 keeps gradient magnitudes comparable across temperatures (Hinton et al.).
-        "ce": (ce_rows * weight).sum() / denom * temperature ** 2,
+        "ce": (ce_rows * loss_weight).sum() / denom * temperature ** 2,
+        "ce_rows": (ce_rows * weight).detach() * temperature ** 2,
         "kl": (kl_rows * weight).sum() / denom,
         "entropy": (entropy_rows * weight).sum() / denom,
         "accuracy": (hit * weight).sum() / denom,
@@ -77,23 +84,36 @@ def policy_terms(logits: torch.Tensor, target: torch.Tensor, legal: torch.Tensor
 
 def compute_losses(out: NetOutput, batch: Batch, weights: LossWeights) -> LossTerms:
     """All loss terms for one batch of network outputs."""
+    row_w = batch.sample_weights
     pol = policy_terms(out.policy, batch.policy_target, batch.legal_mask, batch.has_policy,
                        label_smoothing=weights.label_smoothing,
-                       temperature=batch.policy_temperature)
+                       temperature=batch.policy_temperature, row_weights=row_w)
     value = out.value.float()
-    value_mse = F.mse_loss(value, batch.values)
+    value_rows = ((value - batch.values) ** 2).mean(dim=1)
+    value_mse = _weighted_mean(value_rows, row_w)
     value_mae = (value - batch.values).abs().mean()
     if out.rank is not None:
         p = out.rank.shape[-1]
-        rank_ce = F.cross_entropy(out.rank.float().reshape(-1, p), batch.ranks.reshape(-1))
+        rank_rows = F.cross_entropy(out.rank.float().reshape(-1, p), batch.ranks.reshape(-1),
+                                    reduction="none").reshape(len(value), -1).mean(dim=1)
+        rank_ce = _weighted_mean(rank_rows, row_w)
     else:
+        rank_rows = torch.zeros(len(value), device=value.device)
         rank_ce = torch.zeros((), device=value.device)
     policy_part = pol["ce"] - weights.entropy * pol["entropy"]
     value_part = weights.value * value_mse + weights.rank * rank_ce
+    sample_loss = (pol["ce_rows"] + weights.value * value_rows.detach()
+                   + weights.rank * rank_rows.detach())
     return LossTerms(total=policy_part + value_part, policy_part=policy_part,
                      value_part=value_part, policy_ce=pol["ce"], policy_kl=pol["kl"],
                      value_mse=value_mse, value_mae=value_mae, rank_ce=rank_ce,
-                     entropy=pol["entropy"], policy_accuracy=pol["accuracy"])
+                     entropy=pol["entropy"], policy_accuracy=pol["accuracy"],
+                     sample_loss=sample_loss)
+
+
+def _weighted_mean(rows: torch.Tensor, row_weights: torch.Tensor | None) -> torch.Tensor:
+    """mean(w * rows): the plain mean when unweighted (IS weights scale, not renormalise)."""
+    return rows.mean() if row_weights is None else (rows * row_weights).mean()
 
 
 def pcgrad_combine(grads_a: list[torch.Tensor | None], grads_b: list[torch.Tensor | None]

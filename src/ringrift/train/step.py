@@ -60,6 +60,10 @@ class TrainStep:
         self._params = [p for p in model.parameters() if p.requires_grad]
         trunk = {id(p) for p in model.trunk_parameters()}
         self._trunk_mask = [id(p) in trunk for p in self._params]
+        # with record_sample_losses, per micro-batch of the last `run`, each sample's loss
+        # (prioritized replay reads it; off otherwise: it costs a device sync per micro-batch)
+        self.record_sample_losses = False
+        self.last_sample_losses: list[np.ndarray] = []
 
     def run(self, batches: Sequence[Batch], step: int) -> dict[str, float]:
         """Forward/backward every micro-batch, then one optimizer step at lr(step).
@@ -73,6 +77,7 @@ class TrainStep:
         self.optimizer.zero_grad(set_to_none=True)
         total = sum(len(b) for b in batches)
         sums = torch.zeros(len(METRIC_NAMES), device=self.device)
+        self.last_sample_losses = []
         for batch in batches:
             share = len(batch) / total
             with autocast_context(self.device, self.amp_dtype):
@@ -83,6 +88,8 @@ class TrainStep:
             else:
                 self.scaler.scale(terms.total * share).backward()
             sums += torch.stack(_metric_tensors(terms)).detach() * share
+            if self.record_sample_losses and terms.sample_loss is not None:
+                self.last_sample_losses.append(terms.sample_loss.float().cpu().numpy())
         self.scaler.step(self.optimizer)
         self.scaler.update()
         metrics = dict(zip(METRIC_NAMES, sums.tolist(), strict=True))

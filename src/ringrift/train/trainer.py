@@ -53,6 +53,7 @@ from ringrift.train.dataset import (
 from ringrift.train.losses import LossWeights
 from ringrift.train.schedule import LRSchedule
 from ringrift.train.step import TrainStep, evaluate, make_optimizer
+from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
 from ringrift.train.targets import TargetSource, dataset_targets
 
 _ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",
@@ -247,6 +248,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         _check_init_fits(cfg.init_weights, init["metadata"].get("model_config", {}), model_config)
         _load_state(model, init["model_state"], cfg.init_weights)
         parent_model = sha256_file(cfg.init_weights)
+    replay = _make_replay(cfg, train_idx)
     model.to(device)
 
     optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
@@ -274,6 +276,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     base_meta: dict[str, Any] = {
         "architecture": model_config.model_version,
         "model_config": model_config.to_dict(),
+    stepper.record_sample_losses = replay is not None
+    total_steps = steps_per_epoch * cfg.epochs
         "board_type": cfg.board_type,
         "num_players": cfg.num_players,
         "encoder_version": data.meta["encoder_version"],
@@ -306,6 +310,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             print(f"resuming from {ckpt_path.name} (epoch {state.epoch + 1}, step {state.step})",
                   file=out)
     if not resumed and (manager.checkpoints() or manager.best_path()):
+            if replay is not None and "replay_state" in payload:
+                replay.load_state_dict(payload["replay_state"])
         # Never silently discard an earlier run's checkpoints (it may be a killed run).
         raise UserError(f"{paths.checkpoints} holds checkpoints of an earlier run: pass "
                         f"--resume to continue it, or delete that folder to start over")
@@ -343,6 +349,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
              if cfg.samples_per_epoch is not None and cfg.samples_per_epoch < len(train_idx)
              else "")
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
+            **({"replay_state": replay.state_dict()} if replay is not None else {}),
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
     flag = _StopFlag()
@@ -365,7 +372,12 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                        disable=(None if cfg.progress is None else not cfg.progress),
                        leave=False, file=sys.stderr)
             for gi in range(start, len(groups)):
-                mbs = [source(train_builder.build(idx)) for idx in groups[gi]]
+                if replay is None:
+                    mbs = [source(train_builder.build(idx)) for idx in groups[gi]]
+                else:
+                    drawn_rows, mbs = _replay_batches(replay, train_builder, source, groups[gi],
+                                                      cfg.seed, epoch, gi,
+                                                      state.step / max(total_steps, 1))
                 n = sum(len(b) for b in mbs)
                 metrics = stepper.run(mbs, state.step)
                 state.step += 1
@@ -382,6 +394,10 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                 bar.update(1)
                 bar.set_postfix(loss=f"{metrics['loss']:.4f}", lr=f"{metrics['lr']:.2e}")
                 if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
+                if replay is not None:
+                    for rows, losses in zip(drawn_rows, stepper.last_sample_losses,
+                                            strict=True):
+                        replay.update(rows, losses)
                     manager.save(training_payload(), "regular", state.step)
                 if flag.signum is not None:
                     interrupted_ckpt = manager.save(training_payload(), "emergency", state.step)
@@ -407,6 +423,9 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             _write_metrics(paths, cfg, state, precision, interrupted=False)
             print(_epoch_line(record, cfg.epochs), file=out)
             if flag.signum is not None:
+            if replay is not None:
+                record.update(replay.summary())
+                record["per_beta"] = replay.beta(state.step / max(total_steps, 1))
                 interrupted_ckpt = ckpt
                 break
     finally:
@@ -458,6 +477,32 @@ def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNe
                builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
                amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
                samples_per_s: float) -> dict[str, Any]:
+def _make_replay(cfg: TrainConfig, train_idx: np.ndarray) -> PrioritizedReplay | None:
+    if not cfg.prioritized_replay:
+        return None
+    start, end = parse_beta(cfg.per_beta)
+    return PrioritizedReplay(train_idx, ReplaySettings(cfg.per_alpha, start, end))
+
+
+def _replay_batches(replay: PrioritizedReplay, builder: BatchBuilder, source: TargetSource,
+                    group: list[np.ndarray], seed: int, epoch: int, gi: int, progress: float
+                    ) -> tuple[list[np.ndarray], list[Any]]:
+    """Micro-batches of the sizes of `group` drawn by priority, with their IS weights. The
+    draw is a pure function of (seed, epoch, group, priorities), so a resume replays it."""
+    rng = np.random.default_rng([seed, epoch, gi, 7919])
+    rows_out, batches = [], []
+    for idx in group:
+        rows, is_weights = replay.sample(len(idx), rng, progress)
+        batch = source(builder.build(rows))
+        weights = torch.as_tensor(is_weights, device=batch.features.device)
+        if batch.sample_weights is not None:
+            weights = weights * batch.sample_weights
+        batch.sample_weights = weights
+        rows_out.append(rows)
+        batches.append(batch)
+    return rows_out, batches
+
+
     train_means = _mean_record(state.accum)
     record: dict[str, Any] = {"epoch": epoch + 1, "step": state.step, "lr": lr,
                               "samples_per_s": samples_per_s}
