@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from ringrift.errors import UserError
+
 TEMP_MARKER = ".ringrift-tmp-"
 _UMASK_LOCK = threading.Lock()
 
@@ -62,10 +64,15 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it onto `path`, else delete it."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stale_temporaries(target)
-    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=f"{suffix}.tmp",
-                                    dir=target.parent)
+    try:
+        if target.is_dir():
+            raise IsADirectoryError(21, "is a folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale_temporaries(target)
+        fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(target), suffix=f"{suffix}.tmp",
+                                        dir=target.parent)
+    except OSError as exc:  # (a path under a file, a read-only folder: the user's to fix)
+        raise UserError(f"{target}: cannot write here ({exc.strerror or exc})") from None
     # mkstemp creates 0600; the file should get the mode any other new file would
     os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)

@@ -33,9 +33,9 @@ def test_clean_data_scores_100(export, capsys):
 
 
 @pytest.mark.parametrize("corrupt,message", [
-    (lambda a: a["policy_probs"].__setitem__(0, 0.5), "do not sum to 1"),
+    (lambda a: a["policy_probs"].__setitem__(0, 0.5), "not 1"),
     (lambda a: a["values"].__setitem__((0, 0), 3.0), "outside [-1, 1]"),
-    (lambda a: a["globals"].__setitem__((0, 0), np.nan), "non-finite"),
+    (lambda a: a["globals"].__setitem__((0, 0), np.nan), "NaN or infinite"),
     (lambda a: a["policy_indices"].__setitem__(0, 10**7), "outside"),
 ])
 def test_corrupt_arrays_are_hard_errors(export, corrupt, message):
@@ -70,3 +70,27 @@ def test_database_with_a_game_that_does_not_replay(tmp_path):
     assert report.errors and "not legal" in report.errors[0].message
     assert report.stats["duplicates"] == 1
     assert main(["quality", "--db", str(db_path)]) == 1
+
+
+@pytest.mark.parametrize("corrupt,message", [
+    (lambda a, m: a["ranks"].__setitem__((0, 0), 7), "ranks outside"),
+    (lambda a, m: m.update(board_type="hex8"), "hex board hex8 needs an odd square grid"),
+    (lambda a, m: m.update(num_players=5), "num_players must be 2, 3 or 4"),
+])
+def test_quality_refuses_what_training_refuses_with_the_same_check(export, tmp_path, capsys,
+                                                                   corrupt, message):
+    from ringrift.data.npz_format import write_npz
+    from ringrift.errors import UserError
+    from ringrift.train.dataset import load_training_file
+
+    _, npz = export
+    arrays, meta = read_npz(npz)
+    arrays = {k: v.copy() for k, v in arrays.items()}
+    corrupt(arrays, meta)
+    bad = tmp_path / "bad.npz"
+    write_npz(bad, arrays, meta)
+    with pytest.raises(UserError, match=message):
+        load_training_file(bad, board_type=meta["board_type"], num_players=meta["num_players"])
+    assert main(["quality", "--npz", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "0/100" in out and message in out

@@ -185,6 +185,16 @@ def check_metadata(path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
     if meta["policy_size"] != expected:
         raise _fail(path, f"metadata policy_size {meta['policy_size']} != policy_planes*height*"
                           f"width+scalar_actions = {expected}")
+    if meta["num_players"] not in (2, 3, 4):
+        raise _fail(path, f"metadata num_players must be 2, 3 or 4, got {meta['num_players']}")
+    # the board's grid must be one a model can be built for (train builds the on-board mask
+    # from it; quality --npz must refuse what train refuses)
+    from ringrift.nn.models.io_defaults import valid_mask_for
+
+    try:
+        valid_mask_for(str(meta["board_type"]), meta["height"], meta["width"])
+    except ValueError as exc:
+        raise _fail(path, f"metadata board: {_first_line(exc)}") from None
 
 
 def _expected_shape(field: ArrayField, n: int, meta: dict[str, Any],

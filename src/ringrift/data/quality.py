@@ -18,6 +18,7 @@ import numpy as np
 from ringrift.data import npz_format
 from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import verify_record
+from ringrift.errors import UserError
 
 
 @dataclass
@@ -31,6 +32,7 @@ class QualityReport:
     source: str
     problems: list[Problem] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
+    unusable: bool = False  # the trainer would refuse it: the score is 0
 
     def error(self, message: str) -> None:
         self.problems.append(Problem("error", message))
@@ -44,7 +46,10 @@ class QualityReport:
 
     @property
     def score(self) -> int:
-        """100 minus 25 per kind of hard error and 5 per warning, floored at 0."""
+        """100 minus 25 per kind of hard error and 5 per warning, floored at 0 (0 for data the
+        trainer refuses)."""
+        if self.unusable:
+            return 0
         return max(0, 100 - 25 * len(self.errors) - 5 * (len(self.problems) - len(self.errors)))
 
     def as_json(self) -> dict[str, Any]:
@@ -127,6 +132,12 @@ def check_arrays(arrays: dict[str, np.ndarray], meta: dict[str, Any],
                  source: str = "arrays", detailed: bool = False) -> QualityReport:
     """Structural and statistical checks of exported training arrays."""
     report = QualityReport(source)
+    try:  # the training loader's own checks first: what `train` refuses scores 0 here
+        npz_format.validate(source, arrays, meta)
+    except UserError as exc:
+        report.error(str(exc))
+        report.unusable = True
+        return report
     n = npz_format.sample_count(arrays)
     players = int(meta.get("num_players", arrays["values"].shape[1] if n else 0))
     policy_size = int(meta.get("policy_size", 0))
