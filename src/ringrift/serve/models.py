@@ -1,0 +1,113 @@
+"""The model a server or engine plays with: a file, or the registry's production model.
+
+`ModelSource.poll()` asks the model store for the production model of the board and player
+count and loads it when it changed (a promotion), so a long-running server follows the loop's
+promotions without a restart. The swap is one attribute assignment: analyses already running
+finish with the network they started with.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ringrift.errors import UserError
+from ringrift.serve.analysis import Leaves
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    leaves: Leaves
+    name: str  # shown in responses and /v1/health
+    path: str
+    board_type: str
+    num_players: int
+    model_id: int | None = None  # registry id (production models)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "boardType": self.board_type,
+                "numPlayers": self.num_players, "modelId": self.model_id}
+
+
+NO_MODEL = LoadedModel(Leaves(), "none", "", "", 0)
+
+
+class ModelSource:
+    """`spec` is None (no network: heuristic leaves), a model file path, or "production"."""
+
+    def __init__(self, spec: str | None, *, board_type: str | None = None,
+                 num_players: int | None = None, registry: str | Path | None = None,
+                 device: str | None = None, amp: bool = False) -> None:
+        self.spec = spec
+        self.board_type = board_type
+        self.num_players = num_players
+        self.registry = registry
+        self.device = device
+        self.amp = amp
+        self.reloads = 0
+        self.last_error = ""
+        self._lock = threading.Lock()
+        self.current: LoadedModel = NO_MODEL
+        if spec == "production":
+            if board_type is None or num_players is None:
+                raise UserError("--model production needs --board-type and --num-players")
+            if not self.poll():
+                raise UserError(f"no production model for {board_type} {num_players}-player in "
+                                f"{self._registry_path()}" + (f" ({self.last_error})"
+                                                              if self.last_error else ""))
+        elif spec:
+            self.current = self._load(spec, name=Path(spec).name)
+
+    def _registry_path(self) -> Path:
+        from ringrift.registry import DEFAULT_REGISTRY
+
+        return Path(self.registry) if self.registry else DEFAULT_REGISTRY
+
+    def _load(self, path: str, name: str, model_id: int | None = None) -> LoadedModel:
+        from ringrift.ai.factory import check_model_fits
+        from ringrift.ai.search.leaf import NetworkLeaf
+        from ringrift.nn.inference import Evaluator
+
+        evaluator = Evaluator.from_checkpoint(path, device=self.device, amp=self.amp)
+        cfg = evaluator.config
+        if self.board_type is not None and self.num_players is not None:
+            check_model_fits(path, {"board_type": cfg.board_type,
+                                    "num_players": cfg.num_players},
+                             self.board_type, self.num_players)
+        # a fresh NetworkLeaf (not the shared per-evaluator one): its counters are this
+        # server's
+        return LoadedModel(Leaves(NetworkLeaf(evaluator), name), name, str(path),
+                           cfg.board_type, cfg.num_players, model_id)
+
+    def poll(self) -> bool:
+        """Load the registry's production model if it is not the one served; True when a
+        production model is being served afterwards. Errors are kept in `last_error` (a bad
+        new model leaves the old one serving)."""
+        if self.spec != "production":
+            return self.current is not NO_MODEL
+        from ringrift.registry import ModelRegistry
+
+        with self._lock:
+            path = self._registry_path()
+            try:
+                if not path.exists():
+                    raise UserError(f"no model registry at {path}")
+                with ModelRegistry(path, create=False) as reg:
+                    entry = reg.get_production(self.board_type, self.num_players)
+                    if entry is None:
+                        raise UserError("no production model yet")
+                    if entry.id == self.current.model_id:
+                        return True
+                    model_path = str(reg.load_path(entry))
+                loaded = self._load(model_path, f"{entry.name} v{entry.version}", entry.id)
+            except (UserError, OSError, RuntimeError, sqlite3.Error) as exc:
+                self.last_error = str(exc)
+                return self.current is not NO_MODEL
+            self.last_error = ""
+            if self.current is not NO_MODEL:
+                self.reloads += 1
+            self.current = loaded
+            return True

@@ -1,0 +1,53 @@
+"""Small fixtures for the serve tests: states, a tiny network file, a stored game."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from ringrift import rules
+
+
+def midgame_state(board_type: str = "square8", num_players: int = 2, moves: int = 20,
+                  seed: int = 0) -> rules.GameState:
+    """A decision (two or more legal moves) about `moves` random moves into a game."""
+    rng = random.Random(seed)
+    state = rules.new_game(board_type, num_players)
+    for _ in range(moves):
+        legal = rules.legal_moves(state)
+        if state.is_over:
+            break
+        rules.apply_move(state, rng.choice(legal))
+    while not state.is_over and len(rules.legal_moves(state)) == 1:  # a real decision
+        rules.apply_move(state, rules.legal_moves(state)[0])
+    assert not state.is_over
+    return state
+
+
+def finished_state(board_type: str = "square8", seed: int = 0) -> rules.GameState:
+    rng = random.Random(seed)
+    state = rules.new_game(board_type, 2)
+    while not state.is_over:
+        rules.apply_move(state, rng.choice(rules.legal_moves(state)))
+    return state
+
+
+def tiny_model(folder: Path, board_type: str = "square8", num_players: int = 2,
+               seed: int = 0, name: str = "tiny.pt") -> Path:
+    """A real (untrained, tiny) v2 policy/value network file with its sidecar."""
+    import torch
+
+    from ringrift.nn.models import build_model, make_config, save_model_file
+
+    torch.manual_seed(seed)
+    cfg = make_config("v2", board_type, num_players, channels=8, blocks=1)
+    path = folder / name
+    meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": board_type,
+            "num_players": num_players, "encoder_version": 1}
+    save_model_file(path, {"metadata": meta, "model_state": build_model(cfg).state_dict()})
+    return path
+
+
+def is_legal(state: rules.GameState, move_json: dict) -> bool:
+    move = rules.move_from_json(state.geo, move_json, state.phase)
+    return move in rules.legal_moves(state)
