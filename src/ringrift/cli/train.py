@@ -56,6 +56,18 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-gamma", type=float, default=0.1, help="step schedule: decay factor")
     p.add_argument("--early-stopping", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation loss (0: off)")
+    p.add_argument("--elo-early-stopping-patience", type=int, default=0, metavar="N",
+                   help="stop after N Elo checks without a gain of more than "
+                   "--elo-min-improvement, keeping the best-Elo weights (0: off)")
+    p.add_argument("--elo-min-improvement", type=float, default=5.0, metavar="E",
+                   help="Elo gain that counts as an improvement (default 5)")
+    p.add_argument("--elo-check-every", type=int, default=1, metavar="K",
+                   help="epochs between Elo checks (default 1)")
+    p.add_argument("--elo-games", type=int, default=20,
+                   help="games per opponent per Elo check (the fixed opponent and the "
+                   "previous check's weights; default 20)")
+    p.add_argument("--elo-opponent", default="heuristic",
+                   help="the fixed opponent engine of the Elo checks, rated 0 (default heuristic)")
     p.add_argument("--val-split", type=float, default=0.1,
                    help="fraction of games held out for validation")
     p.add_argument("--grad-accum", type=int, default=1,
@@ -75,6 +87,13 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
                    help="PCGrad projection between policy and value gradients on the trunk")
     p.add_argument("--augment", action="store_true",
                    help="train on a random board symmetry of each sample (8 square, 12 hex)")
+    p.add_argument("--prioritized-replay", action="store_true",
+                   help="draw training samples in proportion to (last loss)^alpha, with "
+                   "importance-sampling weights")
+    p.add_argument("--per-alpha", type=float, default=0.6,
+                   help="prioritized replay: priority exponent (0: uniform)")
+    p.add_argument("--per-beta", default="0.4->1.0", metavar="START->END",
+                   help="prioritized replay: IS-weight exponent, annealed over the run")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--resume", action="store_true",
@@ -87,13 +106,6 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
                    help="require this encoder version (default: the first file's)")
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")
-    p.add_argument("--prioritized-replay", action="store_true",
-                   help="draw training samples in proportion to (last loss)^alpha, with "
-                   "importance-sampling weights")
-    p.add_argument("--per-alpha", type=float, default=0.6,
-                   help="prioritized replay: priority exponent (0: uniform)")
-    p.add_argument("--per-beta", default="0.4->1.0", metavar="START->END",
-                   help="prioritized replay: IS-weight exponent, annealed over the run")
     p.add_argument("--checkpoint-every", type=int, default=500, metavar="STEPS",
                    help="regular checkpoint interval in optimizer steps (0: off)")
     p.add_argument("--keep-checkpoints", type=int, default=3,
@@ -113,10 +125,15 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         lr_scheduler=args.lr_scheduler, warmup_epochs=args.warmup_epochs,
         lr_step_size=args.lr_step_size, lr_gamma=args.lr_gamma,
         early_stopping=args.early_stopping, val_split=args.val_split,
+        elo_early_stopping_patience=args.elo_early_stopping_patience,
+        elo_min_improvement=args.elo_min_improvement, elo_check_every=args.elo_check_every,
+        elo_games=args.elo_games, elo_opponent=args.elo_opponent,
         grad_accum=args.grad_accum, amp=args.amp, amp_dtype=args.amp_dtype,
         entropy_weight=args.entropy_weight, label_smoothing=args.label_smoothing,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
         pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device,
+        prioritized_replay=args.prioritized_replay, per_alpha=args.per_alpha,
+        per_beta=args.per_beta,
         init_weights=init_weights, init_optimizer=init_optimizer,
         resume=args.resume, max_samples=args.max_samples,
         samples_per_epoch=args.samples_per_epoch, encoder_version=args.encoder_version,
@@ -132,8 +149,6 @@ def _exit_status(result) -> int:
 def _run_train(args: argparse.Namespace) -> int:
     from ringrift.train.trainer import train
 
-        prioritized_replay=args.prioritized_replay, per_alpha=args.per_alpha,
-        per_beta=args.per_beta,
     cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights,
                   args.init_optimizer)
     return _exit_status(train(cfg))

@@ -33,6 +33,14 @@ class TrainConfig:
     lr_step_size: int | None = None  # epochs between decays of the step schedule
     lr_gamma: float = 0.1
     early_stopping: int = 0  # patience in epochs; 0 = off
+    # Elo early stopping (train/elo_stopping.py): every `elo_check_every` epochs a short match
+    # series updates an Elo estimate; stop after this many checks without a gain of more than
+    # `elo_min_improvement` (0 = off), keeping the best-Elo weights
+    elo_early_stopping_patience: int = 0
+    elo_min_improvement: float = 5.0
+    elo_check_every: int = 1
+    elo_games: int = 20  # games per opponent per check
+    elo_opponent: str = "heuristic"  # the fixed opponent (anchored at Elo 0)
     val_split: float = 0.1
     grad_accum: int = 1
     amp: bool = False
@@ -44,6 +52,11 @@ class TrainConfig:
     rank_head: bool = False
     pcgrad: bool = False
     augment: bool = False  # a random board symmetry per training sample
+    # prioritized replay: draw samples in proportion to (last loss)^per_alpha, their loss
+    # scaled by importance-sampling weights whose exponent anneals over per_beta "start->end"
+    prioritized_replay: bool = False
+    per_alpha: float = 0.6
+    per_beta: str = "0.4->1.0"
     seed: int = 0
     split_seed: int | None = None  # seed of the validation split by game (None: `seed`)
     device: str = "auto"
@@ -52,11 +65,6 @@ class TrainConfig:
     # so training continued from --init-weights does not restart the optimizer cold
     init_optimizer: str | None = None
     resume: bool = False
-    # prioritized replay: draw samples in proportion to (last loss)^per_alpha, their loss
-    # scaled by importance-sampling weights whose exponent anneals over per_beta "start->end"
-    prioritized_replay: bool = False
-    per_alpha: float = 0.6
-    per_beta: str = "0.4->1.0"
     max_samples: int | None = None
     # an epoch trains on this many training samples drawn at random (None: all of them), so
     # the cost of an epoch stays fixed while the data grows (a loop's window)
@@ -91,6 +99,11 @@ class TrainConfig:
             (self.lr_step_size is None or self.lr_step_size >= 1, "--lr-step-size must be >= 1"),
             (0 < self.lr_gamma <= 1, "--lr-gamma must be in (0, 1]"),
             (self.early_stopping >= 0, "--early-stopping must be >= 0"),
+            (self.elo_early_stopping_patience >= 0,
+             "--elo-early-stopping-patience must be >= 0"),
+            (self.elo_min_improvement >= 0, "--elo-min-improvement must be >= 0"),
+            (self.elo_check_every >= 1, "--elo-check-every must be >= 1"),
+            (self.elo_games >= 1, "--elo-games must be >= 1"),
             (0 <= self.val_split < 1, "--val-split must be in [0, 1)"),
             (self.grad_accum >= 1, "--grad-accum must be >= 1"),
             (self.amp_dtype in ("bf16", "fp16"), "--amp-dtype must be bf16 or fp16"),
@@ -108,10 +121,14 @@ class TrainConfig:
             (self.channels is None or self.channels >= 1, "--channels must be >= 1"),
             (self.blocks is None or self.blocks >= 1, "--blocks must be >= 1"),
             (self.model_version in ("v2", "v3"), "--model-version must be v2 or v3"),
+            (0 <= self.per_alpha <= 2, "--per-alpha must be in [0, 2]"),
         ]
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+        from ringrift.train.prioritized import parse_beta
+
+        parse_beta(self.per_beta)
 
 
 @dataclass(frozen=True)
@@ -121,14 +138,10 @@ class RunPaths:
     model: Path
     checkpoints: Path
     tensorboard: Path
-            (0 <= self.per_alpha <= 2, "--per-alpha must be in [0, 2]"),
     metrics: Path
 
     @classmethod
     def for_model(cls, save_path: str | Path) -> RunPaths:
-        from ringrift.train.prioritized import parse_beta
-
-        parse_beta(self.per_beta)
         model = Path(save_path)
         return cls(model=model,
                    checkpoints=model.with_name(f"{model.stem}_ckpt"),

@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,10 +51,11 @@ from ringrift.train.dataset import (
     load_training_data,
     split_by_game,
 )
+from ringrift.train.elo_stopping import EloMonitor, EloScorer, monitor_for
 from ringrift.train.losses import LossWeights
+from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
 from ringrift.train.schedule import LRSchedule
 from ringrift.train.step import TrainStep, evaluate, make_optimizer
-from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
 from ringrift.train.targets import TargetSource, dataset_targets
 
 _ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",
@@ -81,10 +83,12 @@ class _RunState:
     stopped: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
     accum: dict[str, float] = field(default_factory=dict)  # partial sums of the epoch in progress
+    elo: dict[str, Any] = field(default_factory=dict)  # Elo early stopping (EloMonitor.state)
 
     def to_payload(self) -> dict[str, Any]:
         return {"best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
-                "stopped": self.stopped, "history": self.history, "accum": self.accum}
+                "stopped": self.stopped, "history": self.history, "accum": self.accum,
+                "elo": self.elo}
 
 
 class _StopFlag:
@@ -215,8 +219,13 @@ def _json_float(x: float) -> float | None:
 
 
 def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
-          extra_metadata: dict[str, Any] | None = None, out: TextIO | None = None) -> TrainResult:
+          extra_metadata: dict[str, Any] | None = None, out: TextIO | None = None,
+          elo_scorer: EloScorer | None = None,
+          on_epoch: Callable[[dict[str, Any]], None] | None = None) -> TrainResult:
     """Run (or resume) one training run as configured; return the final model path and metrics.
+
+    `elo_scorer` replaces the match series of Elo early stopping (tests script it); `on_epoch`
+    is called with each finished epoch's record (a tuner reports and prunes there).
 
     User mistakes (bad data, incompatible --init-weights or checkpoint) raise UserError before
     anything is written.
@@ -239,6 +248,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         check_data(data.meta)
     split_seed = cfg.seed if cfg.split_seed is None else cfg.split_seed
     train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, split_seed)
+    replay = _make_replay(cfg, train_idx)
     init = _init_payload(cfg, data)
     model_config = model_config_for_data(
         cfg, data.meta, init["metadata"].get("model_config") if init else None)
@@ -248,7 +258,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         _check_init_fits(cfg.init_weights, init["metadata"].get("model_config", {}), model_config)
         _load_state(model, init["model_state"], cfg.init_weights)
         parent_model = sha256_file(cfg.init_weights)
-    replay = _make_replay(cfg, train_idx)
     model.to(device)
 
     optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
@@ -267,6 +276,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                           entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
     stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
                         pcgrad=cfg.pcgrad)
+    stepper.record_sample_losses = replay is not None
+    total_steps = steps_per_epoch * cfg.epochs
     builder = BatchBuilder(data, device)  # validation: the positions as they are
     train_builder = (BatchBuilder(data, device, augment=True, seed=cfg.seed) if cfg.augment
                      else builder)
@@ -276,8 +287,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     base_meta: dict[str, Any] = {
         "architecture": model_config.model_version,
         "model_config": model_config.to_dict(),
-    stepper.record_sample_losses = replay is not None
-    total_steps = steps_per_epoch * cfg.epochs
         "board_type": cfg.board_type,
         "num_players": cfg.num_players,
         "encoder_version": data.meta["encoder_version"],
@@ -301,20 +310,25 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             optimizer.load_state_dict(payload["optimizer_state"])
             stepper.scaler.load_state_dict(payload["scaler_state"])
             restore_rng_state(payload["rng_state"])
+            if replay is not None and "replay_state" in payload:
+                replay.load_state_dict(payload["replay_state"])
             cursor, ts = payload["data_cursor"], payload["train_state"]
             state = _RunState(epoch=cursor["epoch"], group=cursor["group"], step=payload["step"],
                               best_loss=payload["best_val_loss"], best_epoch=ts["best_epoch"],
                               bad_epochs=ts["bad_epochs"], stopped=ts["stopped"],
-                              history=list(ts["history"]), accum=dict(ts["accum"]))
+                              history=list(ts["history"]), accum=dict(ts["accum"]),
+                              elo=dict(ts.get("elo") or {}))
             resumed = True
             print(f"resuming from {ckpt_path.name} (epoch {state.epoch + 1}, step {state.step})",
                   file=out)
     if not resumed and (manager.checkpoints() or manager.best_path()):
-            if replay is not None and "replay_state" in payload:
-                replay.load_state_dict(payload["replay_state"])
         # Never silently discard an earlier run's checkpoints (it may be a killed run).
         raise UserError(f"{paths.checkpoints} holds checkpoints of an earlier run: pass "
                         f"--resume to continue it, or delete that folder to start over")
+
+    elo_monitor = monitor_for(cfg, paths.checkpoints, elo_scorer)
+    if elo_monitor is not None:
+        elo_monitor.restore(state.elo)
 
     def metadata(kind: str, **more: Any) -> dict[str, Any]:
         return {**base_meta, "kind": kind, "created_at": datetime.now(UTC).isoformat(), **more}
@@ -335,6 +349,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                             "batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum,
                             "train_samples": len(train_idx)},
             "train_state": state.to_payload(),
+            **({"replay_state": replay.state_dict()} if replay is not None else {}),
         }
 
     writer = None
@@ -349,7 +364,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
              if cfg.samples_per_epoch is not None and cfg.samples_per_epoch < len(train_idx)
              else "")
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
-            **({"replay_state": replay.state_dict()} if replay is not None else {}),
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
     flag = _StopFlag()
@@ -380,6 +394,10 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                                                       state.step / max(total_steps, 1))
                 n = sum(len(b) for b in mbs)
                 metrics = stepper.run(mbs, state.step)
+                if replay is not None:
+                    for rows, losses in zip(drawn_rows, stepper.last_sample_losses,
+                                            strict=True):
+                        replay.update(rows, losses)
                 state.step += 1
                 state.group = gi + 1
                 seen += n
@@ -394,10 +412,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                 bar.update(1)
                 bar.set_postfix(loss=f"{metrics['loss']:.4f}", lr=f"{metrics['lr']:.2e}")
                 if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
-                if replay is not None:
-                    for rows, losses in zip(drawn_rows, stepper.last_sample_losses,
-                                            strict=True):
-                        replay.update(rows, losses)
                     manager.save(training_payload(), "regular", state.step)
                 if flag.signum is not None:
                     interrupted_ckpt = manager.save(training_payload(), "emergency", state.step)
@@ -409,6 +423,9 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             record = _end_epoch(cfg, state, epoch, model, builder, val_idx, weights, amp_dtype,
                                 source, stepper.schedule.lr(max(state.step - 1, 0)),
                                 seen / elapsed if elapsed > 0 else 0.0)
+            if replay is not None:
+                record.update(replay.summary())
+                record["per_beta"] = replay.beta(state.step / max(total_steps, 1))
             if writer is not None:
                 for k, v in record.items():
                     if isinstance(v, float) and k not in ("epoch",):
@@ -418,14 +435,17 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                 manager.save_best({"metadata": metadata("model", epoch=epoch + 1, step=state.step,
                                                         metrics=record),
                                    "model_state": model.state_dict()}, state.step)
+            if elo_monitor is not None and (epoch + 1) % cfg.elo_check_every == 0:
+                _elo_check(elo_monitor, state, record, epoch, {
+                    "metadata": metadata("model", epoch=epoch + 1, step=state.step,
+                                         metrics=record), "model_state": model.state_dict()})
             state.epoch, state.group, state.accum = epoch + 1, 0, {}
             ckpt = manager.save(training_payload(), "epoch", state.step)
             _write_metrics(paths, cfg, state, precision, interrupted=False)
             print(_epoch_line(record, cfg.epochs), file=out)
+            if on_epoch is not None:
+                on_epoch(record)
             if flag.signum is not None:
-            if replay is not None:
-                record.update(replay.summary())
-                record["per_beta"] = replay.beta(state.step / max(total_steps, 1))
                 interrupted_ckpt = ckpt
                 break
     finally:
@@ -440,6 +460,10 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         return TrainResult(None, metrics, interrupted_by=flag.signum, checkpoint=interrupted_ckpt)
 
     best = manager.best_path()
+    if elo_monitor is not None and elo_monitor.best_path() is not None:
+        # Elo early stopping keeps the best-Elo weights (not the best validation loss)
+        best = elo_monitor.best_path()
+        state.best_epoch = elo_monitor.stopping.best_epoch - 1
     final_state = load_checkpoint(best)["model_state"] if best else model.state_dict()
     best_record = (state.history[state.best_epoch] if state.best_epoch is not None
                    and state.best_epoch < len(state.history) else {})
@@ -453,30 +477,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     return TrainResult(paths.model, metrics)
 
 
-def _check_resume(path: Path, payload: dict[str, Any], base_meta: dict[str, Any]) -> None:
-    meta = payload["metadata"]
-    if meta.get("model_config") != base_meta["model_config"]:
-        raise UserError(f"{path}: checkpoint is for another model configuration than this run")
-    old_data = [(d["path"], d["sha256"]) for d in meta.get("data", [])]
-    new_data = [(d["path"], d["sha256"]) for d in base_meta["data"]]
-    if [s for _, s in old_data] != [s for _, s in new_data]:
-        raise UserError(f"{path}: checkpoint was trained on other data files; resume with the "
-                        f"same --data-path files")
-    for key in ("teacher_model", "distill_temperature"):
-        if meta.get(key) != base_meta.get(key):
-            raise UserError(f"{path}: checkpoint has {key}={meta.get(key)!r}, this run "
-                            f"{base_meta.get(key)!r}")
-    old_cfg, new_cfg = meta.get("train_config", {}), base_meta["train_config"]
-    for key in RESUME_FIXED:
-        if old_cfg.get(key) != new_cfg.get(key):
-            raise UserError(f"{path}: checkpoint has {key}={old_cfg.get(key)!r}, this run "
-                            f"{new_cfg.get(key)!r}; resume with the same setting")
-
-
-def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNet,
-               builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
-               amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
-               samples_per_s: float) -> dict[str, Any]:
 def _make_replay(cfg: TrainConfig, train_idx: np.ndarray) -> PrioritizedReplay | None:
     if not cfg.prioritized_replay:
         return None
@@ -503,6 +503,42 @@ def _replay_batches(replay: PrioritizedReplay, builder: BatchBuilder, source: Ta
     return rows_out, batches
 
 
+def _check_resume(path: Path, payload: dict[str, Any], base_meta: dict[str, Any]) -> None:
+    meta = payload["metadata"]
+    if meta.get("model_config") != base_meta["model_config"]:
+        raise UserError(f"{path}: checkpoint is for another model configuration than this run")
+    old_data = [(d["path"], d["sha256"]) for d in meta.get("data", [])]
+    new_data = [(d["path"], d["sha256"]) for d in base_meta["data"]]
+    if [s for _, s in old_data] != [s for _, s in new_data]:
+        raise UserError(f"{path}: checkpoint was trained on other data files; resume with the "
+                        f"same --data-path files")
+    for key in ("teacher_model", "distill_temperature"):
+        if meta.get(key) != base_meta.get(key):
+            raise UserError(f"{path}: checkpoint has {key}={meta.get(key)!r}, this run "
+                            f"{base_meta.get(key)!r}")
+    old_cfg, new_cfg = meta.get("train_config", {}), base_meta["train_config"]
+    for key in RESUME_FIXED:
+        if old_cfg.get(key) != new_cfg.get(key):
+            raise UserError(f"{path}: checkpoint has {key}={old_cfg.get(key)!r}, this run "
+                            f"{new_cfg.get(key)!r}; resume with the same setting")
+
+
+def _elo_check(monitor: EloMonitor, state: _RunState, record: dict[str, Any], epoch: int,
+               payload: dict[str, Any]) -> None:
+    """Score this epoch's weights; stop training when Elo early stopping says so."""
+    check = monitor.check(epoch + 1, payload)
+    record.update({"elo": check.elo, "elo_low": check.low, "elo_high": check.high,
+                   "elo_improved": check.improved})
+    state.elo = monitor.state()
+    if monitor.stopping.stopped:
+        state.stopped = True
+        record["early_stopped"] = True
+
+
+def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNet,
+               builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
+               amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
+               samples_per_s: float) -> dict[str, Any]:
     train_means = _mean_record(state.accum)
     record: dict[str, Any] = {"epoch": epoch + 1, "step": state.step, "lr": lr,
                               "samples_per_s": samples_per_s}
@@ -535,6 +571,8 @@ def _epoch_line(record: dict[str, Any], epochs: int) -> str:
                   f"val policy acc {record['val_policy_accuracy']:.3f}",
                   f"val value mse {record['val_value_mse']:.4f}"]
     parts.append(f"{record['samples_per_s']:.0f} samples/s")
+    if "elo" in record:
+        parts.append(f"Elo {record['elo']:.0f}" + (" (best Elo)" if record["elo_improved"] else ""))
     if record["improved"]:
         parts.append("(best)")
     if record["early_stopped"]:
@@ -557,6 +595,7 @@ def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState, precisio
         "best_epoch": (state.best_epoch + 1) if state.best_epoch is not None else None,
         "best_loss": _json_float(state.best_loss),
         "early_stopped": state.stopped,
+        "elo_early_stopping": state.elo or None,
         "interrupted": interrupted,
         "best": best,
         "final": state.history[-1] if state.history else None,
