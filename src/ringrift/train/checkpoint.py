@@ -12,6 +12,7 @@ import os
 import random
 import re
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,28 @@ from ringrift.nn.model_file import (
     sidecar_path,
 )
 
-__all__ = ["CheckpointManager", "capture_rng_state", "load_checkpoint", "restore_rng_state",
-           "save_checkpoint", "sha256_file"]
+__all__ = ["CheckpointManager", "CheckpointType", "capture_rng_state", "load_checkpoint",
+           "restore_rng_state", "save_checkpoint", "sha256_file"]
 
 KINDS = ("regular", "emergency", "epoch")  # at equal steps, later in this tuple wins
+
+
+class CheckpointType(StrEnum):
+    """The seed's checkpoint kinds: the three step kinds of KINDS, and the best model."""
+
+    REGULAR = "regular"
+    EPOCH = "epoch"
+    BEST = "best"
+    EMERGENCY = "emergency"
+
+
+def _check_loadable(payload: dict[str, Any]) -> None:
+    """Refuse, before writing, a payload that load_checkpoint would reject (it used to be saved
+    and then skipped by latest() as unusable)."""
+    if not isinstance(payload, dict) or "model_state" not in payload:
+        raise ValueError("a checkpoint payload needs a 'model_state' (the model's state_dict)")
+    if "metadata" in payload and not isinstance(payload["metadata"], dict):
+        raise ValueError("a checkpoint payload's 'metadata' must be a dict")
 _NAME = re.compile(r"^step_(\d{9})_(regular|emergency|epoch)\.pt$")
 _BEST = re.compile(r"^best_(\d{9})\.pt$")
 
@@ -78,9 +97,14 @@ class CheckpointManager:
     Keeps the last `keep_last` step checkpoints and the newest best one.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], keep_last: int = 3) -> None:
-        self.folder = Path(folder)
-        self.keep_last = max(1, keep_last)
+    def __init__(self, folder: str | os.PathLike[str] | None = None, keep_last: int = 3, *,
+                 checkpoint_dir: str | os.PathLike[str] | None = None,
+                 max_checkpoints: int | None = None) -> None:
+        # checkpoint_dir / max_checkpoints: the seed's names for folder / keep_last
+        if (folder is None) == (checkpoint_dir is None):
+            raise TypeError("CheckpointManager: give exactly one of folder or checkpoint_dir")
+        self.folder = Path(folder if folder is not None else checkpoint_dir)
+        self.keep_last = max(1, keep_last if max_checkpoints is None else max_checkpoints)
 
     def _entries(self) -> list[tuple[int, int, Path]]:
         if not self.folder.is_dir():
@@ -113,6 +137,7 @@ class CheckpointManager:
         """Save a training checkpoint of `kind` (regular|epoch|emergency), then prune."""
         if kind not in KINDS:
             raise ValueError(f"unknown checkpoint kind {kind!r}")
+        _check_loadable(payload)
         path = self.folder / f"step_{step:09d}_{kind}.pt"
         save_checkpoint(path, payload)
         self._prune()
@@ -120,6 +145,7 @@ class CheckpointManager:
 
     def save_best(self, payload: dict[str, Any], step: int) -> Path:
         """Save the best model so far and drop the previous best."""
+        _check_loadable(payload)
         path = self.folder / f"best_{step:09d}.pt"
         save_checkpoint(path, payload)
         for old in self.folder.iterdir():
@@ -134,6 +160,47 @@ class CheckpointManager:
                 return path, load_checkpoint(path)
             except UserError as exc:
                 print(f"warning: skipping unusable checkpoint: {exc}", file=log or sys.stderr)
+        return None
+
+    # ---- the seed's interface: save_checkpoint(model=, optimizer=, ...) / load_latest_checkpoint
+
+    def save_checkpoint(self, model: torch.nn.Module, optimizer: Any = None, epoch: int = 0,
+                        global_step: int = 0, metrics: dict[str, Any] | None = None,
+                        checkpoint_type: CheckpointType | str = "regular",
+                        metadata: dict[str, Any] | None = None) -> Path:
+        """Save a model (and optimizer) as a checkpoint of `checkpoint_type` at `global_step`."""
+        kind = CheckpointType(checkpoint_type)
+        payload = {
+            "model_state": model.state_dict(),
+            "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
+            "epoch": int(epoch), "step": int(global_step),
+            "metadata": {**(metadata or {}), "epoch": int(epoch), "global_step": int(global_step),
+                         "metrics": dict(metrics or {}), "checkpoint_type": kind.value},
+        }
+        if kind is CheckpointType.BEST:
+            return self.save_best(payload, int(global_step))
+        return self.save(payload, kind.value, int(global_step))
+
+    def load_latest_checkpoint(self, model: torch.nn.Module | None = None, optimizer: Any = None,
+                               log: Any = None) -> dict[str, Any] | None:
+        """Load the newest usable checkpoint (step or best, by step) into `model` and
+        `optimizer`; return its payload (with `path` added), or None when there is none."""
+        candidates = list(self._entries())
+        best = self.best_path()
+        if best is not None:
+            candidates.append((self.best_step(), -1, best))  # a step checkpoint wins a tie
+        for _, _, path in sorted(candidates, reverse=True):
+            try:
+                payload = load_checkpoint(path)
+            except UserError as exc:
+                print(f"warning: skipping unusable checkpoint: {exc}", file=log or sys.stderr)
+                continue
+            if model is not None:
+                model.load_state_dict(payload["model_state"])
+            if optimizer is not None and payload.get("optimizer_state") is not None:
+                optimizer.load_state_dict(payload["optimizer_state"])
+            payload["path"] = path
+            return payload
         return None
 
     def cleanup_temporaries(self) -> None:
