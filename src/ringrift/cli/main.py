@@ -54,7 +54,25 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, RulesError):
             print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
             return 2
+        line = _environment_problem(exc)
+        if line:
+            print(f"ringrift {args.command}: error: {line}", file=sys.stderr)
+            return 2
         raise
+
+
+def _environment_problem(exc: Exception) -> str | None:
+    """One line for failures of the user's files rather than of our code: a damaged or
+    read-only SQLite database, a path that cannot be read or written. The commands check
+    their paths first; this is the net for what a check could not foresee (a page corrupted
+    in the middle of a table, a disk that fills up)."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        return f"database problem: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing as mp
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,12 +21,13 @@ from typing import Any
 import numpy as np
 
 from ringrift import rules
-from ringrift.data import npz_format
+from ringrift.data import aux_targets, npz_format
 from ringrift.data.gamedb import GameDB
 from ringrift.data.records import GameRecord
 from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import UserError
 from ringrift.nn import actions, encoding
+from ringrift.output_paths import check_output_file
 from ringrift.rules.victory import outcome_values
 
 
@@ -36,6 +38,19 @@ class ExportFilters:
     max_moves: int | None = None
     max_games: int | None = None
     since: str | None = None
+
+    def validate(self) -> None:
+        """Refuse filters that can only select nothing (a typo must not export an empty file)."""
+        if self.max_games is not None and self.max_games < 1:
+            raise UserError(f"--max-games must be at least 1 (got {self.max_games})")
+        if self.min_moves is not None and self.min_moves < 0:
+            raise UserError(f"--min-moves must be at least 0 (got {self.min_moves})")
+        if self.max_moves is not None and self.max_moves < 1:
+            raise UserError(f"--max-moves must be at least 1 (got {self.max_moves})")
+        if (self.min_moves is not None and self.max_moves is not None
+                and self.min_moves > self.max_moves):
+            raise UserError(f"--min-moves {self.min_moves} is above --max-moves "
+                            f"{self.max_moves}: no game can pass")
 
     def accepts(self, record: GameRecord) -> bool:
         if self.require_completed and record.status != "completed":
@@ -62,11 +77,14 @@ def game_samples(record: GameRecord) -> dict[str, Any]:
         seat_values = [0.0] * n
         seat_ranks = [0] * n
     out: dict[str, list] = {k: [] for k in ("features", "globals", "values", "ranks", "policy",
-                                           "legal", "move_numbers")}
+                                           "legal", "move_numbers", "ownership",
+                                           "remaining_moves")}
+    movers: list[int] = []
+    state = None
     for step in replay_steps(record):
+        state = step.state  # (the same object throughout: after the loop, the final state)
         if len(step.legal) < 2:
             continue  # forced moves carry no policy target
-        state = step.state
         planes, glob = encoding.encode_state(state)
         legal_idx = actions.encode_moves(step.legal, state)
         stored = record.moves[step.index].policy
@@ -88,7 +106,27 @@ def game_samples(record: GameRecord) -> dict[str, Any]:
         out["policy"].append((idx.astype(np.int32), probs.astype(np.float32)))
         out["legal"].append(legal_idx.astype(np.int32))
         out["move_numbers"].append(step.index)
+        movers.append(mover)
+    _add_aux_targets(record, state, movers, out)
     return out
+
+
+def _add_aux_targets(record: GameRecord, final: Any, movers: list[int],
+                     out: dict[str, list]) -> None:
+    """Ownership of the final position and the moves left, for each sample of a finished
+    game; "no target" for an unfinished one."""
+    finished = record.status == "completed" and final is not None and final.is_over
+    total = len(record.moves)
+    if finished:
+        seats = aux_targets.owner_grid(final, aux_targets.final_owner_seats(final))
+    for mover, index in zip(movers, out["move_numbers"], strict=True):
+        if finished:
+            out["ownership"].append(aux_targets.rotate_owners(seats, mover, record.num_players))
+            out["remaining_moves"].append(total - index)
+        else:
+            size = final.geo.size
+            out["ownership"].append(aux_targets.unknown_ownership(size, size))
+            out["remaining_moves"].append(aux_targets.LENGTH_UNKNOWN)
 
 
 def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type: str,
@@ -96,7 +134,10 @@ def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type
     """Concatenate the samples of many games into the flat export arrays."""
     spec = encoding.board_io(board_type, num_players)
     feats, globs, vals, ranks, pol, legal, moves, ids = [], [], [], [], [], [], [], []
+    owners, remaining = [], []
     for game_id, s in per_game:
+        owners.extend(s["ownership"])
+        remaining.extend(s["remaining_moves"])
         feats.extend(s["features"])
         globs.extend(s["globals"])
         vals.extend(s["values"])
@@ -120,6 +161,9 @@ def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type
         "legal_indices": _concat(legal, np.int32),
         "move_numbers": np.asarray(moves, np.int32),
         "game_ids": np.asarray(ids, dtype="<U64"),
+        "ownership": (np.stack(owners).astype(np.int8) if n
+                      else np.zeros((0, spec.height, spec.width), np.int8)),
+        "remaining_moves": np.asarray(remaining, np.int32).reshape(n),
     }
 
 
@@ -183,13 +227,17 @@ def _encode_game(task: tuple[str, str, ExportFilters]) -> tuple[str, dict | None
     db = _WORKER_DB.get(db_path)
     if db is None:
         db = _WORKER_DB[db_path] = GameDB(db_path, readonly=True)
-    record = db.get_game(game_id)
-    if not filters.accepts(record):
-        return game_id, None, ""
-    try:
+    from ringrift.rules.errors import RulesError
+
+    try:  # one bad stored game is skipped with its id; it never fails the whole export
+        record = db.get_game(game_id)
+        if not filters.accepts(record):
+            return game_id, None, ""
         return game_id, game_samples(record), ""
-    except ReplayError as exc:
-        return game_id, None, str(exc)
+    except (ReplayError, RulesError, UserError, KeyError, ValueError, TypeError,
+            IndexError) as exc:
+        text = str(exc) if game_id in str(exc) else f"game {game_id}: {exc}"
+        return game_id, None, text
 
 
 def encode_games(db_path: str, game_ids: list[str], filters: ExportFilters,
@@ -254,7 +302,8 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         raise UserError("--num-players must be 2, 3 or 4")
     if not db_paths:
         raise UserError("no database given (--db PATH or --use-discovery DIR)")
-    output = Path(output)
+    filters.validate()
+    output = check_output_file(output, "--output")
     cache_dir = output.with_name(output.name + ".cache")
     manifest = _load_manifest(cache_dir, board_type, num_players, filters) if use_cache else None
     chunks: list[dict[str, np.ndarray]] = []
@@ -271,9 +320,14 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         done = {gid for ch in cached["chunks"] for gid in ch["game_ids"]}
         todo = [gid for gid in ids if gid not in done]
         wanted = set(ids)
-        for ch in cached["chunks"]:
+        for ch in list(cached["chunks"]):
             if set(ch["game_ids"]) <= wanted:
-                arrays, _ = npz_format.read_npz(cache_dir / ch["file"])
+                arrays = _cached_chunk(cache_dir / ch["file"], board_type, num_players)
+                if arrays is None:  # unusable: its games are encoded again
+                    cached["chunks"].remove(ch)
+                    redo = set(ch["game_ids"]) | set(todo)
+                    todo = [gid for gid in ids if gid in redo]
+                    continue
                 chunks.append(arrays)
                 reused += len(ch["game_ids"])
         if todo:
@@ -300,12 +354,30 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         except UserError:
             pass
     arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], board_type, num_players)
+    if not npz_format.sample_count(arrays) and output.exists():
+        raise UserError(f"no samples passed the filters ({total_games} games selected); "
+                        f"{output} is left as it was")
     meta = export_metadata(board_type, num_players, arrays, sources, total_games, filters)
     size = npz_format.write_npz(output, arrays, meta)
     if manifest is not None:
         _save_manifest(cache_dir, manifest)
     return ExportSummary(str(output), total_games, npz_format.sample_count(arrays), size,
                          new_games, reused, skipped)
+
+
+def _cached_chunk(path: Path, board_type: str,
+                  num_players: int) -> dict[str, np.ndarray] | None:
+    """A cache chunk's arrays if it passes the training format's checks, else None (with a
+    warning): a damaged chunk is encoded again, never passed through."""
+    try:
+        arrays, _ = npz_format.read_npz(path)
+        meta = export_metadata(board_type, num_players, arrays, [], 0, ExportFilters())
+        meta.pop("counts")
+        npz_format.validate(path, arrays, {**meta, "counts": {}})
+    except (UserError, KeyError) as exc:
+        print(f"warning: export cache: {exc}; encoding its games again", file=sys.stderr)
+        return None
+    return arrays
 
 
 def _load_manifest(cache_dir: Path, board_type: str, num_players: int,
