@@ -15,6 +15,7 @@ from ringrift.nn.actions import ActionIndexError
 from ringrift.rules import boards
 from ringrift.rules import moves as mv
 from ringrift.rules.boards import get_geometry
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.state import LINE_PROCESSING, MOVEMENT, TERRITORY_PROCESSING, GameState
 
 BOARDS = ("square8", "hex8", "square19", "hexagonal")
@@ -72,7 +73,7 @@ def line_state(board: str, num_players: int) -> GameState:
     """Line processing with an exact line, overlength lines of both parities and a crossing."""
     geo = get_geometry(board)
     axes = boards.HEX_LINE_AXES if geo.is_hex else boards.SQUARE_LINE_AXES
-    length = boards.line_length(board, num_players)
+    length = GameSpec(board, num_players).line_length
     c = centre(board)
     markers = {}
     for k in range(-1, length + 1):  # overlength, length L + 2, through the centre
@@ -274,7 +275,7 @@ def test_small_boards_have_no_recovery_bound():
     # A player owns at most rings_per_player rings, so at most that many extraction stacks.
     for board in SMALL:
         lay = actions.action_layout(board)
-        assert lay.recovery_ranks == boards.rings_per_player(board)
+        assert lay.recovery_ranks == GameSpec(board, 2).rings_per_player
 
 
 def test_encode_rejects_moves_without_an_index():

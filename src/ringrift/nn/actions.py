@@ -52,6 +52,7 @@ from ringrift.rules import lines as lines_mod
 from ringrift.rules import moves as mv
 from ringrift.rules.boards import Geometry
 from ringrift.rules.moves import Move
+from ringrift.rules.spec import PLAYER_COUNTS, GameSpec
 from ringrift.rules.state import CHAIN_CAPTURE, LINE_PROCESSING, TERRITORY_PROCESSING, GameState
 
 SCALAR_TYPES = (
@@ -140,7 +141,7 @@ def action_layout(board_type: str) -> ActionLayout:
     dirs = len(move_directions(geo))
     axes = len(line_axes(geo))
     max_dist = max(len(r) for cell_rays in geo.rays for r in cell_rays)
-    parities = tuple(sorted({boards.line_length(board_type, n) % 2 for n in (2, 3, 4)}))
+    parities = tuple(sorted({GameSpec(board_type, n).line_length % 2 for n in PLAYER_COUNTS}))
     ranks, windows, perp = _RECOVERY_BOUNDS[board_type]
     variants = ranks + windows + (2 * perp + 1 if perp else 0)
     place = 0

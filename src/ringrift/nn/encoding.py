@@ -45,6 +45,7 @@ import numpy as np
 from ringrift.nn import actions
 from ringrift.rules import boards, movegen
 from ringrift.rules.boards import Geometry
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.state import PHASE_INDEX, PHASES, GameState, cap_height
 
 ENCODER_VERSION = 1
@@ -98,11 +99,7 @@ class EncodingSpec:
 
 def board_io(board_type: str, num_players: int = 2) -> EncodingSpec:
     """The encoding spec of a board; `num_players` (2-4) is validated but changes no size."""
-    if num_players not in (2, 3, 4):
-        raise ValueError(f"num_players must be 2, 3 or 4, got {num_players}")
-    if board_type not in boards.BOARD_TYPES:
-        raise ValueError(f"unknown board type {board_type!r} (expected one of "
-                         f"{', '.join(boards.BOARD_TYPES)})")
+    GameSpec(board_type, num_players)  # RulesError (a ValueError) naming a bad value
     return _spec(board_type)
 
 

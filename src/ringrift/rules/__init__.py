@@ -11,11 +11,12 @@ Typical use:
 """
 
 from ringrift.rules.apply import apply_move, check_legal
-from ringrift.rules.boards import BOARD_TYPES, Geometry, get_geometry
+from ringrift.rules.boards import Geometry, get_geometry
 from ringrift.rules.errors import IllegalMoveError, RulesError
 from ringrift.rules.movegen import legal_moves
 from ringrift.rules.moves import Move
 from ringrift.rules.serialize import move_from_json, move_to_json, state_from_json, state_to_json
+from ringrift.rules.spec import BOARD_TYPES, BOARDS, PLAYER_COUNTS, BoardSpec, GameSpec
 from ringrift.rules.state import GameState, new_game
 from ringrift.rules.victory import final_ranks, outcome_values
 
@@ -26,7 +27,8 @@ def outcome(state: GameState) -> list[float]:
 
 
 __all__ = [
-    "BOARD_TYPES", "GameState", "Geometry", "IllegalMoveError", "Move", "RulesError",
+    "BOARDS", "BOARD_TYPES", "PLAYER_COUNTS", "BoardSpec", "GameSpec", "GameState", "Geometry",
+    "IllegalMoveError", "Move", "RulesError",
     "apply_move", "check_legal", "final_ranks", "get_geometry", "legal_moves", "move_from_json",
     "move_to_json", "new_game", "outcome", "state_from_json", "state_to_json",
 ]

@@ -1,4 +1,4 @@
-"""Board geometry and per-board parameters (RULES.md §1).
+"""Board geometry (RULES.md §1); the per-board parameters are rules.spec's table (GameSpec).
 
 Cells are numbered 0..n-1; everything the engine needs about the shape of a board is precomputed
 here once per board as flat tuples indexed by cell: movement rays, line axes, territory
@@ -12,53 +12,30 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ringrift.rules.errors import RulesError
+from ringrift.rules.spec import (  # noqa: F401  (BOARD_TYPES and the formulas: rules' names)
+    BOARD_TYPES,
+    BOARDS,
+    check_board_type,
+    territory_minimum,
+    victory_threshold,
+)
 
-BOARD_TYPES = ("square8", "square19", "hex8", "hexagonal")
 
-# board type -> (canonical size field, rings per player)
-_BOARD_PARAMS = {
-    "square8": (8, 18),
-    "square19": (19, 72),
-    "hex8": (9, 18),
-    "hexagonal": (25, 96),
-}
+def rings_per_player(board_type: str) -> int:
+    """Ring supply per player of a board (a view on rules.spec.BOARDS)."""
+    return BOARDS[check_board_type(board_type)].rings_per_player
+
+
+def canonical_size(board_type: str) -> int:
+    """The canonical size field of a board (a view on rules.spec.BOARDS)."""
+    return BOARDS[check_board_type(board_type)].size
+
 
 SQUARE_MOORE = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 SQUARE_VON_NEUMANN = ((1, 0), (0, 1), (-1, 0), (0, -1))
 SQUARE_LINE_AXES = ((1, 0), (0, 1), (1, 1), (1, -1))
 HEX_DIRECTIONS = ((1, 0, -1), (0, 1, -1), (-1, 1, 0), (-1, 0, 1), (0, -1, 1), (1, -1, 0))
 HEX_LINE_AXES = ((1, 0, -1), (1, -1, 0), (0, -1, 1))
-
-
-def rings_per_player(board_type: str) -> int:
-    return _BOARD_PARAMS[_check_board_type(board_type)][1]
-
-
-def canonical_size(board_type: str) -> int:
-    return _BOARD_PARAMS[_check_board_type(board_type)][0]
-
-
-def line_length(board_type: str, num_players: int) -> int:
-    """Required line length L: 3 for 3-4 players on the small boards, else 4 (§1.1)."""
-    if board_type in ("square8", "hex8") and num_players >= 3:
-        return 3
-    return 4
-
-
-def victory_threshold(rings: int, num_players: int) -> int:
-    """Credited eliminated rings needed to win: rings * (N + 1) / 3 (§1.4)."""
-    return round(rings * (2 / 3 + (num_players - 1) / 3))
-
-
-def territory_minimum(num_cells: int, num_players: int) -> int:
-    """Collapsed cells needed (with a strict majority over opponents) to win (§1.4)."""
-    return num_cells // num_players + 1
-
-
-def _check_board_type(board_type: str) -> str:
-    if board_type not in _BOARD_PARAMS:
-        raise RulesError(f"unknown board type {board_type!r} (expected one of {', '.join(BOARD_TYPES)})")
-    return board_type
 
 
 @dataclass(eq=False)
@@ -101,12 +78,12 @@ class Geometry:
 @cache
 def get_geometry(board_type: str, size: int | None = None) -> Geometry:
     """Geometry of a board; `size` defaults to the canonical size (hex: width 2r + 1)."""
-    _check_board_type(board_type)
+    check_board_type(board_type)
     if size is None:
-        size = canonical_size(board_type)
+        size = BOARDS[board_type].size
     if size < 2:
         raise RulesError(f"board size {size} is too small")
-    is_hex = board_type in ("hex8", "hexagonal")
+    is_hex = BOARDS[board_type].is_hex
     if is_hex:
         if size % 2 == 0:
             raise RulesError(f"hex board size must be odd (2r + 1), got {size}")

@@ -12,6 +12,7 @@ import random
 
 from ringrift.rules import boards
 from ringrift.rules.boards import Geometry
+from ringrift.rules.spec import GameSpec, territory_minimum
 
 RING_PLACEMENT = "ring_placement"
 MOVEMENT = "movement"
@@ -113,10 +114,11 @@ class GameState:
         n = geo.num_cells
         s.geo = geo
         s.num_players = num_players
-        s.rings_per_player = boards.rings_per_player(geo.board_type)
-        s.line_length = boards.line_length(geo.board_type, num_players)
-        s.victory_threshold = boards.victory_threshold(s.rings_per_player, num_players)
-        s.territory_minimum = boards.territory_minimum(n, num_players)
+        spec = GameSpec(geo.board_type, num_players)
+        s.rings_per_player = spec.rings_per_player
+        s.line_length = spec.line_length
+        s.victory_threshold = spec.victory_threshold
+        s.territory_minimum = territory_minimum(n, num_players)  # geo may be a non-canonical size
         s.swap_enabled = False
         s.lps_rounds_required = 3
         s.stacks = [None] * n
@@ -293,10 +295,7 @@ class GameState:
 
 def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None) -> GameState:
     """The initial state (§2.7). The pie rule is on by default for 2 players."""
-    from ringrift.rules.errors import RulesError
-
-    if num_players not in (2, 3, 4):
-        raise RulesError(f"num_players must be 2, 3 or 4, got {num_players}")
+    GameSpec(board_type, num_players)  # validates both
     geo = boards.get_geometry(board_type)
     s = GameState.empty(geo, num_players)
     for p in range(1, num_players + 1):

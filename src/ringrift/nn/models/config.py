@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from ringrift.nn.models.io_defaults import check_board_type, default_board_io, valid_mask_for
+from ringrift.nn.models.io_defaults import default_board_io, valid_mask_for
+from ringrift.rules.spec import GameSpec
 
 # Named architectures: "v2" is the fast preset, "v3" the strong one (with squeeze-excitation).
 PRESETS: dict[str, dict[str, Any]] = {
@@ -44,9 +45,7 @@ class ModelConfig:
         if self.model_version not in PRESETS:
             raise ValueError(f"unknown model version {self.model_version!r} "
                              f"(expected one of {', '.join(PRESETS)})")
-        check_board_type(self.board_type)
-        if self.num_players not in (2, 3, 4):
-            raise ValueError(f"num_players must be 2, 3 or 4, got {self.num_players}")
+        GameSpec(self.board_type, self.num_players)  # RulesError (a ValueError) naming it
         if len(mask) != self.height or any(len(row) != self.width for row in mask):
             raise ValueError(f"valid_mask must be {self.height}x{self.width}")
         for name in ("in_channels", "height", "width", "channels", "blocks"):

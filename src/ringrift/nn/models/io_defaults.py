@@ -7,15 +7,7 @@ the benchmark and `transfer`). Training takes the sizes from the metadata of the
 
 from __future__ import annotations
 
-BOARD_SIZES: dict[str, int] = {"square8": 8, "square19": 19, "hex8": 9, "hexagonal": 25}
-HEX_BOARDS = frozenset({"hex8", "hexagonal"})
-
-
-def check_board_type(board_type: str) -> None:
-    """Raise ValueError unless `board_type` is one of the four boards."""
-    if board_type not in BOARD_SIZES:
-        raise ValueError(f"unknown board type {board_type!r} (expected one of "
-                         f"{', '.join(sorted(BOARD_SIZES))})")
+from ringrift.rules.spec import BOARDS, GameSpec, check_board_type
 
 
 def valid_mask_for(board_type: str, height: int, width: int) -> list[list[int]]:
@@ -24,8 +16,7 @@ def valid_mask_for(board_type: str, height: int, width: int) -> list[list[int]]:
     A cell (x, y) of the (2r+1)-wide grid of a hex board is on the board iff |x-r|, |y-r| and
     |(x-r)+(y-r)| are all <= r (axial coordinates centred on the middle cell).
     """
-    check_board_type(board_type)
-    if board_type not in HEX_BOARDS:
+    if not BOARDS[check_board_type(board_type)].is_hex:
         return [[1] * width for _ in range(height)]
     if height != width or height % 2 == 0:
         raise ValueError(f"hex board {board_type} needs an odd square grid, got {height}x{width}")
@@ -39,7 +30,5 @@ def default_board_io(board_type: str, num_players: int
     """(in_channels, num_globals, policy_planes, scalar_actions, height, width, valid_mask)."""
     from ringrift.nn.encoding import board_io
 
-    check_board_type(board_type)
-    if num_players not in (2, 3, 4):
-        raise ValueError(f"num_players must be 2, 3 or 4, got {num_players}")
+    GameSpec(board_type, num_players)  # RulesError (a ValueError) naming a bad value
     return board_io(board_type, num_players).as_board_io()
