@@ -18,8 +18,8 @@ from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.evaluate.match import Participant, play_match
-from ringrift.evaluate.pool import GamePool
 from ringrift.evaluate.tournament import run_tournament
+from ringrift.exec import Executor
 from tests.evaluate.gauntlet_helpers import Killed, die_after, resumable_gauntlet
 
 
@@ -157,7 +157,7 @@ def test_bad_workers_is_a_one_line_error_and_writes_nothing(tmp_path, capsys):
 
 
 def test_pool_yields_in_order_raises_in_order_and_survives_an_early_stop():
-    with GamePool(2) as pool:
+    with Executor(2) as pool:
         # the slow first job finishes last, but comes out first
         jobs = [(k, delay) for k, delay in enumerate((0.3, 0.0, 0.0, None, 0.0))]
         assert [k for k, _ in pool.ordered(time.sleep, jobs)] == [0, 1, 2, 3, 4]
@@ -175,7 +175,7 @@ def test_pool_yields_in_order_raises_in_order_and_survives_an_early_stop():
 
 
 def test_spawned_pool_for_network_players():
-    with GamePool(2, network=True) as pool:
+    with Executor(2, network=True) as pool:
         assert list(pool.ordered(math.sqrt, [(k, float(k * k)) for k in range(4)])) == \
             [(k, float(k)) for k in range(4)]
 
@@ -183,7 +183,7 @@ def test_spawned_pool_for_network_players():
 def test_one_worker_network_games_run_torch_on_the_workers_thread_count():
     torch = pytest.importorskip("torch")
     before = torch.get_num_threads()
-    pool = GamePool(1, network=True, threads=1)
+    pool = Executor(1, network=True, threads=1)
     assert list(pool.ordered(lambda _: torch.get_num_threads(), [(0, "task")])) == [(0, 1)]
     assert torch.get_num_threads() == before
 

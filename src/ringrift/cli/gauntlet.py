@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.errors import UserError
-from ringrift.rules.boards import BOARD_TYPES
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool) -> None:
@@ -38,7 +39,7 @@ def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool)
 def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
     """Flags describing what the gauntlet plays (shared with `ringrift promote`)."""
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", required=True, type=int, choices=(2, 3, 4))
+    p.add_argument("--num-players", required=True, type=int, choices=PLAYER_COUNTS)
     p.add_argument("--games", "--num-games", dest="games", type=int, default=100,
                    help="games per opponent (default 100; matches stop early once decided)")
     p.add_argument("--opponents", default="random,heuristic,previous",
@@ -64,6 +65,7 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1); the result is the same for "
                         "any N (games are taken in order, stopping where one worker would)")
+    add_backend_arguments(p)
     p.add_argument("--batch-size", type=int, default=1, metavar="B",
                    help="games each process plays at once, their network evaluations "
                         "batched (default 1; 8-32 is much faster for network players)")
@@ -86,11 +88,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def config_from_args(args: argparse.Namespace):
     """A validated GauntletConfig from the shared flags."""
     from ringrift.evaluate.gauntlet import GauntletConfig, parse_opponents, parse_thresholds
-    from ringrift.evaluate.pool import check_batch_size, check_workers
     from ringrift.evaluate.sprt import parse_sprt_bounds
+    from ringrift.exec import check_batch_size, check_workers
 
     check_workers(args.workers)
     check_batch_size(args.batch_size)
+    check_backend_arguments(args)
     config = GauntletConfig(
         board_type=args.board_type, num_players=args.num_players, games=args.games,
         opponents=parse_opponents(args.opponents), thresholds=parse_thresholds(args.thresholds),
@@ -176,7 +179,8 @@ def run(args: argparse.Namespace) -> int:
     progress = GauntletProgress(args.quiet)
     try:
         result = gauntlet.run(db, progress, workers=args.workers,
-                              batch_size=args.batch_size)
+                              batch_size=args.batch_size, backend=args.backend,
+                              ray_address=args.ray_address)
     finally:
         progress.close()
         if db is not None:

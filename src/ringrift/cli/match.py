@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("match", help="play a candidate against an opponent")
@@ -26,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--db", help="store every game in this database (source = evaluation)")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1; the same result for any N)")
+    add_backend_arguments(p)
     p.add_argument("--batch-size", type=int, default=1, metavar="B",
                    help="games each process plays at once, their network evaluations "
                         "batched (default 1; 8-32 is much faster for network players)")
@@ -38,16 +41,14 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.evaluate.engine_spec import EngineSpec, engine_options
     from ringrift.evaluate.match import play_match
-    from ringrift.evaluate.pool import check_batch_size, check_workers
+    from ringrift.exec import check_batch_size, check_workers
 
-    if args.board_type not in rules.BOARD_TYPES:
-        raise UserError(f"unknown board type {args.board_type!r}")
-    if args.num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    rules.GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.games < 1:
         raise UserError("--games must be at least 1")
     check_workers(args.workers)
     check_batch_size(args.batch_size)
+    check_backend_arguments(args)
     cand_opts = engine_options(model_path=args.model, temperature=args.temperature,
                                simulations=args.mcts_simulations)
     opp_opts = engine_options(model_path=args.opponent_model, temperature=args.temperature,
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = play_match(candidate, opponent, args.board_type, args.num_players, args.games,
                             args.seed, db=db, workers=args.workers,
-                            batch_size=args.batch_size)
+                            batch_size=args.batch_size, backend=args.backend,
+                            ray_address=args.ray_address)
     finally:
         if db is not None:
             db.close()

@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
                 registry, args.model, config, engine=args.engine, options=options,
                 name=args.name, model_name=args.model_name, architecture=args.architecture,
                 encoder_version=args.encoder_version, parent=args.parent, db_path=args.db,
-                on_game=progress, workers=args.workers, batch_size=args.batch_size)
+                on_game=progress, workers=args.workers, batch_size=args.batch_size,
+                backend=args.backend, ray_address=args.ray_address)
         finally:
             progress.close()
         entry = registry.get(outcome.model_id)

@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("selfplay", help="play selfplay games into a game database")
@@ -27,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--output-dir", required=True)
     p.add_argument("--format", default="db", choices=("db", "jsonl", "npz"))
     p.add_argument("--workers", type=int, default=1)
+    add_backend_arguments(p)
     p.add_argument("--seed", type=int, default=None,
                    help="run seed; games are reproducible from (seed, game number) (default 0; "
                    "--daemon: a fresh random seed per start, so restarts never repeat games)")
@@ -106,6 +109,7 @@ def _selfplay_config(args: argparse.Namespace):
 
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
+    check_backend_arguments(args)
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
     if args.threads < 1:
@@ -173,13 +177,9 @@ def run(args: argparse.Namespace) -> int:
     # A re-run with the same output continues the game numbering: it appends new games.
     start_index = sink.existing
     indices = range(start_index, start_index + args.num_games)
-    if args.batch_size > 1 or (args.model and args.workers > 1):
-        # (the batched runner also starts network workers safely: spawned, not forked)
-        from ringrift.selfplay.batched import run_batched_games
+    games = run_games(config, indices, args.workers, batch_size=args.batch_size,
+                      backend=args.backend, ray_address=args.ray_address)
 
-        games = run_batched_games(config, indices, args.batch_size, args.workers)
-    else:
-        games = run_games(config, indices, args.workers)
     wins_by_seat: Counter[int] = Counter()
     reasons: Counter[str] = Counter()
     lengths = 0
@@ -226,7 +226,11 @@ def _run_daemon(args: argparse.Namespace) -> int:
                         "model (register and promote the file with `ringrift models`)")
     if args.seed is None:
         args.seed = secrets.randbelow(1 << 31)
+    if args.backend != "local":
+        raise UserError("--daemon runs on the local backend only (the daemon on Ray is not "
+                        "built yet)")
     config = _selfplay_config(args)
+
     if args.use_gpu:
         import torch
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.errors import UserError
-from ringrift.rules.boards import BOARD_TYPES
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("tournament", help="round robin between engines and models",
                               description=__doc__.splitlines()[0])
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", required=True, type=int, choices=(2, 3, 4))
+    p.add_argument("--num-players", required=True, type=int, choices=PLAYER_COUNTS)
     p.add_argument("--participants", required=True, metavar="SPEC,...",
                    help="comma-separated ENGINE or ENGINE:MODEL_PATH, e.g. "
                         "random,heuristic,policy-only:models/a.pt")
@@ -30,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-moves", type=int, default=5000)
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1; the same results for any N)")
+    add_backend_arguments(p)
     p.add_argument("--batch-size", type=int, default=1, metavar="B",
                    help="games each process plays at once, their network evaluations "
                         "batched (default 1; 8-32 is much faster for network players)")
@@ -50,13 +52,14 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.cli.elo import elo_table, parse_anchor
     from ringrift.data.gamedb import GameDB
     from ringrift.evaluate.engine_spec import parse_engine_spec
-    from ringrift.evaluate.pool import check_batch_size, check_workers
     from ringrift.evaluate.ratings_db import fit_db_elo
     from ringrift.evaluate.tournament import check_participants, run_tournament
+    from ringrift.exec import check_batch_size, check_workers
 
     anchor, anchor_elo = parse_anchor(args.anchor)
     check_workers(args.workers)
     check_batch_size(args.batch_size)
+    check_backend_arguments(args)
     if args.games_per_pair < 1:
         raise UserError(f"--games-per-pair must be at least 1, got {args.games_per_pair}")
     template = EngineOptions(temperature=args.temperature, device=args.device)
@@ -85,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
             pairs = run_tournament(specs, args.board_type, args.num_players,
                                    args.games_per_pair, seed=args.seed, db=db,
                                    max_moves=args.max_moves, on_game=on_game,
-                                   workers=args.workers, batch_size=args.batch_size)
+                                   workers=args.workers, batch_size=args.batch_size,
+                                   backend=args.backend, ray_address=args.ray_address)
     finally:
         if bar is not None:
             bar.close()

@@ -46,10 +46,10 @@ from ringrift import rules
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import MatchResult, seat_outcome
-from ringrift.evaluate.pool import GamePool, check_batch_size, check_workers
 from ringrift.evaluate.series import Series, pairwise_counts
 from ringrift.evaluate.sprt import SPRT
 from ringrift.evaluate.verdict import Verdict, gauntlet_verdict
+from ringrift.exec import Executor, check_batch_size, check_workers
 
 PREVIOUS = "previous"
 DEFAULT_OPPONENTS = ("random", "heuristic", PREVIOUS)
@@ -124,11 +124,7 @@ class GauntletConfig:
     stop_on_fail: bool = False
 
     def validate(self) -> None:
-        if self.board_type not in rules.BOARD_TYPES:
-            raise UserError(f"unknown board type {self.board_type!r} "
-                            f"(expected one of {', '.join(rules.BOARD_TYPES)})")
-        if self.num_players not in (2, 3, 4):
-            raise UserError(f"--num-players must be 2, 3 or 4, got {self.num_players}")
+        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         if self.games < 1:
             raise UserError(f"--games must be at least 1, got {self.games}")
         if self.max_moves < 1:
@@ -301,7 +297,8 @@ class Gauntlet:
             self.opponents.append((label, spec))
 
     def run(self, db=None, on_game: GameCallback | None = None, *,
-            workers: int = 1, batch_size: int = 1) -> GauntletResult:
+            workers: int = 1, batch_size: int = 1, backend: str = "local",
+            ray_address: str | None = None) -> GauntletResult:
         """Play (or resume) every opponent's match; `db` stores the games (None: not stored).
         `workers` processes play the games, with the same result as one, `batch_size` games at
         once in each (module docstring)."""
@@ -310,7 +307,8 @@ class Gauntlet:
         results: list[OpponentResult] = []
         skipped = list(self.skipped)
         specs = [self.candidate, *(spec for _, spec in self.opponents)]
-        with GamePool.for_players(specs, workers) as pool:
+        with Executor.for_players(specs, workers, backend=backend,
+                                  ray_address=ray_address) as pool:
             for k, (label, spec) in enumerate(self.opponents):
                 result = self._play(label, spec, db, on_game, pool, batch_size)
                 results.append(result)
@@ -322,7 +320,7 @@ class Gauntlet:
         return GauntletResult(self.candidate, self.config, results, skipped, db_path)
 
     def _play(self, label: str, spec: EngineSpec, db, on_game: GameCallback | None,
-              pool: GamePool, batch_size: int) -> OpponentResult:
+              pool: Executor, batch_size: int) -> OpponentResult:
         cfg = self.config
         n = cfg.num_players
         sprt = None
@@ -381,12 +379,14 @@ def previous_spec(candidate: EngineSpec, model_path: str,
 def run_gauntlet(candidate: EngineSpec, config: GauntletConfig, *,
                  previous: EngineSpec | None = None, previous_note: str | None = None,
                  db=None, on_game: GameCallback | None = None,
-                 workers: int = 1, batch_size: int = 1) -> GauntletResult:
+                 workers: int = 1, batch_size: int = 1, backend: str = "local",
+                 ray_address: str | None = None) -> GauntletResult:
     """Check everything, then play the gauntlet (see `Gauntlet`) with `workers` processes,
     `batch_size` games at once in each."""
     check_workers(workers)
     check_batch_size(batch_size)
     return Gauntlet(candidate, config, previous=previous,
                     previous_note=previous_note).run(db, on_game, workers=workers,
-                                                     batch_size=batch_size)
+                                                     batch_size=batch_size, backend=backend,
+                                                     ray_address=ray_address)
 

@@ -3,7 +3,7 @@
 With N players the candidate takes one seat and the opponent engine all the others; game g puts
 the candidate in seat (g mod N) + 1, so it sits in every seat equally. A win is a first place
 (ties for first count as draws). Game g's seating and seed depend on g alone, so games can be
-played in worker processes (`workers`, see `evaluate.pool`) with the same results.
+played by workers (`workers`, see `ringrift.exec`) with the same results.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from ringrift.ai.game import PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
 from ringrift.data.records import GameRecord
-from ringrift.evaluate.pool import GamePool
 from ringrift.evaluate.wilson import wilson_interval
+from ringrift.exec import Executor
 from ringrift.selfplay.runner import game_record
 
 PlayerFactory = Callable[[int], Player]  # seed -> a fresh player
@@ -75,18 +75,21 @@ def match_seed(seed: int, game: int) -> int:
 
 def play_match(candidate, opponent, board_type: str, num_players: int, games: int,
                seed: int = 0, *, db=None, on_game: Callable[[MatchResult], None] | None = None,
-               max_moves: int = 5000, workers: int = 1, batch_size: int = 1) -> MatchResult:
+               max_moves: int = 5000, workers: int = 1, batch_size: int = 1,
+               backend: str = "local", ray_address: str | None = None) -> MatchResult:
     """Play `games` games of `candidate` against `opponent` (Participants or EngineSpecs; with
     `workers` > 1, EngineSpecs, built in the worker processes). Games are counted, stored in
     `db` and reported to `on_game` in game order, so the result does not depend on `workers`.
-    `batch_size` games per worker are played at once (see `ordered_games`)."""
+    `batch_size` games per worker are played at once (see `ordered_games`), on the executor's
+    `backend` (local processes or Ray)."""
     if not (isinstance(candidate, Participant) or isinstance(opponent, Participant)):
         # (also for one worker: it sets torch's threads for the network players)
-        pool = GamePool.for_players([candidate, opponent], workers)
-    elif workers == 1:
-        pool = GamePool(1)
+        pool = Executor.for_players([candidate, opponent], workers, backend=backend,
+                                    ray_address=ray_address)
+    elif workers == 1 and backend == "local":
+        pool = Executor(1)
     else:
-        raise ValueError("play_match with workers > 1 needs EngineSpec players")
+        raise ValueError("play_match in workers needs EngineSpec players")
     label = f"{candidate.name} vs {opponent.name}"
 
     def jobs():
@@ -149,7 +152,7 @@ def play_game_task_batch(tasks: Sequence[GameTask | None]) -> list[GameRecord | 
     return out
 
 
-def ordered_games(pool: GamePool, jobs: Iterable[tuple[K, GameTask | None]],
+def ordered_games(pool: Executor, jobs: Iterable[tuple[K, GameTask | None]],
                   batch_size: int = 1) -> Iterator[tuple[K, GameRecord | None]]:
     """`pool.ordered(play_game_task, jobs)`: (key, record) in job order, None for a None task.
     With `batch_size` > 1 each worker plays `batch_size` consecutive games at once, their leaf

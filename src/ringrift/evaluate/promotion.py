@@ -38,7 +38,7 @@ from ringrift.evaluate.gauntlet import (
     OpponentResult,
     previous_spec,
 )
-from ringrift.evaluate.pool import check_batch_size, check_workers
+from ringrift.exec import check_batch_size, check_workers
 
 EVALUATION_DB = "evaluation.db"
 
@@ -75,7 +75,8 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
                      parent: int | str | None = None, db_path: str | os.PathLike[str] | None
                      = None, store_games: bool = True,
                      on_game: Callable[[OpponentResult], None] | None = None,
-                     workers: int = 1, batch_size: int = 1) -> PromotionResult:
+                     workers: int = 1, batch_size: int = 1, backend: str = "local",
+                     ray_address: str | None = None) -> PromotionResult:
     """Register (if needed), gauntlet, and promote or reject the model (module docstring).
 
     `name` is the candidate's rated name (default: the file stem), `model_name` its registry
@@ -116,7 +117,8 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
 
         db = GameDB(db_path if db_path is not None else default_db_path(model_path))
     try:
-        result = gauntlet.run(db, on_game, workers=workers, batch_size=batch_size)
+        result = gauntlet.run(db, on_game, workers=workers, batch_size=batch_size,
+                              backend=backend, ray_address=ray_address)
     finally:
         if db is not None:
             db.close()

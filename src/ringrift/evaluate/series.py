@@ -8,7 +8,7 @@ game in flight: running it again with the same database finds games 0..k-1 store
 results back instead of replaying them, and continues with game k, ending exactly where an
 uninterrupted run would have.
 
-Games can be played in worker processes (`games` with a `GamePool`): they are consumed, stored
+Games can be played by workers (`games` with an `Executor`): they are consumed, stored
 and counted strictly in index order, only the parent process writes to the database, and
 a caller that stops after game k counts nothing beyond k (games running past k are discarded
 unstored), so the outcome is the same for any number of workers. Killing a run with workers
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import GameTask, match_seed, ordered_games, play_game_task
-from ringrift.evaluate.pool import GamePool
+from ringrift.exec import Executor
 
 Seating = Callable[[int], list[int]]  # game index -> participant index per seat
 
@@ -110,7 +110,7 @@ class Series:
         task = self.task(index, extra_metadata)
         return self.finish(index, None if task is None else play_game_task(task))
 
-    def games(self, indices: Iterable[int], pool: GamePool,
+    def games(self, indices: Iterable[int], pool: Executor,
               extra_metadata: Callable[[int], dict] | None = None,
               batch_size: int = 1) -> Iterator[SeriesGame]:
         """Games `indices` in order, played by `pool` (read back when stored), `batch_size` at

@@ -25,8 +25,8 @@ from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import ordered_games
 from ringrift.evaluate.pairwise import pairwise_from_ranking
-from ringrift.evaluate.pool import GamePool, check_workers
 from ringrift.evaluate.series import Series, SeriesGame
+from ringrift.exec import Executor, check_workers
 
 
 def pair_seating(num_players: int) -> Callable[[int], list[int]]:
@@ -81,11 +81,7 @@ class PairResult:
 def check_participants(participants: Sequence[EngineSpec], board_type: str,
                        num_players: int) -> None:
     """UserError unless there are >= 2 uniquely named participants that can all be built."""
-    if board_type not in rules.BOARD_TYPES:
-        raise UserError(f"unknown board type {board_type!r} "
-                        f"(expected one of {', '.join(rules.BOARD_TYPES)})")
-    if num_players not in (2, 3, 4):
-        raise UserError(f"--num-players must be 2, 3 or 4, got {num_players}")
+    rules.GameSpec.checked(board_type, num_players, error=UserError)
     if len(participants) < 2:
         raise UserError("a tournament needs at least 2 participants")
     names = [p.name for p in participants]
@@ -99,7 +95,8 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
 def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
                    games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = 5000,
                    on_game: Callable[[PairResult], None] | None = None,
-                   workers: int = 1, batch_size: int = 1) -> list[PairResult]:
+                   workers: int = 1, batch_size: int = 1, backend: str = "local",
+                   ray_address: str | None = None) -> list[PairResult]:
     """Play (or resume) every pair's games in `workers` processes, `batch_size` at once in each
     (leaf evaluations batched); `db` stores them. Returns one result per pair."""
     if games_per_pair < 1:
@@ -113,7 +110,8 @@ def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_play
                              pair_seating(num_players), db=db, max_moves=max_moves)))
     jobs = (((k, index), series.task(index))
             for k, (_, series) in enumerate(pairs) for index in range(games_per_pair))
-    with GamePool.for_players(participants, workers) as pool, \
+    with Executor.for_players(participants, workers, backend=backend,
+                              ray_address=ray_address) as pool, \
             closing(ordered_games(pool, jobs, batch_size)) as results:
         for (k, index), record in results:
             pair, series = pairs[k]

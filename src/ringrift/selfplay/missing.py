@@ -10,24 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ringrift.selfplay.batched import run_batched_games
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.selfplay.workers import run_games
 
 
 def play_missing_games(db, config: SelfplayConfig, planned: int, game_id: Callable[[int], str],
                        *, workers: int = 1, batch_size: int = 1,
-                       metadata: dict[str, Any] | None = None) -> Iterator[int]:
+                       metadata: dict[str, Any] | None = None, backend: str = "local",
+                       ray_address: str | None = None) -> Iterator[int]:
     """Play the games of 0..planned-1 whose ids `db` lacks, storing each as it finishes (its
     id set, `metadata` added); yield the number of planned games stored after each one. A
     network engine plays `batch_size` games at once per process, its leaf evaluations
-    batched."""
+    batched. The games are played on the executor's `backend` (local or Ray)."""
     stored = set(db.game_ids())
     missing = [i for i in range(planned) if game_id(i) not in stored]
-    if config.options.model_path:
-        games = run_batched_games(config, missing, batch_size, workers)
-    else:
-        games = run_games(config, missing, workers)
+    if not config.options.model_path:
+        batch_size = 1  # only network games gain from batching
+    games = run_games(config, missing, workers, batch_size=batch_size, backend=backend,
+                      ray_address=ray_address)
+
     for count, record in enumerate(games, planned - len(missing) + 1):
         record.game_id = game_id(record.metadata["game_index"])
         record.metadata.update(metadata or {})

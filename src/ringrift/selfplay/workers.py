@@ -1,32 +1,48 @@
-"""Running selfplay games in worker processes (or in-process for one worker)."""
+"""Running selfplay games on the executor (`ringrift.exec`): local processes or Ray actors.
+
+A unit of work is up to `batch_size` consecutive game indices, played at once in one worker
+(their leaf evaluations batched, see `selfplay.batched`). Games depend only on (config, index),
+so the same seed gives the same games whatever the backend or worker count (up to floating-point
+differences between network batch sizes); a worker that dies loses only its unit, which is
+played again by another worker, so every index is played exactly once.
+"""
 
 from __future__ import annotations
 
-import multiprocessing as mp
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from ringrift.data.records import GameRecord
-from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
-
-_CONFIG: SelfplayConfig | None = None
-
-
-def _init(config: SelfplayConfig) -> None:
-    global _CONFIG
-    _CONFIG = config
+from ringrift.exec import Executor, check_batch_size
+from ringrift.selfplay.batched import play_batched
+from ringrift.selfplay.runner import SelfplayConfig
 
 
-def _play(index: int) -> GameRecord:
-    assert _CONFIG is not None
-    return play_selfplay_game(_CONFIG, index)
+def play_selfplay_unit(unit: tuple[SelfplayConfig, tuple[int, ...], int]) -> list[GameRecord]:
+    """Play one unit, (config, indices, batch size), in this process; records in index order."""
+    config, indices, batch_size = unit
+    records = list(play_batched(config, indices, batch_size))
+    return sorted(records, key=lambda r: r.metadata["game_index"])
 
 
-def run_games(config: SelfplayConfig, indices: range, workers: int) -> Iterator[GameRecord]:
+def selfplay_units(config: SelfplayConfig, indices: Sequence[int], batch_size: int):
+    """(first index, unit) jobs of `batch_size` consecutive indices each."""
+    indices = list(indices)
+    for k in range(0, len(indices), batch_size):
+        chunk = tuple(indices[k:k + batch_size])
+        yield chunk[0], (config, chunk, batch_size)
+
+
+def run_games(config: SelfplayConfig, indices: Sequence[int], workers: int = 1, *,
+              batch_size: int = 1, backend: str = "local",
+              ray_address: str | None = None) -> Iterator[GameRecord]:
     """Yield finished games as they complete (in completion order with several workers)."""
-    if workers <= 1:
-        for i in indices:
-            yield play_selfplay_game(config, i)
+    check_batch_size(batch_size)
+    if backend == "local" and workers == 1:
+        # in this process, one stream of games refilled as each finishes (no unit boundaries)
+        yield from play_batched(config, list(indices), batch_size)
         return
-    ctx = mp.get_context("fork")
-    with ctx.Pool(workers, initializer=_init, initargs=(config,)) as pool:
-        yield from pool.imap_unordered(_play, indices, chunksize=1)
+    with Executor(workers, backend=backend, network=bool(config.options.model_path),
+                  threads=config.options.threads or 1, ray_address=ray_address) as executor:
+        for _, records in executor.unordered(play_selfplay_unit,
+                                             selfplay_units(config, indices, batch_size)):
+            yield from records
