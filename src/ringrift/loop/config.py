@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ringrift import rules
 from ringrift.ai.factory import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
+from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
+from ringrift.train.config import TrainConfig
 
 # engines the loop can name (mixed needs a mix of its own), and those that need no model
 LR_SPANS = ("iteration", "run")
@@ -45,6 +47,19 @@ class LoopConfig:
     lr_span: str = "iteration"
     batch_size: int = 256
     learning_rate: float = 1e-3
+    # the trainer's knobs, defaults from ringrift.train.config.TrainConfig (one home each)
+    weight_decay: float = field_default(TrainConfig, "weight_decay")
+    lr_scheduler: str = field_default(TrainConfig, "lr_scheduler")
+    lr_min: float = field_default(TrainConfig, "lr_min")
+    early_stopping: int = field_default(TrainConfig, "early_stopping")
+    elo_early_stopping_patience: int = field_default(TrainConfig, "elo_early_stopping_patience")
+    elo_min_improvement: float = field_default(TrainConfig, "elo_min_improvement")
+    entropy_weight: float = field_default(TrainConfig, "entropy_weight")
+    label_smoothing: float = field_default(TrainConfig, "label_smoothing")
+    pcgrad: bool = field_default(TrainConfig, "pcgrad")
+    grad_accum: int = field_default(TrainConfig, "grad_accum")
+    # network selfplay: None = CUDA when present (leaves batched there), "cpu" = never
+    selfplay_device: str | None = None
     channels: int | None = None
     blocks: int | None = None
     augment: bool = True
@@ -68,10 +83,7 @@ class LoopConfig:
     max_moves: int = 2000
 
     def validate(self) -> None:
-        if self.board_type not in rules.BOARD_TYPES:
-            raise UserError(f"unknown board type {self.board_type!r}")
-        if self.num_players not in (2, 3, 4):
-            raise UserError("--num-players must be 2, 3 or 4")
+        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
                      "selfplay_batch_size", "eval_batch_size", "mcts_simulations"):
             if getattr(self, name) < 1:
@@ -101,6 +113,20 @@ class LoopConfig:
             if engine not in allowed:
                 raise UserError(f"{flag} {engine!r}: the loop plays {', '.join(allowed)} there")
         self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
+        self.train_settings_check()
+
+    def train_settings_check(self) -> None:
+        """The trainer's own checks on the training knobs, before the first iteration."""
+        TrainConfig(board_type=self.board_type, num_players=self.num_players, data_paths=[],
+                    save_path="", batch_size=self.batch_size, epochs=self.training_epochs,
+                    learning_rate=self.learning_rate, warmup_epochs=self.warmup_epochs,
+                    weight_decay=self.weight_decay, lr_scheduler=self.lr_scheduler,
+                    lr_min=self.lr_min, early_stopping=self.early_stopping,
+                    elo_early_stopping_patience=self.elo_early_stopping_patience,
+                    elo_min_improvement=self.elo_min_improvement,
+                    entropy_weight=self.entropy_weight, label_smoothing=self.label_smoothing,
+                    pcgrad=self.pcgrad, grad_accum=self.grad_accum,
+                    model_version=self.model_version).validate()
 
     def gauntlet_config(self, iteration: int):
         """The evaluation gauntlet of `iteration`: the loop's opponents plus "previous" (skipped,
@@ -151,11 +177,57 @@ class LoopConfig:
         return Path(self.run_dir)
 
 
-def load_config(run_dir: str | Path) -> LoopConfig:
+def _saved_config(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "loop_config.json"
     try:
-        return LoopConfig.from_dict(json.loads(path.read_text()))
+        data = json.loads(path.read_text())
     except FileNotFoundError:
         raise UserError(f"{run_dir}: no loop here to resume (missing loop_config.json)") from None
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: unreadable loop configuration ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: unreadable loop configuration (not a JSON object)")
+    return data
+
+
+def saved_run_dir(run_dir: str | Path) -> str | None:
+    """The run folder recorded in `run_dir`'s saved configuration (where the run was when it
+    was saved: it differs from `run_dir` for a copied or moved run), or None."""
+    try:
+        saved = _saved_config(run_dir).get("run_dir")
+    except UserError:
+        return None
+    return saved if isinstance(saved, str) else None
+
+
+def _field_type_problem(data: dict[str, Any]) -> str | None:
+    """The first saved field whose JSON type does not fit the dataclass field, or None."""
+    for f in fields(LoopConfig):
+        if f.name not in data:
+            continue
+        value, kind = data[f.name], str(f.type)
+        if value is None and "None" in kind:
+            continue
+        ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+              "float": isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value),
+              "str": isinstance(value, str), "bool": isinstance(value, bool),
+              "list": isinstance(value, list), "dict": isinstance(value, dict)}
+        base = kind.split("[")[0].split(" |")[0].strip()
+        if base in ok and not ok[base]:
+            return f"{f.name} must be {base}, got {value!r}"
+    return None
+
+
+def load_config(run_dir: str | Path) -> LoopConfig:
+    """The configuration saved in `run_dir`, with `run_dir` as its run folder: the folder the
+    user names is the run acted on, whatever folder the saved file recorded."""
+    path = Path(run_dir) / "loop_config.json"
+    data = _saved_config(run_dir)
+    problem = _field_type_problem(data)
+    if problem:
+        raise UserError(f"{path}: unreadable loop configuration ({problem})")
+    try:
+        return LoopConfig.from_dict({**data, "run_dir": str(run_dir)})
+    except TypeError as exc:
         raise UserError(f"{path}: unreadable loop configuration ({exc})") from None

@@ -33,7 +33,7 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
     """The bootstrap engine until a model has been promoted, then the best model."""
     if state.best_model is None:
         return cfg.bootstrap_engine, EngineOptions()
-    return cfg.engine, EngineOptions(model_path=state.best_model,
+    return cfg.engine, EngineOptions(model_path=state.best_model, device=cfg.selfplay_device,
                                      temperature=cfg.policy_temperature,
                                      simulations=cfg.mcts_simulations, root_noise=True,
                                      threads=1, amp=cfg.amp)
@@ -144,6 +144,11 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         schedule_offset_steps=offset, schedule_total_steps=total,
         seed=cfg.seed + state.iteration, split_seed=cfg.seed,  # games keep their side
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
+        weight_decay=cfg.weight_decay, lr_scheduler=cfg.lr_scheduler, lr_min=cfg.lr_min,
+        early_stopping=cfg.early_stopping,
+        elo_early_stopping_patience=cfg.elo_early_stopping_patience,
+        elo_min_improvement=cfg.elo_min_improvement, entropy_weight=cfg.entropy_weight,
+        label_smoothing=cfg.label_smoothing, pcgrad=cfg.pcgrad, grad_accum=cfg.grad_accum,
         progress=False,
         tensorboard=True, checkpoint_every=200)
     buffer = io.StringIO()

@@ -32,6 +32,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     lr_step_size: int | None = None  # epochs between decays of the step schedule
     lr_gamma: float = 0.1
+    lr_min: float = 0.0  # cosine schedule: the learning rate it decays to
     early_stopping: int = 0  # patience in epochs; 0 = off
     # Elo early stopping (train/elo_stopping.py): every `elo_check_every` epochs a short match
     # series updates an Elo estimate; stop after this many checks without a gain of more than
@@ -98,6 +99,8 @@ class TrainConfig:
             (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
             (self.lr_step_size is None or self.lr_step_size >= 1, "--lr-step-size must be >= 1"),
             (0 < self.lr_gamma <= 1, "--lr-gamma must be in (0, 1]"),
+            (0 <= self.lr_min <= self.learning_rate,
+             "--lr-min must be in [0, --learning-rate]"),
             (self.early_stopping >= 0, "--early-stopping must be >= 0"),
             (self.elo_early_stopping_patience >= 0,
              "--elo-early-stopping-patience must be >= 0"),

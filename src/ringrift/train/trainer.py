@@ -271,6 +271,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                           cfg.schedule_total_steps or steps_per_epoch * cfg.epochs,
                           warmup_steps=round(cfg.warmup_epochs * steps_per_epoch),
                           step_size=step_epochs * steps_per_epoch, gamma=cfg.lr_gamma,
+                          min_lr_ratio=cfg.lr_min / cfg.learning_rate,
                           offset=cfg.schedule_offset_steps)
     weights = LossWeights(value=cfg.value_weight, rank=cfg.rank_weight,
                           entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
