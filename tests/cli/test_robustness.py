@@ -125,3 +125,84 @@ def test_export_cache_with_nan_is_encoded_again(capsys, ws):
     again, _ = read_npz(ws / "c.npz")
     assert np.isfinite(again["values"]).all()
     assert np.array_equal(again["values"], reference["values"])
+
+
+# --------------------------------------------------------------------------- loop: the right run
+def _finished_run(folder: Path, run_dir_text: str) -> Path:
+    """A loop run folder whose one iteration is done (resuming it plays nothing), its saved
+    paths recorded under `run_dir_text`."""
+    import json
+
+    from ringrift.loop.config import LoopConfig
+    from ringrift.loop.state import LoopState
+
+    folder.mkdir(parents=True)
+    config = LoopConfig("square8", 2, run_dir_text, iterations=1)
+    (folder / "loop_config.json").write_text(json.dumps(config.to_dict()))
+    model = f"{run_dir_text}/models/iter_000.pt"
+    state = LoopState(iteration=1, best_model=model, latest_model=model,
+                      history=[{"iteration": 0, "train": {"model": model}}])
+    (folder / "loop_state.json").write_text(json.dumps(state.__dict__))
+    return folder
+
+
+def test_loop_start_over_an_existing_run_refuses_without_rewriting_it(capsys, tmp_path):
+    run = _finished_run(tmp_path / "run", str(tmp_path / "run"))
+    before = snapshot(run)
+    refused(capsys, ["loop", "--run-dir", run, "--board-type", "hex8"], message="--resume")
+    refused(capsys, ["loop", "--run-dir", run, "--resume", "--board-type", "hex8"],
+            message="keeps its settings")
+    assert snapshot(run) == before
+
+
+def test_resuming_a_copied_run_acts_on_the_copy(capsys, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from ringrift.loop.config import load_config
+    from ringrift.loop.state import LoopState
+
+    monkeypatch.chdir(tmp_path)
+    original = _finished_run(tmp_path / "runs" / "a", "runs/a")  # saved relative to the cwd
+    copy = tmp_path / "elsewhere" / "b"
+    shutil.copytree(original, copy)
+    before = snapshot(original)
+    other_cwd = tmp_path / "other"
+    other_cwd.mkdir()
+    monkeypatch.chdir(other_cwd)  # resumed from another folder, by absolute path
+    assert cli(["loop", "--run-dir", copy, "--resume", "--iterations", "1"]) == 0
+    assert snapshot(original) == before
+    assert json.loads((copy / "loop_config.json").read_text())["run_dir"] == str(copy)
+    assert load_config(copy).run_dir == str(copy)
+    state = LoopState.load(copy, saved_run_dir="runs/a")
+    assert state.best_model == str(copy / "models" / "iter_000.pt")
+    assert state.history[0]["train"]["model"] == state.best_model
+    assert not (other_cwd / "runs").exists()
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("file,field,value,message", [
+    ("loop_state.json", "iteration", "two", "iteration must be"),
+    ("loop_state.json", "stage", "dance", "stage must be one of"),
+    ("loop_state.json", "history", {"a": 1}, "history must be"),
+    ("loop_state.json", "best_model", 5, "best_model must be"),
+    ("loop_config.json", "iterations", "ten", "iterations must be int"),
+    ("loop_config.json", "learning_rate", "fast", "learning_rate must be float"),
+    ("loop_config.json", "eval_opponents", "random", "eval_opponents must be list"),
+])
+def test_corrupt_loop_files_are_one_line(capsys, tmp_path, file, field, value, message):
+    import json
+
+    run = _finished_run(tmp_path / "run", str(tmp_path / "run"))
+    data = json.loads((run / file).read_text())
+    data[field] = value
+    (run / file).write_text(json.dumps(data))
+    before = snapshot(run)
+    refused(capsys, ["loop", "--run-dir", run, "--resume"], message=message)
+    assert snapshot(run) == before
+
+
+def test_loop_iterations_zero_is_an_error_not_ten(capsys, tmp_path):
+    refused(capsys, ["loop", "--run-dir", tmp_path / "r", "--board-type", "square8",
+                     "--iterations", "0"], message="--iterations")
+    assert not (tmp_path / "r").exists()

@@ -82,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         config = load_config(args.run_dir)
+        if args.board_type is not None and args.board_type != config.board_type:
+            raise UserError(f"--board-type {args.board_type}: the run in {args.run_dir} is "
+                            f"{config.board_type} (a resumed run keeps its settings)")
         if args.iterations is not None:
             config.iterations = args.iterations
     else:
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
         config = LoopConfig(
             board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
-            iterations=args.iterations or 10, selfplay_games=args.selfplay_games,
+            iterations=10 if args.iterations is None else args.iterations,
+            selfplay_games=args.selfplay_games,
             training_epochs=args.training_epochs, engine=args.engine,
             bootstrap_engine=args.bootstrap_engine, bootstrap_games=args.bootstrap_games,
             mcts_simulations=args.mcts_simulations,

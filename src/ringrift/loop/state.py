@@ -31,14 +31,26 @@ class LoopState:
         atomic_write_text(run_dir / "loop_state.json", json.dumps(asdict(self), indent=1))
 
     @classmethod
-    def load(cls, run_dir: Path) -> LoopState:
+    def load(cls, run_dir: Path, saved_run_dir: str | None = None) -> LoopState:
+        """The saved state of the loop in `run_dir`. Paths the state recorded under
+        `saved_run_dir` (where the run was when it wrote them) are moved to `run_dir`, so a
+        copied or moved run, or one resumed from another folder, acts on itself."""
         path = run_dir / "loop_state.json"
         if not path.exists():
             return cls()
         try:
-            return cls(**json.loads(path.read_text()))
-        except (json.JSONDecodeError, TypeError) as exc:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"{path}: unreadable loop state ({exc})") from None
+        problem = _field_problem(data)
+        if problem:
+            raise UserError(f"{path}: unreadable loop state ({problem})")
+        state = cls(**data)
+        if saved_run_dir and Path(saved_run_dir) not in (Path(run_dir), Path(".")):
+            for name in ("best_model", "latest_model", "history", "current"):
+                setattr(state, name, _rebase(getattr(state, name), str(saved_run_dir),
+                                             str(run_dir)))
+        return state
 
     def advance(self) -> None:
         """Move to the next stage (or the next iteration after the last stage)."""
@@ -50,3 +62,41 @@ class LoopState:
             self.current = {}
             self.iteration += 1
             self.stage = STAGES[0]
+
+
+def _field_problem(data: Any) -> str | None:
+    """What is wrong with the fields of a loaded state, or None."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    unknown = set(data) - set(LoopState.__dataclass_fields__)
+    if unknown:
+        return f"unknown field {sorted(unknown)[0]!r}"
+    iteration = data.get("iteration", 0)
+    if not isinstance(iteration, int) or isinstance(iteration, bool) or iteration < 0:
+        return f"iteration must be a non-negative integer, got {iteration!r}"
+    if data.get("stage", STAGES[0]) not in STAGES:
+        return f"stage must be one of {', '.join(STAGES)}, got {data.get('stage')!r}"
+    for name in ("best_model", "latest_model"):
+        if not isinstance(data.get(name), str | None):
+            return f"{name} must be a path or null, got {data.get(name)!r}"
+    history = data.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        return "history must be a list of objects"
+    if not isinstance(data.get("current", {}), dict):
+        return "current must be an object"
+    return None
+
+
+def _rebase(value: Any, old: str, new: str) -> Any:
+    """`value` with every path string under folder `old` moved under `new`."""
+    if isinstance(value, str):
+        old_path = Path(old)
+        try:
+            return str(Path(new) / Path(value).relative_to(old_path))
+        except ValueError:
+            return value
+    if isinstance(value, list):
+        return [_rebase(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _rebase(v, old, new) for k, v in value.items()}
+    return value
