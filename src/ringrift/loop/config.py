@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +83,7 @@ class LoopConfig:
     max_moves: int = 2000
 
     def validate(self) -> None:
-        if self.board_type not in rules.BOARD_TYPES:
-            raise UserError(f"unknown board type {self.board_type!r}")
-        if self.num_players not in (2, 3, 4):
-            raise UserError("--num-players must be 2, 3 or 4")
+        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
                      "selfplay_batch_size", "eval_batch_size", "mcts_simulations"):
             if getattr(self, name) < 1:
@@ -180,11 +177,57 @@ class LoopConfig:
         return Path(self.run_dir)
 
 
-def load_config(run_dir: str | Path) -> LoopConfig:
+def _saved_config(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / "loop_config.json"
     try:
-        return LoopConfig.from_dict(json.loads(path.read_text()))
+        data = json.loads(path.read_text())
     except FileNotFoundError:
         raise UserError(f"{run_dir}: no loop here to resume (missing loop_config.json)") from None
-    except (json.JSONDecodeError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: unreadable loop configuration ({exc})") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: unreadable loop configuration (not a JSON object)")
+    return data
+
+
+def saved_run_dir(run_dir: str | Path) -> str | None:
+    """The run folder recorded in `run_dir`'s saved configuration (where the run was when it
+    was saved: it differs from `run_dir` for a copied or moved run), or None."""
+    try:
+        saved = _saved_config(run_dir).get("run_dir")
+    except UserError:
+        return None
+    return saved if isinstance(saved, str) else None
+
+
+def _field_type_problem(data: dict[str, Any]) -> str | None:
+    """The first saved field whose JSON type does not fit the dataclass field, or None."""
+    for f in fields(LoopConfig):
+        if f.name not in data:
+            continue
+        value, kind = data[f.name], str(f.type)
+        if value is None and "None" in kind:
+            continue
+        ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+              "float": isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value),
+              "str": isinstance(value, str), "bool": isinstance(value, bool),
+              "list": isinstance(value, list), "dict": isinstance(value, dict)}
+        base = kind.split("[")[0].split(" |")[0].strip()
+        if base in ok and not ok[base]:
+            return f"{f.name} must be {base}, got {value!r}"
+    return None
+
+
+def load_config(run_dir: str | Path) -> LoopConfig:
+    """The configuration saved in `run_dir`, with `run_dir` as its run folder: the folder the
+    user names is the run acted on, whatever folder the saved file recorded."""
+    path = Path(run_dir) / "loop_config.json"
+    data = _saved_config(run_dir)
+    problem = _field_type_problem(data)
+    if problem:
+        raise UserError(f"{path}: unreadable loop configuration ({problem})")
+    try:
+        return LoopConfig.from_dict({**data, "run_dir": str(run_dir)})
+    except TypeError as exc:
         raise UserError(f"{path}: unreadable loop configuration ({exc})") from None

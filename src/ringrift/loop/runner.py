@@ -12,10 +12,11 @@ from typing import Any
 
 from ringrift.atomic import atomic_write_text
 from ringrift.loop import stages
-from ringrift.loop.config import LoopConfig
+from ringrift.loop.config import LoopConfig, saved_run_dir
 from ringrift.loop.state import STAGES, LoopState
 from ringrift.loop.test_set import ensure_test_set
 from ringrift.loop.training_config import TrainingLoopConfig
+from ringrift.output_paths import check_output_dir
 
 _STAGE_FUNCTIONS: dict[str, Callable] = {
     "selfplay": stages.run_selfplay,
@@ -37,14 +38,17 @@ def run_training_loop(config: LoopConfig | TrainingLoopConfig, *, resume: bool =
         config = config.to_loop_config()
         print(f"run folder: {config.run_dir}", file=out)
     config.validate()
-    run_dir = config.path
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "loop_config.json", json.dumps(config.to_dict(), indent=1))
-    state = LoopState.load(run_dir) if resume else LoopState()
+    run_dir = check_output_dir(config.path, "--run-dir")
+    # everything is checked and read before the first write: a refused start leaves the
+    # folder's files as they were
     if not resume and (run_dir / "loop_state.json").exists():
         from ringrift.errors import UserError
 
         raise UserError(f"{run_dir} already holds a loop; pass --resume to continue it")
+    state = (LoopState.load(run_dir, saved_run_dir=saved_run_dir(run_dir)) if resume
+             else LoopState())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "loop_config.json", json.dumps(config.to_dict(), indent=1))
 
     def log(line: str) -> None:
         print(line, file=out, flush=True)
