@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 
 import pytest
 
@@ -50,9 +51,9 @@ def _base() -> dict:
     (lambda d: d.__setitem__("players", d["players"][:1]), "2-4 players"),
     (lambda d: d["board"]["stacks"].__setitem__("9,9", {"rings": [1]}), "off the square8 board"),
     (lambda d: d["board"]["stacks"].__setitem__("1,x", {"rings": [1]}), "bad position"),
-    (lambda d: d["players"][0].__setitem__("ringsInHand", 99), "more than 18"),
-    (lambda d: d["players"][0].__setitem__("ringsInHand", -1), "non-negative"),
-    (lambda d: d.__setitem__("currentPhase", "dancing"), "unknown currentPhase"),
+    (lambda d: d["players"][0].__setitem__("ringsInHand", 99), r"ringsInHand must be in 0\.\.18, got 99"),
+    (lambda d: d["players"][0].__setitem__("ringsInHand", -1), r"ringsInHand must be in 0\.\.18"),
+    (lambda d: d.__setitem__("currentPhase", "dancing"), "currentPhase must be one of"),
     (lambda d: d.__setitem__("currentPlayer", 5), "currentPlayer"),
 ])
 def test_malformed_states_are_rejected_with_a_clear_error(mutate, message):
@@ -66,7 +67,7 @@ def test_stack_fields_must_match_rings():
     data = _base()
     key, st = next(iter(data["board"]["stacks"].items()))
     st["stackHeight"] = st["stackHeight"] + 1
-    with pytest.raises(RulesError, match=f"stack {key}: stackHeight"):
+    with pytest.raises(RulesError, match=re.escape(f"stacks['{key}'].stackHeight is")):
         rules.state_from_json(data)
 
 

@@ -34,6 +34,7 @@ def apply_move(state: GameState, move: Move, *, validate: bool = True) -> None:
     elif player == 2:
         state.p2_has_moved = True
     state.move_count += 1
+    state.record_move(move)
     _HANDLERS[move.type](state, move, player)
 
 

@@ -1,399 +1,467 @@
-"""Canonical JSON in and out (RULES.md §6): states, moves, positions.
+"""Canonical state JSON in and out (RULES.md §6.3-6.4); moves and positions live in move_json.
 
-States are read in the contract-vector / trace format (square and hex keys, top-to-bottom ring
-lists, legacy move-type aliases) and validated; a malformed input raises RulesError naming the
-field. Written states carry our turn bookkeeping in an extra `ringrift` object (other readers
-ignore unknown keys), so export then import gives back the same state and the same legal moves.
+Input is untrusted: the whole structure is read and checked (types, ranges, board sizes against
+the board type, list lengths against the board) before any state is built, and an accepted state
+is checked to be playable. Every failure is a RulesError naming the field; no value makes us
+allocate or loop in proportion to a number it carries (see jsonread).
+
+Output uses the reference engine's own fields for everything it has one for (`moveHistory`,
+`mustMoveFromStackKey`, `chainCapturePosition`, `pendingLineRewardElimination`, the `lps*`
+last-player-standing counters, `territoryVictoryMinimum`); the rest of our turn bookkeeping goes
+in an extra `ringrift` object, which other readers ignore. Without that object the bookkeeping is
+rebuilt from the history as RULES.md §6.3 prescribes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from ringrift.rules import boards
 from ringrift.rules import moves as mv
 from ringrift.rules.boards import Geometry
 from ringrift.rules.errors import RulesError
+from ringrift.rules.jsonread import (
+    as_int,
+    as_list,
+    as_map,
+    check_depth,
+    get_bool,
+    get_int,
+    get_list,
+    get_str,
+    obj,
+    opt_obj,
+    show,
+)
+from ringrift.rules.move_json import (
+    SENTINEL,
+    line_json,
+    move_from_json,
+    move_to_json,
+    parse_position,
+    position_json,
+)
 from ringrift.rules.moves import Move
-from ringrift.rules.state import ACTIVE, COMPLETED, PHASES, GameState, LpsTracker, cap_height
+from ringrift.rules.state import (
+    ACTIVE,
+    COMPLETED,
+    LAST_PLAYER_STANDING,
+    PHASES,
+    RING_ELIMINATION,
+    TERRITORY_CONTROL,
+    GameState,
+    LpsTracker,
+    cap_height,
+)
 
-SENTINEL = {"x": 0, "y": 0}
+__all__ = [
+    "SENTINEL", "line_json", "move_from_json", "move_to_json", "parse_position",
+    "position_json", "state_from_json", "state_to_json",
+]
+
 _STATUS_ALIASES = {"finished": COMPLETED}
+# §6.9: several hexagonal contract vectors use these sizes (radius 5 and 6) instead of 25.
+_LEGACY_SIZES = {"hexagonal": (11, 13)}
+MAX_RINGS_PER_PLAYER = 1000
+MAX_HISTORY = 100_000  # moves; far beyond any real game, bounds the work a history costs
+_BIG = 1 << 31  # bound for counters whose size the rules do not limit
+_VICTORY_REASONS = ("", RING_ELIMINATION, TERRITORY_CONTROL, LAST_PLAYER_STANDING)
 
 
-# --------------------------------------------------------------------------- positions
-def parse_position(geo: Geometry, pos: Any, what: str = "position") -> int:
-    """A position object `{x, y[, z]}` or key string `"x,y[,z]"` -> cell index."""
-    if isinstance(pos, str):
-        try:
-            parts = [int(v) for v in pos.split(",")]
-        except ValueError:
-            raise RulesError(f"{what}: bad position key {pos!r}") from None
-    elif isinstance(pos, dict):
-        try:
-            parts = [int(pos["x"]), int(pos["y"])]
-            if pos.get("z") is not None:
-                parts.append(int(pos["z"]))
-        except (KeyError, TypeError, ValueError):
-            raise RulesError(f"{what}: bad position {pos!r}") from None
-    else:
-        raise RulesError(f"{what}: bad position {pos!r}")
-    if geo.is_hex:
-        if len(parts) == 2:
-            parts.append(-parts[0] - parts[1])
-        if len(parts) != 3 or sum(parts) != 0:
-            raise RulesError(f"{what}: {pos!r} is not a valid hex cube coordinate (x + y + z != 0)")
-    elif len(parts) != 2:
-        raise RulesError(f"{what}: {pos!r} is not a square-board position")
-    coord = tuple(parts)
-    cell = geo.index.get(coord)
-    if cell is None:
-        raise RulesError(f"{what}: {pos!r} is off the {geo.board_type} board (size {geo.size})")
-    return cell
+def board_sizes(board_type: str) -> tuple[int, ...]:
+    """The `board.size` values accepted for a board type: the canonical one, plus the legacy
+    hexagonal sizes of the contract vectors (RULES.md §6.9)."""
+    return (boards.canonical_size(board_type),) + _LEGACY_SIZES.get(board_type, ())
 
 
-def position_json(geo: Geometry, cell: int) -> dict[str, int]:
-    c = geo.coords[cell]
-    if geo.is_hex:
-        return {"x": c[0], "y": c[1], "z": c[2]}
-    return {"x": c[0], "y": c[1]}
+# --------------------------------------------------------------------------- reading
+@dataclass
+class _Read:
+    """Everything read from the JSON and checked, before a GameState is built."""
+
+    geo: Geometry
+    n: int
+    rings_per_player: int
+    hand: list[int]
+    eliminated: list[int]
+    stacks: dict[int, tuple[int, ...]]
+    markers: dict[int, int]
+    collapsed: dict[int, int]
+    settings: dict[str, Any] = field(default_factory=dict)
+    history: list[Move] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- moves
-def move_from_json(geo: Geometry, data: dict[str, Any], phase: str | None = None) -> Move:
-    """Parse a move object (§6.5). `phase` lets a missing elimination context be inferred."""
-    if not isinstance(data, dict):
-        raise RulesError(f"move must be a JSON object, got {type(data).__name__}")
-    mtype = data.get("type")
-    mtype = mv.MOVE_TYPE_ALIASES.get(mtype, mtype)
-    if mtype not in mv.MOVE_TYPES:
-        raise RulesError(f"move: unknown move type {data.get('type')!r}")
-    try:
-        player = int(data["player"])
-    except (KeyError, TypeError, ValueError):
-        raise RulesError(f"move {mtype}: missing or bad 'player'") from None
+def state_from_json(data: Any, extras: Any = None) -> GameState:
+    """Load a serialized state (§6.3). `extras` are the trace corpus's `stateExtras`.
 
-    def pos(key: str) -> int:
-        if data.get(key) is None:
-            raise RulesError(f"move {mtype}: missing '{key}'")
-        return parse_position(geo, data[key], f"move {mtype} '{key}'")
-
-    def positions(items: Any, what: str) -> tuple[int, ...]:
-        if not isinstance(items, list):
-            raise RulesError(f"move {mtype}: '{what}' must be a list")
-        return tuple(parse_position(geo, p, f"move {mtype} '{what}'") for p in items)
-
-    if mtype == mv.PLACE_RING:
-        count = data.get("placementCount") or 1
-        if not isinstance(count, int) or not 1 <= count <= 3:
-            raise RulesError(f"move place_ring: placementCount must be 1-3, got {count!r}")
-        return Move(mtype, player, to=pos("to"), count=count)
-    if mtype == mv.MOVE_STACK:
-        return Move(mtype, player, frm=pos("from"), to=pos("to"))
-    if mtype in (mv.OVERTAKING_CAPTURE, mv.CONTINUE_CAPTURE):
-        return Move(mtype, player, frm=pos("from"), target=pos("captureTarget"), to=pos("to"))
-    if mtype in (mv.PROCESS_LINE, mv.CHOOSE_LINE_OPTION):
-        lines = data.get("formedLines") or []
-        if not lines or not isinstance(lines[0], dict):
-            raise RulesError(f"move {mtype}: missing 'formedLines[0]'")
-        line = positions(lines[0].get("positions"), "formedLines[0].positions")
-        if mtype == mv.PROCESS_LINE:
-            return Move(mtype, player, to=line[0], line=line)
-        collapsed = data.get("collapsedMarkers")
-        collapse = positions(collapsed, "collapsedMarkers") if collapsed else line
-        if not set(collapse) <= set(line):
-            raise RulesError("move choose_line_option: collapsedMarkers are not all on the line")
-        collapse = tuple(c for c in line if c in set(collapse))  # line order
-        option = 1 if len(collapse) == len(line) else 2
-        return Move(mtype, player, to=line[0], line=line, collapse=collapse, option=option)
-    if mtype == mv.ELIMINATE_RINGS:
-        context = data.get("eliminationContext") or _context_for_phase(phase)
-        if context not in (mv.CONTEXT_LINE, mv.CONTEXT_TERRITORY, mv.CONTEXT_RECOVERY):
-            raise RulesError(f"move eliminate_rings_from_stack: bad eliminationContext {context!r}")
-        return Move(mtype, player, to=pos("to"), context=context)
-    if mtype == mv.CHOOSE_TERRITORY_OPTION:
-        regions = data.get("disconnectedRegions") or []
-        if not regions or not isinstance(regions[0], dict):
-            raise RulesError("move choose_territory_option: missing 'disconnectedRegions[0]'")
-        region = tuple(sorted(set(positions(regions[0].get("spaces"), "region spaces"))))
-        if not region:
-            raise RulesError("move choose_territory_option: empty region")
-        return Move(mtype, player, to=region[0], region=region)
-    if mtype == mv.FORCED_ELIMINATION:
-        return Move(mtype, player, to=pos("to"))
-    if mtype == mv.RECOVERY_SLIDE:
-        mode = data.get("recoveryMode") or mv.RECOVERY_LINE
-        if mode not in (mv.RECOVERY_LINE, mv.RECOVERY_FALLBACK, mv.RECOVERY_STACK_STRIKE):
-            raise RulesError(f"move recovery_slide: bad recoveryMode {mode!r}")
-        option = data.get("recoveryOption", data.get("option")) or 1
-        collapse_raw = data.get("collapsePositions", data.get("collapse_positions")) or []
-        extract_raw = data.get("extractionStacks", data.get("extraction_stacks")) or []
-        collapse = positions(collapse_raw, "collapsePositions") if option == 2 else ()
-        extract = tuple(parse_position(geo, k, "move recovery_slide 'extractionStacks'")
-                        for k in extract_raw)
-        return Move(mtype, player, frm=pos("from"), to=pos("to"), mode=mode,
-                    option=int(option) if mode == mv.RECOVERY_LINE else 1,
-                    collapse=tuple(sorted(collapse)), extract=extract)
-    return Move(mtype, player)
+    Raises RulesError naming the field for anything malformed, and for a state in which the
+    player to move could not play (RULES.md terms; see the README's rules-engine section)."""
+    data = obj(data, "state")
+    check_depth(data, "state")
+    extras = {} if extras is None else obj(extras, "stateExtras")
+    check_depth(extras, "stateExtras")
+    read = _read(data, extras)
+    state = _build(read)
+    _check_playable(state)
+    return state
 
 
-def _context_for_phase(phase: str | None) -> str:
-    if phase == "line_processing":
-        return mv.CONTEXT_LINE
-    return mv.CONTEXT_TERRITORY
-
-
-def move_to_json(geo: Geometry, move: Move) -> dict[str, Any]:
-    """The canonical JSON of a move (§6.5)."""
-    def p(cell: int) -> dict[str, int]:
-        return position_json(geo, cell)
-
-    out: dict[str, Any] = {"type": move.type, "player": move.player}
-    t = move.type
-    if t == mv.PLACE_RING:
-        out["to"] = p(move.to)
-        out["placementCount"] = move.count
-    elif t == mv.MOVE_STACK:
-        out["from"] = p(move.frm)
-        out["to"] = p(move.to)
-    elif t in (mv.OVERTAKING_CAPTURE, mv.CONTINUE_CAPTURE):
-        out["from"] = p(move.frm)
-        out["captureTarget"] = p(move.target)
-        out["to"] = p(move.to)
-    elif t in (mv.PROCESS_LINE, mv.CHOOSE_LINE_OPTION):
-        out["to"] = p(move.line[0])
-        out["formedLines"] = [line_json(geo, move.line, move.player)]
-        if t == mv.CHOOSE_LINE_OPTION:
-            out["collapsedMarkers"] = [p(c) for c in move.collapse]
-    elif t == mv.ELIMINATE_RINGS:
-        out["to"] = p(move.to)
-        out["eliminationContext"] = move.context
-    elif t == mv.CHOOSE_TERRITORY_OPTION:
-        out["to"] = p(move.region[0])
-        out["disconnectedRegions"] = [{
-            "spaces": [p(c) for c in move.region],
-            "controllingPlayer": move.player,
-            "isDisconnected": True,
-        }]
-    elif t == mv.FORCED_ELIMINATION:
-        out["to"] = p(move.to)
-    elif t == mv.RECOVERY_SLIDE:
-        out["from"] = p(move.frm)
-        out["to"] = p(move.to)
-        out["recoveryMode"] = move.mode
-        out["recoveryOption"] = move.option
-        out["collapsePositions"] = [p(c) for c in move.collapse]
-        out["extractionStacks"] = [geo.keys[c] for c in move.extract]
-    else:
-        out["to"] = dict(SENTINEL)
-    return out
-
-
-def line_json(geo: Geometry, line: tuple[int, ...], player: int) -> dict[str, Any]:
-    a, b = geo.coords[line[0]], geo.coords[line[1]]
-    direction = [v - u for u, v in zip(a, b)]
-    d = {"x": direction[0], "y": direction[1]}
-    if geo.is_hex:
-        d["z"] = direction[2]
-    return {"positions": [position_json(geo, c) for c in line], "player": player,
-            "length": len(line), "direction": d}
-
-
-# --------------------------------------------------------------------------- states
-def state_from_json(data: dict[str, Any], extras: dict[str, Any] | None = None) -> GameState:
-    """Load a serialized state (§6.3). `extras` are the trace corpus's `stateExtras`."""
-    if not isinstance(data, dict):
-        raise RulesError("state must be a JSON object")
-    board = data.get("board")
-    if not isinstance(board, dict):
-        raise RulesError("state: missing 'board'")
-    board_type = board.get("type") or data.get("boardType")
-    if board_type not in boards.BOARD_TYPES:
-        raise RulesError(f"state: unknown board type {board_type!r}")
-    size = board.get("size", boards.canonical_size(board_type))
-    if not isinstance(size, int):
-        raise RulesError(f"state: bad board size {size!r}")
+def _read(data: dict[str, Any], extras: dict[str, Any]) -> _Read:
+    board = obj(data.get("board"), "state.board")
+    board_type = board.get("type") if board.get("type") is not None else data.get("boardType")
+    if not isinstance(board_type, str) or board_type not in boards.BOARD_TYPES:
+        raise RulesError(f"state.board.type: unknown board type {show(board_type)} "
+                         f"(expected one of {', '.join(boards.BOARD_TYPES)})")
+    sizes = board_sizes(board_type)
+    size = get_int(board, "size", "state.board", 1, _BIG, default=sizes[0])
+    if size not in sizes:
+        raise RulesError(f"state.board.size: {size} is not a size of a {board_type} board "
+                         f"(expected {', '.join(map(str, sizes))})")
     geo = boards.get_geometry(board_type, size)
     players = data.get("players")
     if not isinstance(players, list) or not 2 <= len(players) <= 4:
-        count = len(players) if isinstance(players, list) else "no"
-        raise RulesError(f"state: 'players' must list 2-4 players, got {count}")
+        count = len(players) if isinstance(players, list) else show(players)
+        raise RulesError(f"state.players must list 2-4 players, got {count}")
     n = len(players)
-    s = GameState.empty(geo, n)
-    ext = data.get("ringrift") or {}
-    extras = extras or {}
-    rules_options = data.get("rulesOptions") or {}
-    if rules_options.get("ringsPerPlayer"):
-        s.rings_per_player = int(rules_options["ringsPerPlayer"])
-        s.victory_threshold = boards.victory_threshold(s.rings_per_player, n)
-    s.swap_enabled = bool(rules_options.get("swapRuleEnabled")) and n == 2
-    lps_rounds = rules_options.get("lpsRoundsRequired") or extras.get("lpsRoundsRequired")
-    if lps_rounds:
-        s.lps_rounds_required = int(lps_rounds)
-    if data.get("victoryThreshold") is not None:
-        s.victory_threshold = int(data["victoryThreshold"])
-    minimum = data.get("territoryVictoryMinimum", extras.get("territoryVictoryMinimum"))
-    if minimum is not None:
-        s.territory_minimum = int(minimum)
+    options = opt_obj(data, "rulesOptions", "state")
+    rpp = get_int(options, "ringsPerPlayer", "state.rulesOptions", 1, MAX_RINGS_PER_PLAYER,
+                  default=boards.rings_per_player(board_type))
+    all_rings = n * rpp
+    hand, eliminated, territory = [0], [0], [0]
+    for i, raw in enumerate(players):
+        what = f"state.players[{i}]"
+        pl = obj(raw, what)
+        get_int(pl, "playerNumber", what, i + 1, i + 1, default=i + 1)
+        hand.append(get_int(pl, "ringsInHand", what, 0, rpp, default=0))
+        eliminated.append(get_int(pl, "eliminatedRings", what, 0, all_rings, default=0))
+        territory.append(get_int(pl, "territorySpaces", what, 0, geo.num_cells, default=0))
 
-    for i, pl in enumerate(players):
-        if not isinstance(pl, dict):
-            raise RulesError(f"state: players[{i}] must be an object")
-        number = pl.get("playerNumber", i + 1)
-        if number != i + 1:
-            raise RulesError(f"state: players[{i}].playerNumber is {number}, expected {i + 1}")
-        for field in ("ringsInHand", "eliminatedRings", "territorySpaces"):
-            value = pl.get(field, 0)
-            if not isinstance(value, int) or value < 0:
-                raise RulesError(f"state: players[{i}].{field} must be a non-negative integer")
-        s.hand[i + 1] = pl.get("ringsInHand", 0)
-        s.eliminated[i + 1] = pl.get("eliminatedRings", 0)
+    occupied: dict[int, str] = {}
 
-    for key, st in (board.get("stacks") or {}).items():
-        cell = parse_position(geo, st.get("position", key) if isinstance(st, dict) else key,
-                              f"stack {key}")
-        if not isinstance(st, dict):
-            raise RulesError(f"stack {key}: must be an object")
-        rings = st.get("rings")
-        if rings is None:
-            rings = [st.get("controllingPlayer")] * int(st.get("stackHeight", 1))
-        if not rings or not all(isinstance(r, int) and 1 <= r <= n for r in rings):
-            raise RulesError(f"stack {key}: rings must be player numbers 1..{n}, got {rings!r}")
-        rings_t = tuple(rings)
-        for field, expected in (("stackHeight", len(rings_t)), ("capHeight", cap_height(rings_t)),
-                                ("controllingPlayer", rings_t[0])):
-            if st.get(field) is not None and st[field] != expected:
-                raise RulesError(f"stack {key}: {field} is {st[field]}, but rings give {expected}")
-        if s.stacks[cell] is not None:
-            raise RulesError(f"stack {key}: two stacks on one cell")
-        s.set_stack(cell, rings_t)
-    for key, mk in (board.get("markers") or {}).items():
-        cell = parse_position(geo, mk.get("position", key) if isinstance(mk, dict) else key,
-                              f"marker {key}")
-        owner = mk.get("player") if isinstance(mk, dict) else mk
-        if not isinstance(owner, int) or not 1 <= owner <= n:
-            raise RulesError(f"marker {key}: bad owner {owner!r}")
-        if s.stacks[cell] is not None:
-            raise RulesError(f"marker {key}: a marker and a stack on the same cell")
-        s.set_marker(cell, owner)
-    for key, owner in (board.get("collapsedSpaces") or {}).items():
-        cell = parse_position(geo, key, f"collapsed space {key}")
-        if not isinstance(owner, int) or not 1 <= owner <= n:
-            raise RulesError(f"collapsed space {key}: bad owner {owner!r}")
-        if s.stacks[cell] is not None or s.markers[cell]:
-            raise RulesError(f"collapsed space {key}: a collapsed cell cannot hold a stack or marker")
-        s.set_collapsed(cell, owner)
-    # territorySpaces is authoritative only through the board; check that they agree
-    for i, pl in enumerate(players):
-        declared = pl.get("territorySpaces", 0)
-        if declared != s.territory[i + 1]:
-            raise RulesError(f"state: players[{i}].territorySpaces is {declared}, but the board "
-                             f"has {s.territory[i + 1]} collapsed cells of player {i + 1}")
+    def claim(cell: int, what: str) -> None:
+        if cell in occupied:
+            raise RulesError(f"{what}: cell {geo.keys[cell]} already holds {occupied[cell]}")
+        occupied[cell] = what
+
+    stacks: dict[int, tuple[int, ...]] = {}
+    on_board = [0] * (n + 1)
+    for key, raw in as_map(board.get("stacks"), "state.board.stacks", geo.num_cells).items():
+        what = f"state.board.stacks[{show(key)}]"
+        cell = _keyed_cell(geo, key, raw, what)
+        rings = _stack_rings(obj(raw, what), what, n, all_rings)
+        claim(cell, what)
+        stacks[cell] = rings
+        for r in rings:
+            on_board[r] += 1
     for p in range(1, n + 1):
-        if s.hand[p] + s.ring_count[p] > s.rings_per_player:
-            raise RulesError(f"state: player {p} has {s.hand[p]} rings in hand and "
-                             f"{s.ring_count[p]} on the board, more than {s.rings_per_player}")
+        if on_board[p] > rpp:
+            raise RulesError(f"state.board.stacks: {on_board[p]} rings of player {p} on the "
+                             f"board, more than the {rpp} rings per player")
+    markers: dict[int, int] = {}
+    for key, raw in as_map(board.get("markers"), "state.board.markers", geo.num_cells).items():
+        what = f"state.board.markers[{show(key)}]"
+        cell = _keyed_cell(geo, key, raw, what)
+        if isinstance(raw, dict):
+            owner = get_int(raw, "player", what, 1, n)
+            get_str(raw, "type", what, default="regular", choices=("regular",))
+        else:
+            owner = as_int(raw, what, 1, n)
+        claim(cell, what)
+        markers[cell] = owner
+    collapsed: dict[int, int] = {}
+    count = [0] * (n + 1)
+    for key, raw in as_map(board.get("collapsedSpaces"), "state.board.collapsedSpaces",
+                           geo.num_cells).items():
+        what = f"state.board.collapsedSpaces[{show(key)}]"
+        cell = parse_position(geo, key, what)
+        owner = as_int(raw, what, 1, n)
+        claim(cell, what)
+        collapsed[cell] = owner
+        count[owner] += 1
+    for p in range(1, n + 1):
+        # the victory test counts the board (§2.3), so a different stored count cannot stand
+        if territory[p] != count[p]:
+            raise RulesError(f"state.players[{p - 1}].territorySpaces is {territory[p]}, but "
+                             f"the board has {count[p]} collapsed cells of player {p}")
 
-    total = data.get("totalRingsEliminated")
-    s.total_eliminated = int(total) if isinstance(total, int) else sum(s.eliminated)
-    current = data.get("currentPlayer", 1)
-    if not isinstance(current, int) or not 1 <= current <= n:
-        raise RulesError(f"state: currentPlayer must be 1..{n}, got {current!r}")
-    s.current_player = current
-    phase = data.get("currentPhase", "ring_placement")
-    if phase not in PHASES:
-        raise RulesError(f"state: unknown currentPhase {phase!r}")
-    s.phase = phase
-    status = _STATUS_ALIASES.get(data.get("gameStatus", ACTIVE), data.get("gameStatus", ACTIVE))
-    if status not in (ACTIVE, COMPLETED):
-        raise RulesError(f"state: unsupported gameStatus {status!r}")
-    s.status = status
-    if status == COMPLETED:
+    read = _Read(geo, n, rpp, hand, eliminated, stacks, markers, collapsed)
+    read.settings = _read_settings(data, extras, options, read)
+    read.history = _read_history(data, geo, n)
+    return read
+
+
+def _keyed_cell(geo: Geometry, key: str, raw: Any, what: str) -> int:
+    """The cell of a board map entry: its key, which must agree with its `position` if given."""
+    cell = parse_position(geo, key, what)
+    if isinstance(raw, dict) and raw.get("position") is not None:
+        if parse_position(geo, raw["position"], f"{what}.position") != cell:
+            raise RulesError(f"{what}.position is not the cell of its key")
+    return cell
+
+
+def _stack_rings(st: dict[str, Any], what: str, n: int, all_rings: int) -> tuple[int, ...]:
+    raw = st.get("rings")
+    if raw is None:  # §6.4: TS fills stackHeight copies of controllingPlayer
+        top = get_int(st, "controllingPlayer", what, 1, n)
+        rings = (top,) * get_int(st, "stackHeight", what, 1, all_rings, default=1)
+    else:
+        items = as_list(raw, f"{what}.rings", all_rings)
+        if not items:
+            raise RulesError(f"{what}.rings is empty (a stack has at least one ring)")
+        rings = tuple(as_int(r, f"{what}.rings[{i}]", 1, n) for i, r in enumerate(items))
+    for name, expected in (("stackHeight", len(rings)), ("capHeight", cap_height(rings)),
+                           ("controllingPlayer", rings[0])):
+        if st.get(name) is not None and st[name] != expected:
+            raise RulesError(f"{what}.{name} is {show(st[name])}, but its rings give {expected}")
+    return rings
+
+
+def _read_settings(data: dict[str, Any], extras: dict[str, Any], options: dict[str, Any],
+                   read: _Read) -> dict[str, Any]:
+    """Global fields, turn position and bookkeeping, all checked (not yet applied)."""
+    geo, n = read.geo, read.n
+    out: dict[str, Any] = {}
+    out["swap"] = get_bool(options, "swapRuleEnabled", "state.rulesOptions") and n == 2
+    lps_rounds = options.get("lpsRoundsRequired")
+    source = options if lps_rounds is not None else extras
+    out["lps_rounds"] = get_int(source, "lpsRoundsRequired", "state.rulesOptions", 1, 1000,
+                                default=3)
+    out["victory_threshold"] = get_int(data, "victoryThreshold", "state", 1, _BIG, default=None)
+    minimum_source = data if data.get("territoryVictoryMinimum") is not None else extras
+    out["territory_minimum"] = get_int(minimum_source, "territoryVictoryMinimum", "state", 1,
+                                       _BIG, default=None)
+    out["total_eliminated"] = get_int(data, "totalRingsEliminated", "state", 0, _BIG,
+                                      default=sum(read.eliminated))
+    out["current"] = get_int(data, "currentPlayer", "state", 1, n, default=1)
+    phase = get_str(data, "currentPhase", "state", default="ring_placement", choices=PHASES)
+    status = get_str(data, "gameStatus", "state", default=ACTIVE,
+                     choices=(ACTIVE, COMPLETED, *_STATUS_ALIASES))
+    status = _STATUS_ALIASES.get(status, status)
+    if status == ACTIVE and phase == "game_over":
+        raise RulesError("state.currentPhase is game_over but state.gameStatus is active")
+    out["phase"], out["status"] = phase, status
+    winner_source = data if data.get("winner") is not None else extras
+    out["winner"] = get_int(winner_source, "winner", "state", 0, n, default=0)
+    out["chain_pos"] = _opt_cell(geo, data, "chainCapturePosition")
+    out["must_move"] = _opt_cell(geo, data, "mustMoveFromStackKey")
+    pending = data.get("pendingLineRewardElimination")
+    if pending is None:
+        pending = extras.get("pendingLineRewardElimination")
+    if pending is not None and not isinstance(pending, bool):
+        raise RulesError(f"state.pendingLineRewardElimination must be true or false, got "
+                         f"{show(pending)}")
+    out["pending_line_reward"] = pending
+    out["lps"] = _read_lps(data, n) if _has_lps_fields(data) else None
+    ext = opt_obj(data, "ringrift", "state")
+    out["ext"] = _read_extension(ext, geo, n) if ext else None
+    return out
+
+
+def _opt_cell(geo: Geometry, d: dict[str, Any], key: str, what: str = "state") -> int:
+    value = d.get(key)
+    return -1 if value is None else parse_position(geo, value, f"{what}.{key}")
+
+
+def _opt_player(d: dict[str, Any], key: str, what: str, n: int) -> int:
+    """A player number or null (0 = none)."""
+    return get_int(d, key, what, 0, n, default=0)
+
+
+_LPS_FIELDS = ("lpsRoundIndex", "lpsCurrentRoundFirstPlayer", "lpsCurrentRoundActorMask",
+               "lpsConsecutiveExclusiveRounds", "lpsConsecutiveExclusivePlayer")
+
+
+def _has_lps_fields(d: dict[str, Any]) -> bool:
+    return any(d.get(k) is not None for k in _LPS_FIELDS)
+
+
+def _read_lps(d: dict[str, Any], n: int, what: str = "state") -> LpsTracker:
+    """The reference's last-player-standing counters (§4.10.4)."""
+    t = LpsTracker()
+    t.round_index = get_int(d, "lpsRoundIndex", what, 0, _BIG, default=0)
+    t.first = _opt_player(d, "lpsCurrentRoundFirstPlayer", what, n)
+    mask = as_map(d.get("lpsCurrentRoundActorMask"), f"{what}.lpsCurrentRoundActorMask", n)
+    for key, value in mask.items():
+        if key not in {str(p) for p in range(1, n + 1)} or not isinstance(value, bool):
+            raise RulesError(f"{what}.lpsCurrentRoundActorMask: entry {show(key)}: "
+                             f"{show(value)} is not player number -> true/false")
+        t.mask[int(key)] = value
+    t.consecutive = get_int(d, "lpsConsecutiveExclusiveRounds", what, 0, _BIG, default=0)
+    t.exclusive = _opt_player(d, "lpsConsecutiveExclusivePlayer", what, n)
+    return t
+
+
+def _read_extension(ext: dict[str, Any], geo: Geometry, n: int) -> dict[str, Any]:
+    """Our `ringrift` bookkeeping object (written by state_to_json), checked."""
+    what = "state.ringrift"
+    out: dict[str, Any] = {"capture_origin": _opt_cell(geo, ext, "captureOrigin", what)}
+    region = get_list(ext, "pendingTerritoryRegion", what, geo.num_cells)
+    out["pending_region"] = tuple(sorted({parse_position(geo, k, f"{what}.pendingTerritoryRegion")
+                                          for k in region}))
+    for key, name in (("recoveryContext", "recovery_context"), ("turnHadAction", "turn_had_action"),
+                      ("player1HasMoved", "p1_has_moved"), ("player2HasMoved", "p2_has_moved")):
+        out[name] = get_bool(ext, key, what)
+    out["turn_index"] = get_int(ext, "turnIndex", what, 0, _BIG, default=0)
+    out["move_count"] = get_int(ext, "moveCount", what, 0, _BIG, default=None)
+    for key, name in (("eliminationTurn", "elimination_turn"), ("lastTurn", "last_turn")):
+        items = get_list(ext, key, what, n) or [-1] * n
+        if len(items) != n:
+            raise RulesError(f"{what}.{key} must list {n} turns, got {len(items)}")
+        out[name] = [-1] + [as_int(v, f"{what}.{key}[{i}]", -1, _BIG) for i, v in enumerate(items)]
+    out["victory_reason"] = get_str(ext, "victoryReason", what, default="",
+                                    choices=_VICTORY_REASONS)
+    if ext.get("pendingLineRewardElimination") is not None:  # written before the reference field
+        out["pending_line_reward"] = get_bool(ext, "pendingLineRewardElimination", what)
+    lps = ext.get("lps")
+    if lps is not None:  # the older spelling of the lps* counters
+        lps = obj(lps, f"{what}.lps")
+        renamed = {"lpsRoundIndex": lps.get("roundIndex"), "lpsCurrentRoundFirstPlayer":
+                   lps.get("first") or None, "lpsCurrentRoundActorMask": lps.get("mask"),
+                   "lpsConsecutiveExclusiveRounds": lps.get("consecutive"),
+                   "lpsConsecutiveExclusivePlayer": lps.get("exclusive") or None}
+        out["lps"] = _read_lps(renamed, n, f"{what}.lps")
+    return out
+
+
+def _read_history(data: dict[str, Any], geo: Geometry, n: int) -> list[Move]:
+    history = get_list(data, "moveHistory", "state", MAX_HISTORY)
+    moves = []
+    for i, raw in enumerate(history):
+        try:
+            move = move_from_json(geo, raw)
+        except RulesError as exc:
+            raise RulesError(f"state.moveHistory[{i}]: {exc}") from None
+        if move.player > n:
+            raise RulesError(f"state.moveHistory[{i}]: player {move.player} in a {n}-player game")
+        moves.append(move)
+    return moves
+
+
+# --------------------------------------------------------------------------- building
+def _build(read: _Read) -> GameState:
+    s = GameState.empty(read.geo, read.n)
+    cfg = read.settings
+    s.rings_per_player = read.rings_per_player
+    s.victory_threshold = boards.victory_threshold(read.rings_per_player, read.n)
+    if cfg["victory_threshold"] is not None:
+        s.victory_threshold = cfg["victory_threshold"]
+    if cfg["territory_minimum"] is not None:
+        s.territory_minimum = cfg["territory_minimum"]
+    s.swap_enabled = cfg["swap"]
+    s.lps_rounds_required = cfg["lps_rounds"]
+    for p in range(1, read.n + 1):
+        s.hand[p] = read.hand[p]
+        s.eliminated[p] = read.eliminated[p]
+    for cell, rings in read.stacks.items():
+        s.set_stack(cell, rings)
+    for cell, owner in read.markers.items():
+        s.set_marker(cell, owner)
+    for cell, owner in read.collapsed.items():
+        s.set_collapsed(cell, owner)
+    s.total_eliminated = cfg["total_eliminated"]
+    s.current_player = cfg["current"]
+    s.phase = cfg["phase"]
+    s.status = cfg["status"]
+    if s.status == COMPLETED:
         s.phase = "game_over"
-        s.winner = int(data.get("winner") or extras.get("winner") or 0)
-        s.victory_reason = ext.get("victoryReason", "")
-    if data.get("chainCapturePosition") is not None:
-        s.chain_pos = parse_position(geo, data["chainCapturePosition"], "chainCapturePosition")
-    if data.get("mustMoveFromStackKey"):
-        s.must_move = parse_position(geo, data["mustMoveFromStackKey"], "mustMoveFromStackKey")
-    _restore_turn_state(s, data, extras, ext)
+        s.winner = cfg["winner"]
+    s.chain_pos = cfg["chain_pos"]
+    s.must_move = cfg["must_move"]
+    s.history = read.history
+    s.history_len = len(read.history)
+    s.move_count = len(read.history)
+    _derive_turn_state(s, read.history, cfg["pending_line_reward"])
+    if cfg["lps"] is not None:
+        s.lps = cfg["lps"]
+    ext = cfg["ext"]
+    if ext is not None:
+        _apply_extension(s, ext)
     return s
 
 
-def _restore_turn_state(s: GameState, data: dict[str, Any], extras: dict[str, Any],
-                        ext: dict[str, Any]) -> None:
-    """Turn bookkeeping: our own extension if present, else rebuilt from moveHistory (§6.3)."""
-    geo = s.geo
-    if ext:
-        s.capture_origin = _cell_or_none(geo, ext.get("captureOrigin"))
-        s.pending_line_reward = bool(ext.get("pendingLineRewardElimination"))
-        region = ext.get("pendingTerritoryRegion") or []
-        s.pending_region = tuple(sorted(parse_position(geo, k, "pendingTerritoryRegion")
-                                        for k in region))
-        s.recovery_context = bool(ext.get("recoveryContext"))
-        s.turn_had_action = bool(ext.get("turnHadAction"))
-        s.p1_has_moved = bool(ext.get("player1HasMoved"))
-        s.p2_has_moved = bool(ext.get("player2HasMoved"))
-        s.turn_index = int(ext.get("turnIndex", 0))
-        s.move_count = int(ext.get("moveCount", 0))
-        s.elimination_turn = [-1] + list(ext.get("eliminationTurn", [-1] * s.num_players))
-        s.last_turn = [-1] + list(ext.get("lastTurn", [-1] * s.num_players))
-        lps = ext.get("lps")
-        if lps:
-            t = LpsTracker()
-            t.round_index = lps["roundIndex"]
-            t.first = lps["first"]
-            t.mask = {int(k): bool(v) for k, v in lps["mask"].items()}
-            t.consecutive = lps["consecutive"]
-            t.exclusive = lps["exclusive"]
-            s.lps = t
-        return
-    history = data.get("moveHistory") or []
-    s.move_count = len(history)
-    parsed = []
-    for i, h in enumerate(history):
-        if not isinstance(h, dict):
-            raise RulesError(f"state: moveHistory[{i}] must be an object")
-        mtype = mv.MOVE_TYPE_ALIASES.get(h.get("type"), h.get("type"))
-        parsed.append((mtype, h.get("player"), h))
-    s.p1_has_moved = any(p == 1 for _, p, _ in parsed)
-    s.p2_has_moved = any(p == 2 for _, p, _ in parsed)
-    turn = []
-    for mtype, player, h in reversed(parsed):
-        if player != s.current_player:
+def _apply_extension(s: GameState, ext: dict[str, Any]) -> None:
+    s.capture_origin = ext["capture_origin"]
+    s.pending_region = ext["pending_region"]
+    s.recovery_context = ext["recovery_context"]
+    s.turn_had_action = ext["turn_had_action"]
+    s.p1_has_moved = ext["p1_has_moved"]
+    s.p2_has_moved = ext["p2_has_moved"]
+    s.turn_index = ext["turn_index"]
+    if ext["move_count"] is not None:
+        s.move_count = max(ext["move_count"], s.history_len)
+    s.elimination_turn = ext["elimination_turn"]
+    s.last_turn = ext["last_turn"]
+    if s.status == COMPLETED:
+        s.victory_reason = ext["victory_reason"]
+    if "pending_line_reward" in ext:
+        s.pending_line_reward = ext["pending_line_reward"] and s.phase == "line_processing"
+    if "lps" in ext:
+        s.lps = ext["lps"]
+
+
+def _derive_turn_state(s: GameState, history: list[Move], pending: bool | None) -> None:
+    """Turn bookkeeping from the history, as RULES.md §6.3 prescribes (the moves since the last
+    move of a different player form the current turn)."""
+    s.p1_has_moved = any(m.player == 1 for m in history)
+    s.p2_has_moved = any(m.player == 2 for m in history)
+    turn: list[Move] = []
+    for m in reversed(history):
+        if m.player != s.current_player:
             break
-        turn.append((mtype, h))
+        turn.append(m)
     turn.reverse()
-    s.recovery_context = any(t == mv.RECOVERY_SLIDE for t, _ in turn)
-    s.turn_had_action = any(t not in mv.NON_ACTION_TYPES for t, _ in turn)
-    last_type, last = (turn[-1] if turn else (None, None))
-    if s.phase == "capture" and last is not None and last.get("to") is not None:
-        s.capture_origin = parse_position(geo, last["to"], "moveHistory capture origin")
-    elif s.phase == "capture" and s.must_move >= 0:
-        s.capture_origin = s.must_move
-    pending = extras.get("pendingLineRewardElimination")
-    if pending is None:
-        pending = data.get("pendingLineRewardElimination")
+    s.recovery_context = any(m.type == mv.RECOVERY_SLIDE for m in turn)
+    s.turn_had_action = any(m.type not in mv.NON_ACTION_TYPES for m in turn)
+    last = turn[-1] if turn else None
+    if s.phase == "capture":
+        if last is not None and last.type == mv.MOVE_STACK:
+            s.capture_origin = last.to
+        elif s.must_move >= 0:
+            s.capture_origin = s.must_move
     if pending is None and s.phase == "line_processing" and last is not None:
         pending = False
-        if last_type in (mv.PROCESS_LINE, mv.CHOOSE_LINE_OPTION) and s.control_count[s.current_player]:
-            lines = last.get("formedLines") or [{}]
-            line_len = len(lines[0].get("positions") or [])
-            collapsed = last.get("collapsedMarkers")
-            whole = not collapsed or len(collapsed) == line_len
-            pending = whole and (last_type == mv.CHOOSE_LINE_OPTION or line_len == s.line_length)
+        if last.type in (mv.PROCESS_LINE, mv.CHOOSE_LINE_OPTION) and \
+                s.control_count[s.current_player]:
+            whole = len(last.collapse or last.line) == len(last.line)
+            pending = whole and (last.type == mv.CHOOSE_LINE_OPTION
+                                 or len(last.line) == s.line_length)
     s.pending_line_reward = bool(pending) and s.phase == "line_processing"
-    if s.phase == "territory_processing" and last_type == mv.CHOOSE_TERRITORY_OPTION:
-        region = (last.get("disconnectedRegions") or [{}])[0].get("spaces") or []
-        s.pending_region = tuple(sorted(parse_position(geo, p, "pending region") for p in region))
+    if s.phase == "territory_processing" and last is not None \
+            and last.type == mv.CHOOSE_TERRITORY_OPTION:
+        s.pending_region = last.region
 
 
-def _cell_or_none(geo: Geometry, key: Any) -> int:
-    return -1 if key is None else parse_position(geo, key, "ringrift extension")
+def _check_playable(s: GameState) -> None:
+    """Reject an active state in which the player to move has no legal move (RULES.md §3.3:
+    every phase offers at least one move when its preconditions hold)."""
+    if s.is_over:
+        return
+    player = s.current_player
+    if s.phase == "chain_capture":
+        from ringrift.rules.movegen import has_capture_from
+
+        cell = s.chain_pos
+        rings = s.stacks[cell] if cell >= 0 else None
+        if rings is None or rings[0] != player or not has_capture_from(s, cell):
+            raise RulesError("state.chainCapturePosition: in chain_capture it must name a stack "
+                             f"of player {player} that can capture again")
+    if s.phase == "forced_elimination" and not s.control_count[player]:
+        raise RulesError(f"state.currentPhase: forced_elimination, but player {player} controls "
+                         "no stack")
+    if s.pending_line_reward and not s.control_count[player]:
+        raise RulesError(f"state.pendingLineRewardElimination: player {player} controls no stack "
+                         "to eliminate from")
+    from ringrift.rules.movegen import legal_moves
+
+    if not legal_moves(s):
+        raise RulesError(f"state: player {player} has no legal move in phase {s.phase} "
+                         "(inconsistent turn bookkeeping)")
 
 
+# --------------------------------------------------------------------------- writing
 def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
-    """The canonical JSON of a state (§6.3-6.4) plus the `ringrift` bookkeeping extension."""
+    """The canonical JSON of a state (§6.3-6.4), history included, plus the `ringrift` object."""
     geo = s.geo
     stacks = {}
     for cell, rings in enumerate(s.stacks):
@@ -407,6 +475,7 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
                for c, m in enumerate(s.markers) if m}
     collapsed = {geo.keys[c]: o for c, o in enumerate(s.collapsed) if o}
     n = s.num_players
+    lps = s.lps
     out: dict[str, Any] = {
         "gameId": game_id,
         "board": {
@@ -421,7 +490,7 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
         "currentPlayer": s.current_player,
         "currentPhase": s.phase,
         "turnNumber": s.move_count + 1,
-        "moveHistory": [],
+        "moveHistory": [move_to_json(geo, m) for m in s.moves_played()],
         "gameStatus": s.status,
         "victoryThreshold": s.victory_threshold,
         "territoryVictoryThreshold": geo.num_cells // 2 + 1,
@@ -429,7 +498,15 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
         "totalRingsEliminated": s.total_eliminated,
         "rulesOptions": {"swapRuleEnabled": s.swap_enabled,
                          "lpsRoundsRequired": s.lps_rounds_required},
+        "pendingLineRewardElimination": s.pending_line_reward,
+        "lpsRoundIndex": lps.round_index,
+        "lpsCurrentRoundFirstPlayer": lps.first or None,
+        "lpsCurrentRoundActorMask": {str(k): v for k, v in sorted(lps.mask.items())},
+        "lpsConsecutiveExclusiveRounds": lps.consecutive,
+        "lpsConsecutiveExclusivePlayer": lps.exclusive or None,
     }
+    for i, m in enumerate(out["moveHistory"], 1):
+        m["moveNumber"] = i
     if s.rings_per_player != boards.rings_per_player(geo.board_type):
         out["rulesOptions"]["ringsPerPlayer"] = s.rings_per_player
     if s.status == COMPLETED:
@@ -438,10 +515,8 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
         out["chainCapturePosition"] = position_json(geo, s.chain_pos)
     if s.must_move >= 0:
         out["mustMoveFromStackKey"] = geo.keys[s.must_move]
-    lps = s.lps
     out["ringrift"] = {
         "captureOrigin": geo.keys[s.capture_origin] if s.capture_origin >= 0 else None,
-        "pendingLineRewardElimination": s.pending_line_reward,
         "pendingTerritoryRegion": [geo.keys[c] for c in s.pending_region],
         "recoveryContext": s.recovery_context,
         "turnHadAction": s.turn_had_action,
@@ -452,8 +527,5 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
         "eliminationTurn": s.elimination_turn[1:],
         "lastTurn": s.last_turn[1:],
         "victoryReason": s.victory_reason,
-        "lps": {"roundIndex": lps.round_index, "first": lps.first,
-                "mask": {str(k): v for k, v in lps.mask.items()},
-                "consecutive": lps.consecutive, "exclusive": lps.exclusive},
     }
     return out

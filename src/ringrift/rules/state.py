@@ -103,6 +103,9 @@ class GameState:
         "must_move", "capture_origin", "chain_pos", "pending_line_reward", "pending_region",
         "recovery_context", "turn_had_action", "p1_has_moved", "p2_has_moved",
         "turn_index", "move_count", "lps",
+        # the moves applied so far: history[:history_len] (a log shared between copies, see
+        # record_move), written as moveHistory by state_to_json
+        "history", "history_len",
         # (board_hash, regions): territory regions depend on the board only (territory.py)
         "regions_cache",
     )
@@ -154,6 +157,8 @@ class GameState:
         s.turn_index = 0
         s.move_count = 0
         s.lps = LpsTracker()
+        s.history = []
+        s.history_len = 0
         s.regions_cache = None
         return s
 
@@ -199,6 +204,8 @@ class GameState:
         c.turn_index = self.turn_index
         c.move_count = self.move_count
         c.lps = self.lps.copy()
+        c.history = self.history
+        c.history_len = self.history_len
         c.regions_cache = self.regions_cache
         return c
 
@@ -240,6 +247,22 @@ class GameState:
         self.board_hash ^= _Z_COLLAPSED[cell * 5 + player]
         self.territory[player] += 1
         self.collapsed_total += 1
+
+    def record_move(self, move: object) -> None:
+        """Append `move` to this state's history in O(1) amortised.
+
+        Copies share one append-only log and each sees its first `history_len` entries. A state
+        at the log's end appends in place; any other copies its prefix first, so no state ever
+        sees an entry it did not play (a search tree's siblings branch off the shared prefix).
+        """
+        if len(self.history) != self.history_len:
+            self.history = self.history[:self.history_len]
+        self.history.append(move)
+        self.history_len += 1
+
+    def moves_played(self) -> list:
+        """The moves applied to this state, oldest first (from new_game, or as loaded)."""
+        return self.history[:self.history_len]
 
     def credit_elimination(self, player: int, rings: int) -> None:
         self.eliminated[player] += rings

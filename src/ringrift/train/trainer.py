@@ -395,6 +395,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                                                       state.step / max(total_steps, 1))
                 n = sum(len(b) for b in mbs)
                 metrics = stepper.run(mbs, state.step)
+                _check_finite_loss(metrics["loss"], f"step {state.step + 1}", paths, manager)
                 if replay is not None:
                     for rows, losses in zip(drawn_rows, stepper.last_sample_losses,
                                             strict=True):
@@ -536,6 +537,19 @@ def _elo_check(monitor: EloMonitor, state: _RunState, record: dict[str, Any], ep
         record["early_stopped"] = True
 
 
+def _check_finite_loss(loss: float, where: str, paths: RunPaths,
+                       manager: CheckpointManager) -> None:
+    """Stop at the first non-finite training loss: its weights are lost already, and saving
+    them would replace a good model (or checkpoint) with NaNs. The last checkpoint, from a
+    finite step, stays, and the model file is left as it was."""
+    if math.isfinite(loss):
+        return
+    saved = manager.checkpoints()
+    kept = f"; the last checkpoint ({saved[-1]}) is from a finite step" if saved else ""
+    raise UserError(f"training loss became {loss} at {where} (learning rate too high, or bad "
+                    f"data?): stopped; {paths.model} was not written{kept}")
+
+
 def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNet,
                builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
                amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
@@ -552,6 +566,9 @@ def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNe
     else:
         monitor = train_means.get("loss", math.inf)
     record["monitor_loss"] = monitor
+    if not math.isfinite(monitor):  # (a NaN never compares lower: the run would keep nothing)
+        raise UserError(f"the loss of epoch {epoch + 1} is {monitor}: training stopped; no "
+                        "model was written")
     improved = monitor < state.best_loss
     if improved:
         state.best_loss, state.best_epoch, state.bad_epochs = monitor, epoch, 0
