@@ -82,7 +82,7 @@ def test_missing_field_is_named(registry, tmp_path):
 
 
 @pytest.mark.parametrize("overrides,message", [
-    ({"board_type": "square9"}, "unknown board_type"),
+    ({"board_type": "square9"}, "unknown board type"),
     ({"num_players": 5}, "num_players must be 2, 3 or 4"),
     ({"parent": 99}, "no model with id 99"),
     ({"parent": "not-a-sha"}, "parent must be"),

@@ -43,12 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_engine(args: argparse.Namespace) -> int:
     from ringrift.bench import engine
     from ringrift.errors import UserError
-    from ringrift.rules import BOARD_TYPES
+    from ringrift.rules import GameSpec
 
-    if args.board_type not in BOARD_TYPES:
-        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
-    if args.num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.games < 1:
         raise UserError("--games must be at least 1")
     result = engine.playout_figures(args.board_type, args.num_players, args.games, args.seed)
@@ -82,12 +79,9 @@ def run_engine(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     from ringrift.ai.search.bench import search_figures
     from ringrift.errors import UserError
-    from ringrift.rules import BOARD_TYPES
+    from ringrift.rules import GameSpec
 
-    if args.board_type not in BOARD_TYPES:
-        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
-    if args.num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.searches < 1 or args.batch_size < 1:
         raise UserError("--searches and --batch-size must be at least 1")
     if args.simulations is not None and args.simulations < 1:

@@ -11,14 +11,14 @@ import json
 import math
 
 from ringrift.errors import UserError
-from ringrift.registry.schema import BOARD_TYPES
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("elo", help="rate participants from game results",
                               description=__doc__.splitlines()[0])
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", required=True, type=int, choices=(2, 3, 4))
+    p.add_argument("--num-players", required=True, type=int, choices=PLAYER_COUNTS)
     p.add_argument("--results", metavar="FILE.jsonl",
                    help='one game per line: {"participants": [...], "ranks": [...]}')
     p.add_argument("--db", metavar="PATH",

@@ -40,14 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def model_source_from_args(args: argparse.Namespace):
     """Check the shared flags and load the model (UserError for bad values)."""
     from ringrift.errors import UserError
-    from ringrift.rules import BOARD_TYPES
+    from ringrift.rules.spec import check_board_type, check_num_players
     from ringrift.serve.models import ModelSource
     from ringrift.serve.protocol import Limits
 
-    if args.board_type is not None and args.board_type not in BOARD_TYPES:
-        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
-    if args.num_players is not None and args.num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    if args.board_type is not None:
+        check_board_type(args.board_type, error=UserError)
+    if args.num_players is not None:
+        check_num_players(args.num_players, error=UserError)
     if args.max_visits < 1 or args.max_time_ms <= 0 or args.default_time_ms <= 0:
         raise UserError("--max-visits, --max-time-ms and --default-time-ms must be positive")
     if args.default_time_ms > args.max_time_ms:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ringrift.errors import UserError
-from ringrift.registry.schema import BOARD_TYPES
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = actions.add_parser("list", parents=[common], help="list registered models")
     p.add_argument("--board-type", choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, choices=(2, 3, 4))
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS)
     p.add_argument("--stage", choices=("development", "staging", "production", "archived",
                                        "rejected"))
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--name", required=True)
     p.add_argument("--board-type", choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, choices=(2, 3, 4))
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS)
     p.add_argument("--architecture")
     p.add_argument("--encoder-version")
     p.add_argument("--parent", metavar="ID|SHA256", help="parent model id or SHA-256")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def add_describe(models_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,8 +18,8 @@ def add_describe(models_subparsers: argparse._SubParsersAction) -> argparse.Argu
         description="Print the parameter count of a v2/v3 network (per part) for a board. "
                     "Input/policy sizes are placeholders until the encoding module exists.")
     p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
-    p.add_argument("--board-type", required=True, choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--rank-head", action="store_true", help="include the rank head")
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")

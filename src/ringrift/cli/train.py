@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train a policy/value network on exported data",
                               description="Train a v2/v3 network on .npz training files.")
-    p.add_argument("--board-type", required=True, choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--model-version", default="v2", choices=("v2", "v3"),
                    help="v2: 96x6 residual tower (fast); v3: 192x12 with SE (strong)")
     p.add_argument("--init-weights", help="start from this model file (same architecture/board)")
@@ -27,15 +27,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--teacher", required=True, help="teacher model file")
     p.add_argument("--student-arch", default="v2", choices=("v2", "v3"))
     p.add_argument("--temperature", type=float, default=2.0)
-    p.add_argument("--board-type", choices=BOARDS, help="default: the teacher's")
-    p.add_argument("--num-players", type=int, choices=(2, 3, 4), help="default: the teacher's")
+    p.add_argument("--board-type", choices=BOARD_TYPES, help="default: the teacher's")
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS, help="default: the teacher's")
     _add_training_flags(p)
     p.set_defaults(func=_run_distill)
 
     p = subparsers.add_parser("transfer", help="initialise a model for another player count",
                               description="Copy trunk and policy head; resize value/rank heads.")
     p.add_argument("--source", required=True, help="trained model file")
-    p.add_argument("--num-players", type=int, required=True, choices=(2, 3, 4))
+    p.add_argument("--num-players", type=int, required=True, choices=PLAYER_COUNTS)
     p.add_argument("--output", required=True, help="model file to write")
     p.set_defaults(func=_run_transfer)
 

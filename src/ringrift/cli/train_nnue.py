@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,8 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "from the mover's view) and save the best epoch by validation loss.")
     p.add_argument("--db", required=True, action="append", metavar="PATH",
                    help="game database (repeatable)")
-    p.add_argument("--board-type", required=True, choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--save-path", required=True, help="model file to write (.pt)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=512)

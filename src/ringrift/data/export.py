@@ -296,10 +296,7 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
                filters: ExportFilters, *, use_cache: bool = False, workers: int = 1,
                progress=None) -> ExportSummary:
     """Export the games of the databases to `output`; with `use_cache` reuse earlier work."""
-    if board_type not in rules.BOARD_TYPES:
-        raise UserError(f"unknown board type {board_type!r}")
-    if num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    rules.GameSpec.checked(board_type, num_players, error=UserError)
     if not db_paths:
         raise UserError("no database given (--db PATH or --use-discovery DIR)")
     filters.validate()

@@ -20,8 +20,10 @@ from typing import Any, Self
 from ringrift.errors import UserError
 from ringrift.nn.model_file import sha256_file, sidecar_info, sidecar_path
 from ringrift.registry.entry import ModelEntry, Transition
-from ringrift.registry.schema import BOARD_TYPES, open_registry_db
+from ringrift.registry.schema import open_registry_db
 from ringrift.registry.stages import ALLOWED_TRANSITIONS, Stage
+from ringrift.rules.errors import RulesError
+from ringrift.rules.spec import GameSpec
 
 DEFAULT_REGISTRY = Path("models/registry.db")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -165,12 +167,10 @@ class ModelRegistry:
             if fields[key] is None:
                 raise UserError(f"no {key} for {path}: pass --{key.replace('_', '-')} or add "
                                 f"metadata.{key} to the sidecar {sidecar_path(path)}")
-        if fields["board_type"] not in BOARD_TYPES:
-            raise UserError(f"unknown board_type {fields['board_type']!r} for {path} "
-                            f"(expected one of {', '.join(BOARD_TYPES)})")
-        if fields["num_players"] not in (2, 3, 4):
-            raise UserError(f"num_players must be 2, 3 or 4 for {path}, "
-                            f"got {fields['num_players']!r}")
+        try:
+            GameSpec(fields["board_type"], fields["num_players"])
+        except RulesError as exc:
+            raise UserError(f"{path}: {exc}") from None
         if rating is not None and len(rating) != 3:
             raise UserError(f"rating must be (elo, low, high), got {rating!r}")
         parent_id, parent_sha = self._resolve_parent(parent)

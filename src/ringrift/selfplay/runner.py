@@ -36,11 +36,7 @@ class SelfplayConfig:
     options: EngineOptions = field(default_factory=EngineOptions)
 
     def validate(self) -> None:
-        if self.board_type not in rules.BOARD_TYPES:
-            raise UserError(f"unknown board type {self.board_type!r} "
-                            f"(expected one of {', '.join(rules.BOARD_TYPES)})")
-        if self.num_players not in (2, 3, 4):
-            raise UserError(f"--num-players must be 2, 3 or 4, got {self.num_players}")
+        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         if self.engine == "mixed":
             for name, _ in parse_mix(self.mix):
                 if name not in BASIC_ENGINES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -18,8 +18,8 @@ def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.Ar
     p = bench_subparsers.add_parser("train", help="training throughput on synthetic data",
                                     description=__doc__.splitlines()[0])
     p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
-    p.add_argument("--board-type", default="square8", choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", default="square8", choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--steps", type=int, default=20, help="timed steps")
     p.add_argument("--warmup-steps", type=int, default=3, help="untimed steps first")

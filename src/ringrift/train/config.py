@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
@@ -89,6 +90,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise UserError naming the flag of the first bad setting."""
+        GameSpec.checked(self.board_type, self.num_players, error=UserError)
         checks = [
             (self.batch_size >= 1, "--batch-size must be >= 1"),
             (self.epochs >= 1, "--epochs must be >= 1"),
@@ -120,7 +122,6 @@ class TrainConfig:
              "schedule_total_steps must be >= 1"),
             (self.checkpoint_every >= 0, "--checkpoint-every must be >= 0"),
             (self.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1"),
-            (self.num_players in (2, 3, 4), "--num-players must be 2, 3 or 4"),
             (self.channels is None or self.channels >= 1, "--channels must be >= 1"),
             (self.blocks is None or self.blocks >= 1, "--blocks must be >= 1"),
             (self.model_version in ("v2", "v3"), "--model-version must be v2 or v3"),

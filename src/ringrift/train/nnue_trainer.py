@@ -66,11 +66,7 @@ class NNUETrainConfig:
         """UserError naming the flag for any bad setting."""
         if not self.db_paths:
             raise UserError("no game database given (--db PATH)")
-        if self.board_type not in rules.BOARD_TYPES:
-            raise UserError(f"--board-type: unknown board {self.board_type!r} "
-                            f"(expected one of {', '.join(rules.BOARD_TYPES)})")
-        if self.num_players not in (2, 3, 4):
-            raise UserError(f"--num-players must be 2, 3 or 4, got {self.num_players}")
+        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         checks = [(self.epochs >= 1, "--epochs must be at least 1"),
                   (self.batch_size >= 1, "--batch-size must be at least 1"),
                   (self.learning_rate > 0 and math.isfinite(self.learning_rate),

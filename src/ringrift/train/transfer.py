@@ -19,6 +19,7 @@ import torch
 from ringrift.errors import UserError
 from ringrift.nn.model_file import load_model_file, save_model_file, sha256_file
 from ringrift.nn.models import ModelConfig, build_model, config_from_metadata
+from ringrift.rules.spec import check_num_players
 
 
 def resize_players(t: torch.Tensor, new: int, dim: int = 0) -> torch.Tensor:
@@ -80,8 +81,7 @@ def transfer_model(source_path: str | os.PathLike[str], num_players: int,
     source = config_from_metadata(meta, source_path)
     if not isinstance(source, ModelConfig):
         raise UserError(f"{source_path}: transfer needs a v2/v3 policy-value model")
-    if num_players not in (2, 3, 4):
-        raise UserError(f"--num-players must be 2, 3 or 4, got {num_players}")
+    check_num_players(num_players, error=UserError)
     if num_players == source.num_players:
         raise UserError(f"{source_path}: already a {num_players}-player model")
     target = replace(source, num_players=num_players,
