@@ -8,61 +8,84 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
 from pathlib import Path
 
+from ringrift.ai.factory import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._simulations import simulations_arg
+from ringrift.config_defaults import field_default
+from ringrift.selfplay.daemon import DaemonConfig
+from ringrift.selfplay.output import FORMATS
+from ringrift.selfplay.runner import SelfplayConfig
+
+
+def _default(name: str):
+    return field_default(SelfplayConfig, name)
+
+
+def _option(name: str):
+    return field_default(EngineOptions, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    # Defaults come from SelfplayConfig, EngineOptions and DaemonConfig (one home each).
     p = subparsers.add_parser("selfplay", help="play selfplay games into a game database")
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, required=True)
-    p.add_argument("--engine", default="heuristic",
+    p.add_argument("--engine", default=_default("engine"),
                    help="random, heuristic, mixed, mcts, gumbel or nnue-guided")
-    p.add_argument("--mix", default="heuristic:0.8,random:0.2",
+    p.add_argument("--mix", default=_default("mix"),
                    help="engine weights for --engine mixed (default %(default)s)")
-    p.add_argument("--mix-per", default="game", choices=("game", "seat"),
+    p.add_argument("--mix-per", default=_default("mix_per"), choices=("game", "seat"),
                    help="mixed: pick one engine per game or per seat")
     p.add_argument("--num-games", type=int, default=None,
-                   help="games to play (default 100; not with --daemon)")
-    p.add_argument("--output-dir", required=True)
-    p.add_argument("--format", default="db", choices=("db", "jsonl", "npz"))
-    p.add_argument("--workers", type=int, default=1)
+                   help=f"games to play (default {_default('num_games')}; not with --daemon)")
+    p.add_argument("--output-dir", default=None,
+                   help="folder of the game database (default data/games/selfplay_<board>_<N>p, "
+                   "where `ringrift export --use-discovery` looks)")
+    p.add_argument("--format", default=_default("format"), choices=FORMATS)
+    p.add_argument("--workers", type=int, default=_default("workers"))
     add_backend_arguments(p)
     p.add_argument("--seed", type=int, default=None,
-                   help="run seed; games are reproducible from (seed, game number) (default 0; "
-                   "--daemon: a fresh random seed per start, so restarts never repeat games)")
-    p.add_argument("--max-moves", type=int, default=5000)
-    p.add_argument("--temperature-schedule", default=None,
-                   help="alphazero, cosine, constant, linear (e.g. 'alphazero:moves=20')")
-    p.add_argument("--heuristic-profile", default=None, help="profile name (default per board)")
-    p.add_argument("--heuristic-profile-file", default=None, help="JSON file of profiles")
-    p.add_argument("--heuristic-epsilon", type=float, default=0.0,
+                   help="run seed; games are reproducible from (seed, game number) (default "
+                   f"{_default('seed')}; --daemon: a fresh random seed per start, so restarts "
+                   "never repeat games)")
+    p.add_argument("--max-moves", type=int, default=_default("max_moves"))
+    p.add_argument("--temperature-schedule", default=_default("temperature_schedule"),
+                   help="alphazero, cosine, constant, linear, aggressive_exploration, "
+                   "conservative, adaptive, curriculum (e.g. 'alphazero:moves=20')")
+    p.add_argument("--heuristic-profile", default=_option("heuristic_profile"),
+                   help="profile name (default per board)")
+    p.add_argument("--heuristic-profile-file", default=_option("heuristic_profile_path"),
+                   help="JSON file of profiles")
+    p.add_argument("--heuristic-epsilon", type=float, default=_option("heuristic_epsilon"),
                    help="probability of a random move by heuristic players")
-    p.add_argument("--model", default=None,
+    p.add_argument("--model", default=_option("model_path"),
                    help="search engines: network model file (mcts/gumbel: policy/value net, "
                    "nnue-guided: nnue); default: heuristic evaluation at the leaves")
-    p.add_argument("--mcts-simulations", type=_simulations, default=None, metavar="N",
+    p.add_argument("--mcts-simulations", type=simulations_arg,
+                   default=_option("simulations"), metavar="N",
                    help="mcts/gumbel: simulations per move, a number or throughput (64), "
                    "standard (150, default), quality (800), ultimate (1600)")
-    p.add_argument("--batch-size", type=int, default=1,
+    p.add_argument("--batch-size", "--games-per-batch", type=int,
+                   default=_default("batch_size"),
                    help="games played at once per worker, their leaf evaluations batched "
-                   "(default 1: one game at a time)")
-    p.add_argument("--use-gpu", action="store_true",
+                   "(default %(default)s: one game at a time); with --daemon the registry is "
+                   "checked before each batch")
+    p.add_argument("--use-gpu", action="store_true", default=_default("use_gpu"),
                    help="evaluate the network on CUDA when present (default CPU)")
-    p.add_argument("--amp", action="store_true",
+    p.add_argument("--amp", action="store_true", default=_option("amp"),
                    help="network in bf16 (CUDA, or a CPU with native bf16: ~1.6x faster leaf "
                    "batches there; elsewhere float32)")
-    p.add_argument("--threads", type=int, default=1,
+    p.add_argument("--threads", type=int, default=1,  # EngineOptions.threads None = 1
                    help="torch CPU threads per process for the network (default 1: small "
                    "batches gain little from more, and torch's spinning threads are very slow "
                    "on a busy machine; parallelise with --workers)")
-    p.add_argument("--dirichlet-alpha", type=float, default=0.3,
+    p.add_argument("--dirichlet-alpha", type=float, default=_option("dirichlet_alpha"),
                    help="mcts: Dirichlet noise on the root priors (0: none)")
-    p.add_argument("--gumbel-considered", type=int, default=16,
+    p.add_argument("--gumbel-considered", type=int, default=_option("gumbel_considered"),
                    help="gumbel: root actions sampled by Gumbel-top-k (m)")
-    p.add_argument("--search-depth", type=int, default=2,
+    p.add_argument("--search-depth", type=int, default=_option("search_depth"),
                    help="nnue-guided: decisions searched")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     d = p.add_argument_group(
@@ -83,18 +106,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "without a model; search engines then use heuristic leaves)")
     d.add_argument("--max-games", type=int, default=None, metavar="N",
                    help="stop after N stored games (default: run until stopped)")
-    d.add_argument("--status-interval", type=float, default=60.0, metavar="SECONDS",
+    d.add_argument("--status-interval", type=float,
+                   default=field_default(DaemonConfig, "status_interval_s"), metavar="SECONDS",
                    help="seconds between status lines (default %(default)s)")
     p.set_defaults(func=run)
-
-
-def _simulations(text: str) -> int:
-    from ringrift.ai.search.gumbel import parse_budget
-
-    try:
-        return parse_budget(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _DAEMON_ONLY = ("registry", "bootstrap_engine", "max_games")
@@ -103,9 +118,7 @@ _DAEMON_ONLY = ("registry", "bootstrap_engine", "max_games")
 def _selfplay_config(args: argparse.Namespace):
     """The SelfplayConfig of the flags, validated (shared by one-off runs and the daemon)."""
     from ringrift.ai.evaluation import load_profiles
-    from ringrift.ai.factory import EngineOptions
     from ringrift.errors import UserError
-    from ringrift.selfplay.runner import SelfplayConfig
 
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
@@ -121,7 +134,9 @@ def _selfplay_config(args: argparse.Namespace):
     config = SelfplayConfig(
         board_type=args.board_type, num_players=args.num_players, engine=args.engine,
         mix=args.mix, mix_per=args.mix_per, seed=args.seed, max_moves=args.max_moves,
-        temperature_schedule=args.temperature_schedule,
+        temperature_schedule=args.temperature_schedule, num_games=args.num_games or 1,
+        batch_size=args.batch_size, workers=args.workers, output_dir=args.output_dir,
+        format=args.format, use_gpu=args.use_gpu,
         options=EngineOptions(heuristic_profile=args.heuristic_profile,
                               heuristic_profile_path=args.heuristic_profile_file,
                               heuristic_epsilon=args.heuristic_epsilon,
@@ -139,8 +154,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ringrift.errors import UserError
-    from ringrift.selfplay.output import GameSink
-    from ringrift.selfplay.workers import run_games
+    from ringrift.selfplay.session import SelfplayRunner
 
     if args.daemon:
         return _run_daemon(args)
@@ -148,9 +162,9 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, name) is not None:
             raise UserError(f"--{name.replace('_', '-')} is for --daemon")
     if args.num_games is None:
-        args.num_games = 100
+        args.num_games = _default("num_games")
     if args.seed is None:
-        args.seed = 0
+        args.seed = _default("seed")
     if args.num_games < 1:
         raise UserError("--num-games must be at least 1")
     config = _selfplay_config(args)
@@ -173,41 +187,20 @@ def run(args: argparse.Namespace) -> int:
         # fail early on a model of another board (on the CPU: workers may need CUDA fresh)
         make_player(args.engine, args.board_type, args.num_players, 0,
                     replace(config.options, device="cpu"))
-    sink = GameSink(args.output_dir, args.format, args.board_type, args.num_players)
-    # A re-run with the same output continues the game numbering: it appends new games.
-    start_index = sink.existing
-    indices = range(start_index, start_index + args.num_games)
-    games = run_games(config, indices, args.workers, batch_size=args.batch_size,
-                      backend=args.backend, ray_address=args.ray_address)
-
-    wins_by_seat: Counter[int] = Counter()
-    reasons: Counter[str] = Counter()
-    lengths = 0
-    decisions = 0
-    started = time.perf_counter()
     bar = tqdm(total=args.num_games, unit="game", disable=args.quiet)
+
+    def progress(done: int, summary) -> None:
+        bar.set_postfix(games_s=f"{done / max(summary.seconds, 1e-9):.2f}",
+                        mean_len=f"{summary.mean_length:.0f}")
+        bar.update(1)
+
+    runner = SelfplayRunner(config, backend=args.backend, ray_address=args.ray_address,
+                            progress=progress)
     try:
-        for done, record in enumerate(games, 1):
-            sink.add(record)
-            lengths += record.move_count
-            decisions += sum(1 for m in record.moves if m.think_time_s > 0)
-            wins_by_seat[record.winner or 0] += 1
-            reasons[record.victory_reason or record.status] += 1
-            elapsed = time.perf_counter() - started
-            bar.set_postfix(games_s=f"{done / elapsed:.2f}", mean_len=f"{lengths / done:.0f}")
-            bar.update(1)
+        summary = runner.run()
     finally:
         bar.close()
-        sink.close()
-    elapsed = time.perf_counter() - started
-    games = args.num_games
-    print(f"{games} games of {args.board_type} {args.num_players}p ({args.engine}) -> {sink.path}")
-    seats = ", ".join(f"seat {s}: {wins_by_seat[s]}" for s in range(1, args.num_players + 1))
-    print(f"  wins by seat: {seats}" + (f", unfinished: {wins_by_seat[0]}"
-                                         if wins_by_seat[0] else ""))
-    print("  by reason: " + ", ".join(f"{k}: {v}" for k, v in reasons.most_common()))
-    print(f"  mean length {lengths / games:.1f} moves; {games / elapsed:.2f} games/s, "
-          f"{decisions / elapsed:.0f} decisions/s, {elapsed:.1f} s")
+    print("\n".join(summary.lines()))
     return 0
 
 
@@ -237,7 +230,7 @@ def _run_daemon(args: argparse.Namespace) -> int:
         if not torch.cuda.is_available():
             print("ringrift selfplay: --use-gpu: CUDA is not available, evaluating on the CPU")
     daemon = DaemonConfig(
-        selfplay=config, output_dir=Path(args.output_dir),
+        selfplay=config, output_dir=Path(config.output_path),
         registry=Path(args.registry) if args.registry else DEFAULT_REGISTRY,
         registry_required=args.registry is not None, fmt=args.format,
         bootstrap_engine=args.bootstrap_engine, workers=args.workers,

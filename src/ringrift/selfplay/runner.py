@@ -7,11 +7,11 @@ the index, and every random choice in the game comes from generators seeded from
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field, replace
 
 from ringrift import rules
 from ringrift.ai.factory import BASIC_ENGINES, SEARCH_ENGINES, EngineOptions, make_player
-from ringrift.ai.game import PlayedGame
+from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame
 from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix, pick_engine
 from ringrift.data.records import GameRecord, MoveRecord
@@ -25,15 +25,51 @@ HEURISTIC_TEMPERATURE_SCALE = 0.05
 
 @dataclass
 class SelfplayConfig:
+    """One selfplay run: what each game is (engine, seed, schedule) and how many are played
+    where. The `ringrift selfplay` flags take their defaults from these fields.
+
+    The seed's names are accepted too: `engine_mode` (= engine) and `mcts_simulations` (a
+    number or a budget name, = options.simulations).
+    """
+
     board_type: str
     num_players: int
     engine: str = "heuristic"
     mix: str = "heuristic:0.8,random:0.2"
     mix_per: str = "game"  # or "seat"
     seed: int = 0
-    max_moves: int = 5000
+    max_moves: int = DEFAULT_MAX_MOVES
     temperature_schedule: str | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
+    # the run (SelfplayRunner / `ringrift selfplay`)
+    num_games: int = 100
+    batch_size: int = 1  # games played at once per worker, their leaf evaluations batched
+    workers: int = 1
+    output_dir: str | None = None  # None: default_output_dir(board_type, num_players)
+    format: str = "db"
+    use_gpu: bool = False  # the network on CUDA when present
+    engine_mode: InitVar[str | None] = None
+    mcts_simulations: InitVar[int | str | None] = None
+
+    def __post_init__(self, engine_mode: str | None, mcts_simulations: int | str | None) -> None:
+        board = getattr(self.board_type, "value", self.board_type)  # a seed BoardType enum
+        self.board_type = str(board).lower()
+        if engine_mode is not None:
+            self.engine = engine_mode
+        if mcts_simulations is not None:
+            from ringrift.ai.search.gumbel import parse_budget
+
+            try:
+                simulations = parse_budget(str(mcts_simulations))
+            except ValueError as exc:
+                raise UserError(f"mcts_simulations: {exc}") from None
+            self.options = replace(self.options, simulations=simulations)
+        if self.use_gpu and self.options.device in (None, "cpu"):
+            self.options = replace(self.options, device="auto")
+
+    @property
+    def output_path(self) -> str:
+        return self.output_dir or default_output_dir(self.board_type, self.num_players)
 
     def validate(self) -> None:
         rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
@@ -51,9 +87,18 @@ class SelfplayConfig:
             get_schedule(self.temperature_schedule)
         if self.max_moves < 1:
             raise UserError("--max-moves must be at least 1")
+        for name in ("num_games", "batch_size", "workers"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
 
     def game_seed(self, index: int) -> int:
         return (self.seed * 1_000_003 + index) & 0x7FFFFFFF
+
+
+def default_output_dir(board_type: str, num_players: int) -> str:
+    """Where selfplay games go without --output-dir: a folder under data/games/, the folder
+    that `ringrift export --use-discovery` searches by default."""
+    return f"data/games/selfplay_{board_type}_{num_players}p"
 
 
 def seat_engines(config: SelfplayConfig, rng: random.Random) -> list[str]:

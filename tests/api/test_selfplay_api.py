@@ -1,0 +1,58 @@
+"""`from ringrift import SelfplayConfig, SelfplayRunner, ...` with the seed's argument names."""
+
+from __future__ import annotations
+
+import pytest
+
+import ringrift
+from ringrift.data.gamedb import GameDB
+from ringrift.errors import UserError
+
+
+def test_seed_names_are_accepted(tmp_path):
+    config = ringrift.SelfplayConfig(board_type="square8", num_players=2, engine_mode="gumbel",
+                                     mcts_simulations="quality", num_games=3, batch_size=4,
+                                     use_gpu=True)
+    assert config.engine == "gumbel"
+    assert config.options.simulations == ringrift.GUMBEL_BUDGET_QUALITY == 800
+    assert config.options.device == "auto"  # CUDA when present
+    assert config.num_games == 3 and config.batch_size == 4
+    assert config.output_path == "data/games/selfplay_square8_2p"
+    with pytest.raises(UserError, match="mcts_simulations"):
+        ringrift.SelfplayConfig(board_type="square8", num_players=2, mcts_simulations="lots")
+
+
+def test_a_board_type_enum_is_taken_by_its_value():
+    class BoardType:  # the seed passes BoardType.HEX8
+        value = "HEX8"
+
+    assert ringrift.SelfplayConfig(board_type=BoardType(), num_players=2).board_type == "hex8"
+
+
+def test_heuristic_runner_plays_into_the_output_and_summarises(tmp_path):
+    config = ringrift.SelfplayConfig(board_type="square8", num_players=2,
+                                     engine_mode="heuristic", num_games=3, max_moves=400,
+                                     output_dir=str(tmp_path / "games"))
+    summary = ringrift.HeuristicSelfplayRunner(config).run()
+    assert isinstance(summary, ringrift.SelfplaySummary)
+    assert summary.games == 3 and summary.engine == "heuristic"
+    assert sum(summary.wins_by_seat.values()) == 3 == sum(summary.reasons.values())
+    with GameDB(summary.path) as db:
+        assert db.count_games(board_type="square8", num_players=2) == 3
+    assert summary.lines()[0].startswith("3 games of square8 2p (heuristic) -> ")
+    # a second run appends: game numbering continues
+    again = ringrift.SelfplayRunner(config).run()
+    with GameDB(again.path) as db:
+        assert db.count_games(board_type="square8", num_players=2) == 6
+
+
+def test_gumbel_runner_pins_its_engine(tmp_path):
+    config = ringrift.SelfplayConfig(board_type="square8", num_players=2, num_games=1,
+                                     mcts_simulations=4, max_moves=6,
+                                     output_dir=str(tmp_path))
+    runner = ringrift.GumbelMCTSSelfplayRunner(config)
+    assert runner.config.engine == "gumbel"
+    assert runner.run().games == 1
+    with pytest.raises(UserError, match="plays heuristic"):
+        ringrift.HeuristicSelfplayRunner(
+            ringrift.SelfplayConfig(board_type="square8", num_players=2, engine_mode="random"))
