@@ -37,11 +37,11 @@ def test_other_schema_version_is_refused_untouched(tmp_path):
     path = tmp_path / "registry.db"
     ModelRegistry(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("UPDATE schema_version SET version = 2")
+    conn.execute("UPDATE schema_version SET version = 99")
     conn.commit()
     conn.close()
     before = snapshot(tmp_path)
-    with pytest.raises(UserError, match="schema version 2; this ringrift reads version 1"):
+    with pytest.raises(UserError, match="schema version 99; this ringrift reads version 2"):
         ModelRegistry(path)
     assert snapshot(tmp_path) == before
 

@@ -1,7 +1,13 @@
 """The registry's SQLite schema, and opening a database file safely.
 
 An existing file is checked first, by reading only (SQLite header, then the schema_version table),
-so a file that is not a registry of this schema version is refused without being changed.
+so a file that is not a registry of a known schema version is refused without being changed. A
+file of an older version is migrated on open, in one transaction (all rows and history kept).
+
+Version history:
+  1  models.board_type had a CHECK listing the four boards (and num_players BETWEEN 2 AND 4),
+     stored inside every registry file, so a new board would have needed a migration.
+  2  no board list in the file: the store validates board and player count with rules.GameSpec.
 """
 
 from __future__ import annotations
@@ -10,20 +16,24 @@ import sqlite3
 from pathlib import Path
 
 from ringrift.errors import UserError
-from ringrift.rules.boards import BOARD_TYPES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _STAGES = "('development', 'staging', 'production', 'archived', 'rejected')"
 
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS models (
+_MODEL_COLUMNS = ("id, name, version, board_type, num_players, architecture, encoder_version, "
+                  "sha256, path, parent_id, parent_sha256, training_data, metrics, rating, "
+                  "rating_low, rating_high, stage, created_at, updated_at")
+
+
+def _models_table(name: str) -> str:
+    return f"""
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL CHECK (name <> ''),
     version INTEGER NOT NULL CHECK (version >= 1),
-    board_type TEXT NOT NULL CHECK (board_type IN {BOARD_TYPES!r}),
-    num_players INTEGER NOT NULL CHECK (num_players BETWEEN 2 AND 4),
+    board_type TEXT NOT NULL CHECK (board_type <> ''),
+    num_players INTEGER NOT NULL,
     architecture TEXT NOT NULL,
     encoder_version TEXT NOT NULL,
     sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
@@ -40,11 +50,20 @@ CREATE TABLE IF NOT EXISTS models (
     updated_at TEXT NOT NULL,
     UNIQUE (name, version),
     UNIQUE (name, sha256)
-);
+)"""
+
+
+_MODEL_INDEXES = """
 -- The database itself guarantees at most one production model per configuration.
 CREATE UNIQUE INDEX IF NOT EXISTS one_production_per_config
     ON models (board_type, num_players) WHERE stage = 'production';
-CREATE INDEX IF NOT EXISTS models_sha256 ON models (sha256);
+CREATE INDEX IF NOT EXISTS models_sha256 ON models (sha256)
+"""
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+{_models_table("models")};
+{_MODEL_INDEXES};
 CREATE TABLE IF NOT EXISTS transitions (
     id INTEGER PRIMARY KEY,
     model_id INTEGER NOT NULL REFERENCES models(id),
@@ -63,8 +82,9 @@ def open_registry_db(path: Path, create: bool = True) -> sqlite3.Connection:
     if path.is_dir():
         raise UserError(f"registry {path} is a directory, not a database file")
     existing = path.is_file() and path.stat().st_size > 0
+    version = SCHEMA_VERSION
     if existing:
-        _check_existing(path)
+        version = _check_existing(path)
     elif not create:
         raise UserError(f"no model registry at {path}")
     else:
@@ -76,13 +96,15 @@ def open_registry_db(path: Path, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         if not existing:
             _create_schema(conn)
+        elif version < SCHEMA_VERSION:
+            _MIGRATIONS[version](conn)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _check_existing(path: Path) -> None:
+def _check_existing(path: Path) -> int:
     try:
         with open(path, "rb") as fh:
             header = fh.read(len(_SQLITE_HEADER))
@@ -105,10 +127,11 @@ def _check_existing(path: Path) -> None:
     except sqlite3.DatabaseError as exc:
         raise UserError(f"registry {path} is not a usable SQLite database: {exc}") from None
     versions = {row[0] for row in rows}
-    if versions != {SCHEMA_VERSION}:
+    if len(versions) != 1 or not versions <= {SCHEMA_VERSION, *_MIGRATIONS}:
         found = ", ".join(str(v) for v in sorted(versions, key=str)) or "none"
         raise UserError(f"registry {path} has schema version {found}; this ringrift reads "
-                        f"version {SCHEMA_VERSION}")
+                        f"version {SCHEMA_VERSION} (and migrates older versions)")
+    return int(versions.pop())
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
@@ -123,3 +146,38 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    """Rebuild `models` without the board-list CHECK (SQLite cannot drop a CHECK in place),
+    keeping every row, id and transition. One transaction: a failure leaves version 1."""
+    conn.execute("PRAGMA foreign_keys = OFF")  # the table swap must not cascade; outside a txn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT version FROM schema_version").fetchone()[0] != 1:
+                conn.execute("ROLLBACK")  # another process migrated it meanwhile
+                return
+            conn.execute("DROP TABLE IF EXISTS models_v2")
+            conn.execute(_models_table("models_v2"))
+            conn.execute(f"INSERT INTO models_v2 ({_MODEL_COLUMNS}) "
+                         f"SELECT {_MODEL_COLUMNS} FROM models")
+            conn.execute("DROP TABLE models")
+            conn.execute("ALTER TABLE models_v2 RENAME TO models")
+            for statement in _MODEL_INDEXES.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise sqlite3.IntegrityError(f"foreign keys broken by the migration: {broken[:3]}")
+            conn.execute("UPDATE schema_version SET version = 2")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+# schema version -> the step that brings a file of that version to the next one
+_MIGRATIONS = {1: _migrate_1_to_2}
