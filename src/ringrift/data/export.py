@@ -22,7 +22,7 @@ import numpy as np
 
 from ringrift import rules
 from ringrift.data import aux_targets, npz_format
-from ringrift.data.gamedb import GameDB
+from ringrift.data.gamedb import DEFAULT_GAMES_DIR, GameDB
 from ringrift.data.records import GameRecord
 from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import UserError
@@ -205,8 +205,14 @@ def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndar
         "scalar_actions": spec.scalar_actions,
         "source_databases": sources,
         "filters": asdict(filters),
-        "counts": {"games": games, "samples": npz_format.sample_count(arrays)},
+        "counts": {"games": kept_games(arrays), "selected_games": games,
+                   "samples": npz_format.sample_count(arrays)},
     }
+
+
+def kept_games(arrays: dict[str, np.ndarray]) -> int:
+    """Games that have samples in `arrays` (what the filters kept)."""
+    return len(np.unique(arrays["game_ids"])) if npz_format.sample_count(arrays) else 0
 
 
 # --------------------------------------------------------------------------- databases
@@ -274,13 +280,16 @@ class ExportSummary:
     up_to_date: bool = False
 
 
-def discover_databases(folder: str | Path) -> list[str]:
+def discover_databases(folder: str | Path = DEFAULT_GAMES_DIR,
+                       flag: str = "--use-discovery") -> list[str]:
+    """Every .db file under `folder` (default data/games, where selfplay puts its games);
+    errors name `flag`."""
     root = Path(folder)
     if not root.is_dir():
-        raise UserError(f"--use-discovery {root}: not a folder")
+        raise UserError(f"{flag} {root}: not a folder")
     found = sorted(str(p) for p in root.rglob("*.db") if p.is_file())
     if not found:
-        raise UserError(f"--use-discovery {root}: no .db files found")
+        raise UserError(f"{flag} {root}: no .db files found")
     return found
 
 
@@ -345,9 +354,11 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
     if manifest is not None and not new_games and output.exists():
         try:
             _, meta = npz_format.read_npz(output)
-            if meta.get("counts", {}).get("games") == total_games:
-                return ExportSummary(str(output), total_games, meta["counts"]["samples"],
-                                     output.stat().st_size, 0, reused, skipped, up_to_date=True)
+            counts = meta.get("counts", {})
+            if counts.get("selected_games", counts.get("games")) == total_games:
+                return ExportSummary(str(output), counts["games"], counts["samples"],
+                                     output.stat().st_size, 0, reused, skipped, up_to_date=True,
+                                     selected_games=total_games)
         except UserError:
             pass
     arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], board_type, num_players)
@@ -358,8 +369,8 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
     size = npz_format.write_npz(output, arrays, meta)
     if manifest is not None:
         _save_manifest(cache_dir, manifest)
-    return ExportSummary(str(output), total_games, npz_format.sample_count(arrays), size,
-                         new_games, reused, skipped)
+    return ExportSummary(str(output), meta["counts"]["games"], npz_format.sample_count(arrays),
+                         size, new_games, reused, skipped, selected_games=total_games)
 
 
 def _cached_chunk(path: Path, board_type: str,
@@ -396,3 +407,9 @@ def _save_manifest(cache_dir: Path, manifest: dict[str, Any]) -> None:
     from ringrift.atomic import atomic_write_text
 
     atomic_write_text(cache_dir / "manifest.json", json.dumps(manifest))
+
+
+if __name__ == "__main__":  # `python -m ringrift.data.export ...` is `ringrift export ...`
+    import importlib  # (by name: the data layer does not depend on the CLI, only this shim)
+
+    sys.exit(importlib.import_module("ringrift.cli.main").main(["export", *sys.argv[1:]]))

@@ -30,8 +30,9 @@ from ringrift.atomic import atomic_path
 from ringrift.errors import UserError
 
 FORMAT = "ringrift-training"
-FORMAT_VERSION = 1  # what the writer writes
-READABLE_VERSIONS = (1,)  # what the reader accepts
+# version 2: the auxiliary targets (ownership, remaining_moves) and per-sample weights
+FORMAT_VERSION = 2  # what the writer writes
+READABLE_VERSIONS = (1, 2)  # what the reader accepts
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,13 @@ ARRAY_FIELDS: tuple[ArrayField, ...] = (
     ArrayField("legal_indices", ("i4",), ("*",), offsets="legal_offsets"),
     ArrayField("move_numbers", ("i4",), ("N",)),
     ArrayField("game_ids", ("U",), ("N",)),
+    # auxiliary targets (data/aux_targets.py): final owner class of each grid cell in the
+    # sample's rotated order (-1 no target, 0 nobody, k+1 slot k) and moves left in the game
+    # (-1 unknown). Optional: export-cache chunks of version 1 merge in without them.
+    ArrayField("ownership", ("i1",), ("N", "H", "W"), since=2, optional=True),
+    ArrayField("remaining_moves", ("i4",), ("N",), since=2, optional=True),
+    # a weight on each sample's loss (mined hard positions); absent: 1
+    ArrayField("sample_weights", ("f4",), ("N",), since=2, optional=True),
 )
 FIELDS = {f.name: f for f in ARRAY_FIELDS}
 ARRAY_KEYS = tuple(f.name for f in ARRAY_FIELDS)
@@ -249,6 +257,15 @@ def validate(path: str | os.PathLike[str], arrays: dict[str, np.ndarray],
         raise _fail(path, "values outside [-1, 1]")
     if n and (arrays["ranks"].min() < 0 or arrays["ranks"].max() >= p):
         raise _fail(path, f"ranks outside [0, {p})")
+    own = arrays.get("ownership")
+    if own is not None and n and (own.min() < -1 or own.max() > p):
+        raise _fail(path, f"ownership outside [-1, {p}]")
+    rem = arrays.get("remaining_moves")
+    if rem is not None and n and rem.min() < -1:
+        raise _fail(path, "remaining_moves below -1")
+    weights = arrays.get("sample_weights")
+    if weights is not None and n and (not np.all(np.isfinite(weights)) or weights.min() < 0):
+        raise _fail(path, "sample_weights must be finite and >= 0")
     size = meta["policy_size"]
     _check_ragged(path, "policy", arrays["policy_offsets"], arrays["policy_indices"], size)
     _check_ragged(path, "legal", arrays["legal_offsets"], arrays["legal_indices"], size)
@@ -297,6 +314,31 @@ def merge(chunks: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             out[field.name] = np.concatenate(pieces)
         else:
             out[field.name] = np.concatenate([c[field.name] for c in chunks])
+    return out
+
+
+def take(arrays: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The samples `rows` (in that order) of the arrays, ragged arrays gathered and their
+    offsets rebuilt."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out: dict[str, np.ndarray] = {}
+    for field in ARRAY_FIELDS:
+        if field.name not in arrays or field.shape[0] == "N+1":
+            continue
+        if field.per_sample:
+            out[field.name] = arrays[field.name][rows]
+    for field in ARRAY_FIELDS:
+        if field.offsets is None or field.name not in arrays:
+            continue
+        offsets = arrays[field.offsets]
+        starts, counts = offsets[rows], offsets[rows + 1] - offsets[rows]
+        new_offsets = np.zeros(len(rows) + 1, np.int64)
+        np.cumsum(counts, out=new_offsets[1:])
+        # position of every kept entry in the old flat array
+        pos = (np.arange(int(new_offsets[-1]), dtype=np.int64)
+               - np.repeat(new_offsets[:-1], counts) + np.repeat(starts, counts))
+        out[field.offsets] = new_offsets
+        out[field.name] = arrays[field.name][pos]
     return out
 
 

@@ -36,6 +36,7 @@ from ringrift.nn.models import (
     valid_mask_for,
 )
 from ringrift.nn.precision import autocast_dtype, dtype_name
+from ringrift.output_paths import check_output_file
 from ringrift.train.checkpoint import (
     CheckpointManager,
     capture_rng_state,
@@ -179,7 +180,12 @@ def _check_init_fits(path: str, src: dict[str, Any], config: ModelConfig) -> Non
 
 
 def _load_state(model: RingRiftNet, state: dict[str, Any], path: str) -> None:
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except (RuntimeError, TypeError, AttributeError) as exc:  # (shapes that do not fit)
+        text = str(exc).strip().splitlines()
+        detail = (text[1] if len(text) > 1 else text[0]).strip() if text else type(exc).__name__
+        raise UserError(f"{path}: weights do not fit this model ({detail})") from None
     # A rank head may be added to (or dropped from) a model: it starts fresh / is discarded.
     bad = [k for k in missing if not k.startswith("rank_head.")]
     bad += [k for k in unexpected if not k.startswith("rank_head.")]
@@ -232,6 +238,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     """
     out = out or sys.stdout
     cfg.validate()
+    check_output_file(cfg.save_path, "--save-path")  # (not after an hour of training)
     device = resolve_device(cfg.device)
     amp_dtype = _amp_dtype(cfg, device, out)
     paths = RunPaths.for_model(cfg.save_path)

@@ -1,0 +1,2 @@
+"""Tuning the training: hyperparameter search (Optuna, `study`) and population-based training
+(`pbt`)."""
