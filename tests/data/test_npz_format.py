@@ -11,6 +11,9 @@ from ringrift.data import npz_format
 from ringrift.errors import UserError
 from tests.train.synth_npz import make_arrays
 
+# the arrays every version-1 file holds (later versions add optional ones)
+V1_KEYS = tuple(f.name for f in npz_format.ARRAY_FIELDS if f.since == 1)
+
 
 def _arrays(**kw):
     arrays = make_arrays(**kw)
@@ -26,8 +29,8 @@ def test_write_then_read_round_trip_with_version(tmp_path):
     back, back_meta = npz_format.read_npz(path)
     assert back_meta["format"] == npz_format.FORMAT
     assert back_meta["format_version"] == npz_format.FORMAT_VERSION
-    assert set(back) == set(npz_format.ARRAY_KEYS)
-    for key in npz_format.ARRAY_KEYS:
+    assert set(back) == set(V1_KEYS)  # optional arrays not written stay absent
+    for key in V1_KEYS:
         np.testing.assert_array_equal(back[key], arrays[key])
     npz_format.validate(path, back, back_meta)  # a written file passes the full checks
     assert not list(tmp_path.glob("*.tmp"))
@@ -45,13 +48,14 @@ def test_reader_refuses_unknown_version_and_names_missing_arrays(tmp_path):
 
 
 def test_required_keys_follow_the_version_table(monkeypatch):
-    assert npz_format.required_keys(1) == npz_format.ARRAY_KEYS
+    assert npz_format.required_keys(1) == V1_KEYS
+    assert npz_format.required_keys(npz_format.FORMAT_VERSION) == V1_KEYS  # the rest optional
     extra = npz_format.ArrayField("ownership", ("i1",), ("N", "H", "W"), since=2, optional=True)
     later = npz_format.ArrayField("game_length", ("i4",), ("N",), since=2)
     monkeypatch.setattr(npz_format, "ARRAY_FIELDS", (*npz_format.ARRAY_FIELDS, extra, later))
     # A version-1 file needs only the version-1 arrays; a version-2 file also the required new one.
-    assert npz_format.required_keys(1) == npz_format.ARRAY_KEYS
-    assert npz_format.required_keys(2) == (*npz_format.ARRAY_KEYS, "game_length")
+    assert npz_format.required_keys(1) == V1_KEYS
+    assert npz_format.required_keys(2) == (*V1_KEYS, "game_length")
 
 
 def test_merge_rebases_offsets_and_take_first_cuts_ragged_arrays():

@@ -83,6 +83,11 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--value-weight", type=float, default=1.0)
     p.add_argument("--rank-weight", type=float, default=0.5)
     p.add_argument("--rank-head", action="store_true", help="add the per-player rank head")
+    p.add_argument("--ownership-weight", type=float, default=0.0,
+                   help="> 0: add the auxiliary per-cell final-ownership head with this loss "
+                   "weight (data exported with ownership targets)")
+    p.add_argument("--game-length-weight", type=float, default=0.0,
+                   help="> 0: add the auxiliary remaining-game-length head with this weight")
     p.add_argument("--pcgrad", action="store_true",
                    help="PCGrad projection between policy and value gradients on the trunk")
     p.add_argument("--augment", action="store_true",
@@ -133,7 +138,8 @@ def _config(args: argparse.Namespace, model_version: str, board_type: str,
         value_weight=args.value_weight, rank_weight=args.rank_weight, rank_head=args.rank_head,
         pcgrad=args.pcgrad, augment=args.augment, seed=args.seed, device=args.device,
         prioritized_replay=args.prioritized_replay, per_alpha=args.per_alpha,
-        per_beta=args.per_beta,
+        per_beta=args.per_beta, ownership_weight=args.ownership_weight,
+        game_length_weight=args.game_length_weight,
         init_weights=init_weights, init_optimizer=init_optimizer,
         resume=args.resume, max_samples=args.max_samples,
         samples_per_epoch=args.samples_per_epoch, encoder_version=args.encoder_version,

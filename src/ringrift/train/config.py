@@ -13,7 +13,8 @@ from ringrift.rules.spec import GameSpec
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
                 "samples_per_epoch", "schedule_offset_steps", "model_version",
                 "pcgrad", "label_smoothing", "entropy_weight", "value_weight", "rank_weight",
-                "augment", "prioritized_replay", "per_alpha", "per_beta")
+                "augment", "prioritized_replay", "per_alpha", "per_beta",
+                "ownership_weight", "game_length_weight")
 
 
 @dataclass
@@ -52,6 +53,10 @@ class TrainConfig:
     value_weight: float = 1.0
     rank_weight: float = 0.5
     rank_head: bool = False
+    # auxiliary heads (trained when their weight is > 0): final owner of each cell, and
+    # log(1 + moves left in the game); the data must hold those targets (format version 2)
+    ownership_weight: float = 0.0
+    game_length_weight: float = 0.0
     pcgrad: bool = False
     augment: bool = False  # a random board symmetry per training sample
     # prioritized replay: draw samples in proportion to (last loss)^per_alpha, their loss
@@ -126,6 +131,8 @@ class TrainConfig:
             (self.blocks is None or self.blocks >= 1, "--blocks must be >= 1"),
             (self.model_version in ("v2", "v3"), "--model-version must be v2 or v3"),
             (0 <= self.per_alpha <= 2, "--per-alpha must be in [0, 2]"),
+            (self.ownership_weight >= 0, "--ownership-weight must be >= 0"),
+            (self.game_length_weight >= 0, "--game-length-weight must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

@@ -36,6 +36,10 @@ class TrainingData:
     game_ids: np.ndarray
     meta: dict[str, Any]
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # optional arrays of format version 2 (None when a file lacks them)
+    ownership: np.ndarray | None = None
+    remaining_moves: np.ndarray | None = None
+    sample_weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -184,6 +188,10 @@ class Batch:
     has_policy: torch.Tensor
     policy_temperature: float = 1.0
     sample_weights: torch.Tensor | None = None
+    # auxiliary targets, when the data has them: owner class per cell [B, H, W] (-1 none) and
+    # log(1 + moves left) [B] (-1 unknown)
+    ownership: torch.Tensor | None = None
+    game_length: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.features)
@@ -219,14 +227,17 @@ class BatchBuilder:
         return rng.integers(0, count, size=len(idx))
 
     def _augmented(self, idx: np.ndarray, features: np.ndarray, pos_p: np.ndarray,
-                   rows_p: np.ndarray, pos_l: np.ndarray, rows_l: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Features, policy indices and legal indices of the batch under random symmetries."""
+                   rows_p: np.ndarray, pos_l: np.ndarray, rows_l: np.ndarray,
+                   ownership: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Features, policy indices, legal indices and ownership targets of the batch under
+        random symmetries (the ownership grid moves with the cells, like the planes)."""
         from ringrift.nn.symmetry import policy_permutation, transform_planes
 
         board = self.data.meta["board_type"]
         syms = self._symmetries(idx)
         features = features.copy()
+        ownership = ownership.copy() if ownership is not None else None
         pol = self.data.policy_indices[pos_p].astype(np.int64)
         leg = self.data.legal_indices[pos_l].astype(np.int64)
         for sym in np.unique(syms):
@@ -234,12 +245,14 @@ class BatchBuilder:
                 continue  # the identity
             rows = np.flatnonzero(syms == sym)
             features[rows] = transform_planes(features[rows], board, int(sym))
+            if ownership is not None:
+                ownership[rows] = transform_planes(ownership[rows], board, int(sym))
             perm = policy_permutation(board, int(sym))
             mask_p = np.isin(rows_p, rows)
             pol[mask_p] = perm[pol[mask_p]]
             mask_l = np.isin(rows_l, rows)
             leg[mask_l] = perm[leg[mask_l]]
-        return features, pol, leg
+        return features, pol, leg, ownership
 
     def build(self, idx: np.ndarray) -> Batch:
         d, dev = self.data, self.device
@@ -256,16 +269,27 @@ class BatchBuilder:
         lrow, lpos = _ragged_positions(d.legal_offsets, idx)
         features = d.features[idx]
         pol_idx, legal_idx = d.policy_indices[ppos], d.legal_indices[lpos]
+        ownership = d.ownership[idx] if d.ownership is not None else None
         if self.augment:
-            features, pol_idx, legal_idx = self._augmented(idx, features, ppos, prow, lpos, lrow)
+            features, pol_idx, legal_idx, ownership = self._augmented(
+                idx, features, ppos, prow, lpos, lrow, ownership)
         target = torch.zeros(b, self.policy_size, device=dev)
         target.index_put_((put(prow, torch.long), put(pol_idx, torch.long)),
                           put(d.policy_probs[ppos], torch.float32), accumulate=True)
         legal = torch.zeros(b, self.policy_size, dtype=torch.bool, device=dev)
         legal[put(lrow, torch.long), put(legal_idx, torch.long)] = True
         has_policy = put(np.diff(d.policy_offsets)[idx] > 0, torch.bool)
+        length = None
+        if d.remaining_moves is not None:
+            from ringrift.data.aux_targets import length_target
+
+            length = put(length_target(d.remaining_moves[idx]), torch.float32)
         return Batch(features=put(features, torch.float32),
                      globals=put(d.globals[idx], torch.float32),
                      values=put(d.values[idx], torch.float32),
                      ranks=put(d.ranks[idx], torch.long),
-                     policy_target=target, legal_mask=legal, has_policy=has_policy)
+                     policy_target=target, legal_mask=legal, has_policy=has_policy,
+                     sample_weights=(put(d.sample_weights[idx], torch.float32)
+                                     if d.sample_weights is not None else None),
+                     ownership=put(ownership, torch.long) if ownership is not None else None,
+                     game_length=length)

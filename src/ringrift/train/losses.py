@@ -23,6 +23,8 @@ class LossWeights:
     rank: float = 0.5
     entropy: float = 0.0
     label_smoothing: float = 0.0
+    ownership: float = 0.0  # auxiliary: per-cell final owner cross-entropy
+    game_length: float = 0.0  # auxiliary: log(1 + moves left) squared error
 
 
 @dataclass
@@ -39,6 +41,8 @@ class LossTerms:
     rank_ce: torch.Tensor
     entropy: torch.Tensor
     policy_accuracy: torch.Tensor
+    ownership_ce: torch.Tensor | None = None
+    game_length_mse: torch.Tensor | None = None
     # per-sample policy ce + weighted value loss, unweighted and detached: replay priorities
     sample_loss: torch.Tensor | None = None
 
@@ -100,15 +104,46 @@ def compute_losses(out: NetOutput, batch: Batch, weights: LossWeights) -> LossTe
     else:
         rank_rows = torch.zeros(len(value), device=value.device)
         rank_ce = torch.zeros((), device=value.device)
+    zero = torch.zeros((), device=value.device)
+    ownership_ce = (ownership_loss(out.ownership, batch.ownership, row_w)
+                    if out.ownership is not None and batch.ownership is not None else zero)
+    length_mse = (game_length_loss(out.game_length, batch.game_length, row_w)
+                  if out.game_length is not None and batch.game_length is not None else zero)
     policy_part = pol["ce"] - weights.entropy * pol["entropy"]
     value_part = weights.value * value_mse + weights.rank * rank_ce
+    if weights.ownership:
+        value_part = value_part + weights.ownership * ownership_ce
+    if weights.game_length:
+        value_part = value_part + weights.game_length * length_mse
     sample_loss = (pol["ce_rows"] + weights.value * value_rows.detach()
                    + weights.rank * rank_rows.detach())
     return LossTerms(total=policy_part + value_part, policy_part=policy_part,
                      value_part=value_part, policy_ce=pol["ce"], policy_kl=pol["kl"],
                      value_mse=value_mse, value_mae=value_mae, rank_ce=rank_ce,
                      entropy=pol["entropy"], policy_accuracy=pol["accuracy"],
+                     ownership_ce=ownership_ce, game_length_mse=length_mse,
                      sample_loss=sample_loss)
+
+
+def ownership_loss(logits: torch.Tensor, target: torch.Tensor,
+                   row_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean cross-entropy over the cells with a target (class -1 = none: off-board cells and
+    unfinished games); 0 when the batch has none."""
+    ce = F.cross_entropy(logits.float(), target, ignore_index=-1, reduction="none")  # [B,H,W]
+    has = (target >= 0).float()
+    if row_weights is not None:
+        ce = ce * row_weights[:, None, None]
+    return (ce * has).sum() / has.sum().clamp_min(1.0)
+
+
+def game_length_loss(pred: torch.Tensor, target: torch.Tensor,
+                     row_weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean squared error of log(1 + moves left) over the samples with a target (>= 0)."""
+    has = (target >= 0).float()
+    err = (pred.float() - target) ** 2 * has
+    if row_weights is not None:
+        err = err * row_weights
+    return err.sum() / has.sum().clamp_min(1.0)
 
 
 def _weighted_mean(rows: torch.Tensor, row_weights: torch.Tensor | None) -> torch.Tensor:

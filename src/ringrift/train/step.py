@@ -16,12 +16,15 @@ from ringrift.train.schedule import LRSchedule
 from ringrift.train.targets import TargetSource, dataset_targets
 
 METRIC_NAMES = ("loss", "policy_ce", "policy_kl", "value_mse", "value_mae", "rank_ce",
-                "entropy", "policy_accuracy")
+                "entropy", "policy_accuracy", "ownership_ce", "game_length_mse")
 
 
 def _metric_tensors(terms: LossTerms) -> list[torch.Tensor]:
+    zero = torch.zeros((), device=terms.total.device)
     return [terms.total, terms.policy_ce, terms.policy_kl, terms.value_mse, terms.value_mae,
-            terms.rank_ce, terms.entropy, terms.policy_accuracy]
+            terms.rank_ce, terms.entropy, terms.policy_accuracy,
+            zero if terms.ownership_ce is None else terms.ownership_ce,
+            zero if terms.game_length_mse is None else terms.game_length_mse]
 
 
 def autocast_context(device: torch.device, amp_dtype: torch.dtype | None
@@ -132,6 +135,7 @@ def evaluate(model: RingRiftNet, builder: BatchBuilder, indices: np.ndarray, bat
     with torch.no_grad():
         for idx in epoch_batches(indices, batch_size):
             batch = source(builder.build(idx))
+            batch.sample_weights = None  # validation scores every position alike
             with autocast_context(builder.device, amp_dtype):
                 out = model(batch.features, batch.globals)
             terms = compute_losses(out, batch, plain)

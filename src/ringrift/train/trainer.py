@@ -142,7 +142,9 @@ def model_config_for_data(cfg: TrainConfig, meta: dict[str, Any],
                            in_channels=meta["in_channels"], num_globals=meta["num_globals"],
                            policy_planes=meta["policy_planes"],
                            scalar_actions=meta["scalar_actions"], height=meta["height"],
-                           width=meta["width"], valid_mask=mask, rank_head=cfg.rank_head, **arch)
+                           width=meta["width"], valid_mask=mask, rank_head=cfg.rank_head,
+                           ownership_head=cfg.ownership_weight > 0,
+                           game_length_head=cfg.game_length_weight > 0, **arch)
     except ValueError as exc:
         raise UserError(f"cannot build a model for this data: {exc}") from None
 
@@ -186,9 +188,11 @@ def _load_state(model: RingRiftNet, state: dict[str, Any], path: str) -> None:
         text = str(exc).strip().splitlines()
         detail = (text[1] if len(text) > 1 else text[0]).strip() if text else type(exc).__name__
         raise UserError(f"{path}: weights do not fit this model ({detail})") from None
-    # A rank head may be added to (or dropped from) a model: it starts fresh / is discarded.
-    bad = [k for k in missing if not k.startswith("rank_head.")]
-    bad += [k for k in unexpected if not k.startswith("rank_head.")]
+    # A rank or auxiliary head may be added to (or dropped from) a model: it starts fresh / is
+    # discarded.
+    optional = ("rank_head.", "ownership_head.", "game_length_head.")
+    bad = [k for k in missing if not k.startswith(optional)]
+    bad += [k for k in unexpected if not k.startswith(optional)]
     if bad:
         raise UserError(f"{path}: weights do not fit this model (e.g. {bad[0]!r})")
 
@@ -256,6 +260,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     split_seed = cfg.seed if cfg.split_seed is None else cfg.split_seed
     train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, split_seed)
     replay = _make_replay(cfg, train_idx)
+    _check_aux_targets(cfg, data)
     init = _init_payload(cfg, data)
     model_config = model_config_for_data(
         cfg, data.meta, init["metadata"].get("model_config") if init else None)
@@ -281,7 +286,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                           min_lr_ratio=cfg.lr_min / cfg.learning_rate,
                           offset=cfg.schedule_offset_steps)
     weights = LossWeights(value=cfg.value_weight, rank=cfg.rank_weight,
-                          entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing)
+                          entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing,
+                          ownership=cfg.ownership_weight, game_length=cfg.game_length_weight)
     stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
                         pcgrad=cfg.pcgrad)
     stepper.record_sample_losses = replay is not None
@@ -484,6 +490,17 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
           f"loss {best_record.get('monitor_loss', float('nan')):.4f}); metrics in "
           f"{paths.metrics}", file=out)
     return TrainResult(paths.model, metrics)
+
+
+def _check_aux_targets(cfg: TrainConfig, data: TrainingData) -> None:
+    """An auxiliary head needs its targets in the data (files exported by format version 2)."""
+    for weight, array, flag in ((cfg.ownership_weight, data.ownership, "--ownership-weight"),
+                                (cfg.game_length_weight, data.remaining_moves,
+                                 "--game-length-weight")):
+        if weight > 0 and array is None:
+            source = data.sources[0]["path"] if data.sources else "the data"
+            raise UserError(f"{flag}: {source} has no {flag[2:-7]} targets (re-export it with "
+                            f"this version of `ringrift export`)")
 
 
 def _make_replay(cfg: TrainConfig, train_idx: np.ndarray) -> PrioritizedReplay | None:

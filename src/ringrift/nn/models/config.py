@@ -37,6 +37,8 @@ class ModelConfig:
     blocks: int
     se: bool
     rank_head: bool = False
+    ownership_head: bool = False  # auxiliary: final owner of each cell
+    game_length_head: bool = False  # auxiliary: moves left in the game
 
     def __post_init__(self) -> None:
         # Accept lists or arrays for the mask; store an immutable, hashable 0/1 grid.
@@ -69,7 +71,7 @@ class ModelConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         names = {f.name for f in fields(cls)}
-        missing = names - set(data) - {"rank_head"}
+        missing = names - set(data) - {"rank_head", "ownership_head", "game_length_head"}
         if missing:
             raise ValueError(f"model config lacks {', '.join(sorted(missing))}")
         return cls(**{k: v for k, v in data.items() if k in names})
@@ -84,7 +86,8 @@ def make_config(model_version: str, board_type: str, num_players: int, *,
                 height: int | None = None, width: int | None = None,
                 valid_mask: Any = None, channels: int | None = None,
                 blocks: int | None = None, se: bool | None = None,
-                rank_head: bool = False) -> ModelConfig:
+                rank_head: bool = False, ownership_head: bool = False,
+                game_length_head: bool = False) -> ModelConfig:
     """Fill a ModelConfig from a preset and the board's input/output sizes; arguments override."""
     if model_version not in PRESETS:
         raise ValueError(f"unknown model version {model_version!r} "
@@ -108,5 +111,5 @@ def make_config(model_version: str, board_type: str, num_players: int, *,
         channels=channels if channels is not None else preset["channels"],
         blocks=blocks if blocks is not None else preset["blocks"],
         se=se if se is not None else preset["se"],
-        rank_head=rank_head,
+        rank_head=rank_head, ownership_head=ownership_head, game_length_head=game_length_head,
     )

@@ -81,3 +81,28 @@ class RankHead(PooledHead):
                 count: torch.Tensor) -> torch.Tensor:
         out = super().forward(x, globals_, mask, count)
         return out.view(-1, self.num_players, self.num_players)
+
+
+class OwnershipHead(nn.Module):
+    """Per cell, logits over the final owner: nobody, then each player in the rotated order.
+    Output [B, P + 1, H, W] (off-board cells are masked out by the loss, not here)."""
+
+    def __init__(self, channels: int, num_players: int, head_channels: int = 32) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(channels, head_channels, 1, bias=False)
+        self.bn = nn.BatchNorm2d(head_channels)
+        self.out = nn.Conv2d(head_channels, num_players + 1, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.relu(self.bn(self.conv(x))))
+
+
+class GameLengthHead(PooledHead):
+    """log(1 + moves left in the game), a scalar per position: output [B]."""
+
+    def __init__(self, channels: int, num_globals: int) -> None:
+        super().__init__(channels, num_globals, 1)
+
+    def forward(self, x: torch.Tensor, globals_: torch.Tensor, mask: torch.Tensor,
+                count: torch.Tensor) -> torch.Tensor:
+        return super().forward(x, globals_, mask, count).squeeze(1)

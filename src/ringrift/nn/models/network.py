@@ -9,15 +9,24 @@ from torch import nn
 
 from ringrift.nn.models.blocks import ResidualBlock, apply_mask
 from ringrift.nn.models.config import ModelConfig
-from ringrift.nn.models.heads import PolicyHead, RankHead, ValueHead
+from ringrift.nn.models.heads import (
+    GameLengthHead,
+    OwnershipHead,
+    PolicyHead,
+    RankHead,
+    ValueHead,
+)
 
 
 class NetOutput(NamedTuple):
-    """policy logits [B, policy_size]; value [B, P] in [-1, 1]; rank logits [B, P, P] or None."""
+    """policy logits [B, policy_size]; value [B, P] in [-1, 1]; rank logits [B, P, P] or None;
+    the auxiliary heads' ownership logits [B, P+1, H, W] and log(1 + moves left) [B], or None."""
 
     policy: torch.Tensor
     value: torch.Tensor
     rank: torch.Tensor | None
+    ownership: torch.Tensor | None = None
+    game_length: torch.Tensor | None = None
 
 
 class RingRiftNet(nn.Module):
@@ -45,6 +54,12 @@ class RingRiftNet(nn.Module):
         self.value_head = ValueHead(ch, config.num_globals, config.num_players)
         self.rank_head = (RankHead(ch, config.num_globals, config.num_players)
                           if config.rank_head else None)
+        # auxiliary heads: trained on the export's ownership / remaining_moves targets, they
+        # shape the shared trunk; players never read them
+        self.ownership_head = (OwnershipHead(ch, config.num_players)
+                               if config.ownership_head else None)
+        self.game_length_head = (GameLengthHead(ch, config.num_globals)
+                                 if config.game_length_head else None)
 
     def trunk_parameters(self) -> list[nn.Parameter]:
         """Parameters shared by all heads (stem and tower); PCGrad projects on these."""
@@ -65,4 +80,7 @@ class RingRiftNet(nn.Module):
         policy = self.policy_head(x, globals_, mask, count)
         value = self.value_head(x, globals_, mask, count)
         rank = self.rank_head(x, globals_, mask, count) if self.rank_head is not None else None
-        return NetOutput(policy, value, rank)
+        ownership = self.ownership_head(x) if self.ownership_head is not None else None
+        length = (self.game_length_head(x, globals_, mask, count)
+                  if self.game_length_head is not None else None)
+        return NetOutput(policy, value, rank, ownership, length)
