@@ -51,3 +51,20 @@ def tiny_model(folder: Path, board_type: str = "square8", num_players: int = 2,
 def is_legal(state: rules.GameState, move_json: dict) -> bool:
     move = rules.move_from_json(state.geo, move_json, state.phase)
     return move in rules.legal_moves(state)
+
+
+def stored_game_db(path: Path, board_type: str = "square8", seed: int = 0) -> str:
+    """A game database with one finished game between fast gumbel players (4 simulations,
+    heuristic leaves), which store their root values; returns the game id."""
+    from ringrift.ai.factory import EngineOptions, make_player
+    from ringrift.ai.game import play_game
+    from ringrift.data.gamedb import GameDB
+    from ringrift.selfplay.runner import game_record
+
+    players = [make_player("gumbel", board_type, 2, seed + i, EngineOptions(simulations=4))
+               for i in range(2)]
+    game = play_game(rules.new_game(board_type, 2), players)
+    record = game_record(game, ["gumbel", "gumbel"], seed, source="selfplay")
+    with GameDB(path) as db:
+        db.add_game(record)
+    return record.game_id

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ringrift.ai.player import Decision
+from ringrift.ai.sampling import sample_with_temperature
 from ringrift.ai.search import puct
 from ringrift.ai.search.gumbel import STANDARD
 from ringrift.ai.search.tree import (
@@ -18,7 +19,6 @@ from ringrift.ai.search.tree import (
     run_sync,
 )
 from ringrift.rules import GameState, Move
-from ringrift.selfplay.temperature import sample_with_temperature
 
 DIRICHLET_ALPHA = 0.3
 NOISE_FRACTION = 0.25

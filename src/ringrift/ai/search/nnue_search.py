@@ -23,11 +23,11 @@ import numpy as np
 from ringrift import rules
 from ringrift.ai.evaluation import Weights, evaluate
 from ringrift.ai.player import Decision
+from ringrift.ai.sampling import sample_with_temperature
 from ringrift.ai.search.gumbel import softmax
 from ringrift.ai.search.tree import advance_forced
 from ringrift.errors import UserError
 from ringrift.rules import GameState, Move
-from ringrift.selfplay.temperature import sample_with_temperature
 
 DEFAULT_DEPTH = 2
 POLICY_TEMPERATURE = 0.1
