@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 
+from ringrift.data.gamedb import DEFAULT_GAMES_DIR
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="export games to training arrays (.npz)")
     p.add_argument("--db", nargs="+", action="extend", default=[], metavar="PATH")
-    p.add_argument("--use-discovery", metavar="DIR", help="every .db file under DIR")
+    p.add_argument("--use-discovery", nargs="?", const=DEFAULT_GAMES_DIR, metavar="DIR",
+                   help="every .db file under DIR (bare: %(const)s, where selfplay puts games)")
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, required=True)
     p.add_argument("--output", required=True)
@@ -54,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
               f"samples); nothing to do")
         return 0
     per = summary.bytes / max(1, summary.samples)
+    dropped = (summary.selected_games or summary.games) - summary.games
     print(f"{summary.samples} samples from {summary.games} games -> {summary.output} "
           f"({summary.bytes / 1e6:.1f} MB, {per:.0f} bytes/sample)")
+    if dropped:
+        print(f"  {summary.selected_games} games selected, {dropped} dropped by the filters "
+              f"or unusable")
     print(f"  {summary.new_games} games encoded, {summary.reused_games} reused from cache; "
           f"{summary.samples / elapsed:.0f} positions/s over {elapsed:.1f} s")
     return 0

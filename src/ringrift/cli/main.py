@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -27,10 +28,34 @@ def build_parser() -> argparse.ArgumentParser:
         register = getattr(module, "register", None)
         if register is not None:
             register(subparsers)
+    _add_board_aliases(parser)
     return parser
 
 
+def _add_board_aliases(parser: argparse.ArgumentParser) -> None:
+    """`--board` names `--board-type` in every (sub)command that has it, as in the seed's
+    command lines (`selfplay --board hex8`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in set(action.choices.values()):
+                _add_board_aliases(sub)
+    board_type = parser._option_string_actions.get("--board-type")
+    if board_type is not None and "--board" not in parser._option_string_actions:
+        board_type.option_strings.append("--board")
+        parser._option_string_actions["--board"] = board_type
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (`ringrift ... | head`): stop quietly, as Unix tools do; point
+        # stdout at /dev/null so the interpreter's final flush does not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # SIGPIPE
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -271,13 +271,15 @@ def fingerprint(ids: list[str]) -> str:
 @dataclass
 class ExportSummary:
     output: str
-    games: int
+    games: int  # games in the output: kept by every filter, with at least one sample
     samples: int
     bytes: int
     new_games: int
     reused_games: int
     skipped: list[str]
     up_to_date: bool = False
+    selected_games: int | None = None  # games selected from the databases, before the move
+    # filters (--min-moves/--max-moves) and unusable games took their share
 
 
 def discover_databases(folder: str | Path = DEFAULT_GAMES_DIR,

@@ -34,6 +34,9 @@ from ringrift.data.records import GameRecord, MoveRecord, normalize_timestamp
 from ringrift.errors import UserError
 
 SCHEMA_NAME = "ringrift-gamedb"
+# where game databases live unless told otherwise: selfplay writes under it, export
+# --use-discovery and quality --all search it
+DEFAULT_GAMES_DIR = "data/games"
 SCHEMA_VERSION = 2  # 2: search policies stored zlib-compressed (version 1: JSON text)
 _READABLE_VERSIONS = ("1", "2")  # a version-1 file is upgraded when opened for writing
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -253,3 +253,10 @@ def _summary(values: list[int]) -> dict[str, float]:
     arr = np.asarray(values)
     return {"mean": round(float(arr.mean()), 1), "min": int(arr.min()), "max": int(arr.max()),
             "p10": float(np.percentile(arr, 10)), "p90": float(np.percentile(arr, 90))}
+
+
+if __name__ == "__main__":  # `python -m ringrift.data.quality ...` is `ringrift quality ...`
+    import importlib  # (by name: the data layer does not depend on the CLI, only this shim)
+    import sys
+
+    sys.exit(importlib.import_module("ringrift.cli.main").main(["quality", *sys.argv[1:]]))

@@ -44,6 +44,10 @@ class Registration:
     def version(self) -> int:
         return self.entry.version
 
+    def __iter__(self) -> Iterator[int]:
+        # the seed's `model_id, version = store.register(...)`
+        return iter((self.id, self.version))
+
 
 class ModelRegistry:
     """SQLite-backed model store at `path`; `create=False` refuses to make a new database."""
@@ -90,8 +94,12 @@ class ModelRegistry:
                                   (sha256.lower(),))
         return [ModelEntry.from_row(row, self._base) for row in rows]
 
-    def get_production(self, board_type: str, num_players: int) -> ModelEntry | None:
-        """The production model for this configuration, or None."""
+    def get_production(self, board_type: str, num_players: int | None = None
+                       ) -> ModelEntry | None:
+        """The production model for this configuration, or None. The seed's form names the
+        configuration by one key, `get_production("square8_2p")`."""
+        if num_players is None:
+            board_type, num_players = parse_config_key(board_type)
         row = self._conn.execute(
             "SELECT * FROM models WHERE board_type = ? AND num_players = ? AND stage = ?",
             (board_type, num_players, Stage.PRODUCTION.value)).fetchone()
@@ -137,13 +145,20 @@ class ModelRegistry:
                  architecture: str | None = None, encoder_version: str | int | None = None,
                  parent: int | str | None = None, training_data: Any = None,
                  metrics: Any = None,
-                 rating: tuple[float, float, float] | None = None) -> Registration:
+                 rating: tuple[float, float, float] | None = None,
+                 elo: float | None = None) -> Registration:
         """Add a model file under `name` (next version) in development.
 
         Fields missing from the arguments come from the `<file>.json` sidecar's metadata.
         Registering a file already registered under `name` returns that entry unchanged.
-        `parent` is a model id or a SHA-256; `rating` is (elo, low, high).
+        `parent` is a model id or a SHA-256; `rating` is (elo, low, high); `elo` (the seed's
+        argument) is a rating without an interval. The result unpacks as the seed's
+        `model_id, version = store.register(...)`.
         """
+        if elo is not None:
+            if rating is not None:
+                raise UserError("give rating=(elo, low, high) or elo=, not both")
+            rating = (float(elo), None, None)
         path = Path(model_path)
         if not path.is_file():
             raise UserError(f"model file {path} does not exist")
@@ -224,6 +239,10 @@ class ModelRegistry:
             self._record(model_id, current, target, reason, evidence, now)
         return self.get(model_id)
 
+    def promote(self, model_id: int, stage: Stage | str, reason: str = "promoted") -> ModelEntry:
+        """The seed's name for `transition`: `store.promote(model_id, "staging")`."""
+        return self.transition(model_id, stage, reason)
+
     def archive(self, model_id: int, reason: str = "") -> ModelEntry:
         """Move a model to archived (allowed from every stage but archived)."""
         return self.transition(model_id, Stage.ARCHIVED, reason)
@@ -279,6 +298,19 @@ class ModelRegistry:
             return resolved.relative_to(self._base).as_posix()
         except ValueError:
             return str(resolved)
+
+
+def get_model_store(path: str | os.PathLike[str] = DEFAULT_REGISTRY) -> ModelRegistry:
+    """The seed's entry point: the model store at `path` (default models/registry.db)."""
+    return ModelRegistry(path)
+
+
+def parse_config_key(key: str) -> tuple[str, int]:
+    """"square8_2p" -> ("square8", 2): the seed's name for a board and player count."""
+    board, _, players = str(key).rpartition("_")
+    if not board or not players.endswith("p") or not players[:-1].isdigit():
+        raise UserError(f"config key {key!r}: expected BOARD_Np, e.g. square8_2p")
+    return board, int(players[:-1])
 
 
 def _now() -> str:

@@ -14,6 +14,7 @@ from ringrift.ai.factory import BASIC_ENGINES, SEARCH_ENGINES, EngineOptions, ma
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame
 from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix, pick_engine
+from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 from ringrift.data.records import GameRecord, MoveRecord
 from ringrift.errors import UserError
 from ringrift.selfplay.temperature import get_schedule
@@ -98,7 +99,7 @@ class SelfplayConfig:
 def default_output_dir(board_type: str, num_players: int) -> str:
     """Where selfplay games go without --output-dir: a folder under data/games/, the folder
     that `ringrift export --use-discovery` searches by default."""
-    return f"data/games/selfplay_{board_type}_{num_players}p"
+    return f"{DEFAULT_GAMES_DIR}/selfplay_{board_type}_{num_players}p"
 
 
 def seat_engines(config: SelfplayConfig, rng: random.Random) -> list[str]:
