@@ -206,3 +206,119 @@ def test_loop_iterations_zero_is_an_error_not_ten(capsys, tmp_path):
     refused(capsys, ["loop", "--run-dir", tmp_path / "r", "--board-type", "square8",
                      "--iterations", "0"], message="--iterations")
     assert not (tmp_path / "r").exists()
+
+
+# --------------------------------------------------------------------------- train
+def _train_argv(ws: Path, save: Path, *extra) -> list:
+    return ["train", *BOARD, "--data-path", ws / "good.npz", "--channels", "8", "--blocks", "1",
+            "--epochs", "2", "--batch-size", "64", "--save-path", save, "--no-progress",
+            "--no-tensorboard", "--checkpoint-every", "1", *extra]
+
+
+def test_a_nan_loss_stops_training_and_keeps_the_old_model(capsys, ws, monkeypatch):
+    from ringrift.train import trainer
+
+    save = ws / "best.pt"
+    save.write_bytes(b"the good model")
+    real_run, calls = trainer.TrainStep.run, []
+
+    def run(self, batches, step):
+        metrics = real_run(self, batches, step)
+        calls.append(step)
+        return {**metrics, "loss": float("nan")} if len(calls) >= 3 else metrics
+
+    monkeypatch.setattr(trainer.TrainStep, "run", run)
+    refused(capsys, _train_argv(ws, save), message="training loss became nan at step 3")
+    assert save.read_bytes() == b"the good model"
+    from ringrift.train.checkpoint import CheckpointManager, load_checkpoint
+
+    saved = CheckpointManager(ws / "best_ckpt").checkpoints()
+    assert saved, "the checkpoints of the finite steps are kept"
+    import torch
+
+    state = load_checkpoint(saved[-1])["model_state"]
+    assert all(torch.isfinite(v).all() for v in state.values() if v.is_floating_point())
+
+
+def test_train_output_and_init_weights_problems_are_found_before_training(capsys, ws,
+                                                                          model_file):
+    (ws / "afile").write_text("x")
+    refused(capsys, _train_argv(ws, ws / "afile" / "m.pt"), message="is a file, not a folder")
+    refused(capsys, _train_argv(ws, ws), message="is a folder")
+    assert not list(ws.glob("*_ckpt"))
+    import torch
+
+    payload = torch.load(model_file, weights_only=True)
+    name = next(k for k, v in payload["model_state"].items() if v.ndim == 4)
+    payload["model_state"][name] = torch.zeros(3, 3, 3, 3)
+    bad = ws / "wrong_shapes.pt"
+    from ringrift.nn.model_file import save_model_file
+
+    save_model_file(bad, payload)  # (a valid file with its sidecar: only the shapes are wrong)
+    refused(capsys, _train_argv(ws, ws / "m.pt", "--init-weights", bad),
+            message="weights do not fit")
+
+
+# --------------------------------------------------------------------------- stored data
+def _jsonl_of(ws: Path, tmp_path: Path) -> tuple[Path, str, int]:
+    """The workspace's games as JSONL records, the second one's 4th move made illegal."""
+    import json
+
+    from ringrift.data.gamedb import GameDB
+    from ringrift.data.jsonl import write_games_jsonl
+
+    with GameDB(ws / "games.db", readonly=True) as db:
+        records = list(db.iter_games())
+    out = tmp_path / "games.jsonl"
+    write_games_jsonl(out, records)
+    lines = out.read_text().splitlines()
+    bad = json.loads(lines[1])
+    moves = bad["moves"]
+    moves[3]["move"] = moves[0]["move"]  # (the opening placement, not legal there)
+    lines[1] = json.dumps(bad)
+    out.write_text("\n".join(lines) + "\n")
+    return out, records[1].game_id, len(records)
+
+
+def test_db_import_replays_before_storing(capsys, ws, tmp_path):
+    from ringrift.data.gamedb import GameDB
+
+    jsonl, bad_id, total = _jsonl_of(ws, tmp_path)
+    db = tmp_path / "imported.db"
+    assert cli(["db", "import", jsonl, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert bad_id in out and f"{total - 1} games added" in out
+    with GameDB(db, readonly=True) as games:
+        assert bad_id not in games.game_ids()
+    assert cli(["db", "verify", db]) == 0
+    refused(capsys, ["db", "import", jsonl, tmp_path / "missing.jsonl", "--db", db],
+            message="no such file")
+
+
+def test_readers_skip_a_game_whose_stored_json_is_corrupt(capsys, ws):
+    with sqlite3.connect(ws / "games.db") as conn:
+        bad_id = conn.execute("SELECT id FROM games LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE games SET initial_state = '{\"board\": 7' WHERE id = ?", (bad_id,))
+    assert cli(["db", "verify", ws / "games.db"]) == 1
+    captured = capsys.readouterr()
+    assert bad_id in captured.out and "3 replay exactly" in captured.out
+    assert "Traceback" not in captured.err
+    assert cli(["db", "stats", ws / "games.db"]) == 0
+    capsys.readouterr()
+    assert cli(["export", "--db", ws / "games.db", *BOARD, "--output", ws / "y.npz"]) == 0
+    captured = capsys.readouterr()
+    assert bad_id in captured.out + captured.err
+
+
+# --------------------------------------------------------------------------- checks agree
+def test_a_gauntlet_with_nothing_to_play_never_passes(capsys, tmp_path):
+    from ringrift.evaluate.engine_spec import EngineSpec
+    from ringrift.evaluate.gauntlet import Gauntlet, GauntletConfig
+
+    refused(capsys, ["gauntlet", *BOARD, "--engine", "random", "--name", "cand", "--opponents",
+                     "previous", "--db", tmp_path / "e.db"], message="nothing to play")
+    assert not (tmp_path / "e.db").exists()
+    config = GauntletConfig(board_type="square8", num_players=2, games=2,
+                            opponents=("previous",))
+    result = Gauntlet(EngineSpec.build("random", None, "cand"), config).run(None)
+    assert result.games == 0 and result.verdict == "no games" and not result.passed

@@ -44,6 +44,7 @@ def run_stats(args: argparse.Namespace) -> int:
 def run_verify(args: argparse.Namespace) -> int:
     from ringrift.data.gamedb import GameDB
     from ringrift.data.replay import verify_record
+    from ringrift.errors import UserError
 
     bad = 0
     checked = 0
@@ -51,9 +52,12 @@ def run_verify(args: argparse.Namespace) -> int:
         problems = db.check()
         for problem in problems:
             print(f"  {problem}")
-        for record in db.iter_games(limit=args.limit):
+        for game_id in db.game_ids(limit=args.limit):
             checked += 1
-            error = verify_record(record)
+            try:  # a game whose stored JSON cannot be read is one bad game, named
+                error = verify_record(db.get_game(game_id))
+            except UserError as exc:
+                error = str(exc)
             if error:
                 bad += 1
                 print(f"  {error}")
@@ -65,7 +69,9 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from ringrift.data.gamedb import GameDB
     from ringrift.data.importer import import_files
+    from ringrift.output_paths import check_output_file
 
+    check_output_file(args.db, "--db")
     with GameDB(args.db) as db:
         added, present, problems = import_files(args.files, db)
     for p in problems:

@@ -168,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
                 previous, note = previous_spec(candidate, str(registry.load_path(production)))
     else:
         note = "no previous model (give --previous PATH or --registry PATH)"
+    if previous is None and set(config.opponents) == {PREVIOUS}:
+        raise UserError(f"nothing to play: the only opponent is 'previous' and there is none "
+                        f"({note})")
     gauntlet = Gauntlet(candidate, config, previous=previous, previous_note=note)
 
     db_path = args.db or (default_db_path(args.model) if args.model else None)

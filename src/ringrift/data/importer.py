@@ -9,6 +9,7 @@ from ringrift import rules
 from ringrift.ai.game import PlayedGame, PlayedMove
 from ringrift.data.jsonl import read_games_jsonl
 from ringrift.data.records import GameRecord
+from ringrift.data.replay import verify_record
 from ringrift.errors import UserError
 from ringrift.rules.replay import read_games as read_trace_games
 from ringrift.rules.replay import trace_moves
@@ -56,16 +57,22 @@ def import_files(paths: list[str], db) -> tuple[int, int, list[str]]:
     """Import every game of the files; returns (added, already present, problems)."""
     added = present = 0
     problems: list[str] = []
+    for name in paths:  # every file is checked before anything is stored
+        if not Path(name).is_file():
+            raise UserError(f"{name}: no such file")
     for name in paths:
         path = Path(name)
-        if not path.is_file():
-            raise UserError(f"{path}: no such file")
-        if is_trace_file(path):
+        trace = is_trace_file(path)
+        if trace:  # (replayed through our engine as they are read)
             items = trace_records(path)
         else:
             items = ((r, "") for r in read_games_jsonl(path))
         for record, problem in items:
-            if record is None:
+            if record is not None and not trace:
+                # replayed as `db verify` does: a record the engine cannot replay would
+                # break every later reader of the database
+                problem = verify_record(record) or ""
+            if problem:
                 problems.append(problem)
                 continue
             if db.add_game(record, skip_existing=True):

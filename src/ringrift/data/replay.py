@@ -14,6 +14,12 @@ class ReplayError(Exception):
     """A stored game that does not replay through the engine."""
 
 
+# What the rules layer may raise for malformed stored JSON: a record is data from outside, so
+# any of these means "this game is bad", never "the whole database is unreadable".
+_MALFORMED = (rules.RulesError, KeyError, TypeError, ValueError, IndexError, AttributeError,
+              RecursionError, OverflowError)
+
+
 @dataclass
 class ReplayStep:
     index: int
@@ -26,21 +32,24 @@ def replay_steps(record: GameRecord, *, keep_states: bool = False) -> Iterator[R
     """Yield every step of a stored game with its legal moves; raise ReplayError on a mismatch."""
     try:
         state = rules.state_from_json(record.initial_state)
-    except rules.RulesError as exc:
-        raise ReplayError(f"game {record.game_id}: bad initial state: {exc}") from None
+    except _MALFORMED as exc:
+        raise ReplayError(f"game {record.game_id}: bad initial state: {exc!r}") from None
     for mr in record.moves:
         try:
             move = rules.move_from_json(state.geo, mr.move, state.phase)
-        except rules.RulesError as exc:
+            legal = rules.legal_moves(state)
+        except _MALFORMED as exc:
             raise ReplayError(f"game {record.game_id} move {mr.index}: {exc}") from None
-        legal = rules.legal_moves(state)
         key = move.key()
         match = [m for m in legal if m.key() == key]
         if not match:
             raise ReplayError(f"game {record.game_id} move {mr.index}: {mr.move.get('type')} is "
                               f"not legal (phase {state.phase})")
         yield ReplayStep(mr.index, state.copy() if keep_states else state, match[0], legal)
-        rules.apply_move(state, match[0], validate=False)
+        try:
+            rules.apply_move(state, match[0], validate=False)
+        except _MALFORMED as exc:
+            raise ReplayError(f"game {record.game_id} move {mr.index}: {exc!r}") from None
     _check_result(record, state)
 
 

@@ -206,8 +206,10 @@ class GauntletResult:
 
     @property
     def verdict(self) -> Verdict:
-        """'fail' if any opponent failed, 'undecided' if any SPRT ran out of games, else 'pass'
-        (also when no opponent could be played: there was nothing to beat)."""
+        """'fail' if any opponent failed, 'undecided' if any SPRT ran out of games, 'no games'
+        when no opponent could be played (0 games are no evidence), else 'pass'."""
+        if not self.results:
+            return "no games"
         verdicts = {r.verdict for r in self.results}
         if "fail" in verdicts:
             return "fail"

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-# "reported": an opponent without a threshold, played for its win rate only (every game, no gate)
-Verdict = Literal["pass", "fail", "undecided", "reported"]
+# "reported": an opponent without a threshold, played for its win rate only (every game, no gate);
+# "no games": a gauntlet none of whose opponents could be played (it is not a pass)
+Verdict = Literal["pass", "fail", "undecided", "reported", "no games"]
 
 
 def gauntlet_verdict(wins: int, draws: int, losses: int, total_games: int,
