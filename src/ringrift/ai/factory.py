@@ -13,7 +13,9 @@ BASIC_ENGINES = ("random", "heuristic")
 NETWORK_ENGINES = ("policy-only",)
 # tree/shallow search (ringrift.ai.search); network optional (heuristic leaves without one)
 SEARCH_ENGINES = ("mcts", "gumbel", "nnue-guided")
-ENGINES = (*BASIC_ENGINES, *NETWORK_ENGINES, *SEARCH_ENGINES, "mixed")
+# a search player whose network learns from its games as it plays them (train/online.py)
+LEARNING_ENGINES = ("online",)
+ENGINES = (*BASIC_ENGINES, *NETWORK_ENGINES, *SEARCH_ENGINES, *LEARNING_ENGINES, "mixed")
 
 
 @dataclass
@@ -82,6 +84,10 @@ def make_player(engine: str, board_type: str, num_players: int, seed: int,
         from ringrift.ai.search.engines import make_search_player
 
         return make_search_player(engine, board_type, num_players, seed, options)
+    if engine == "online":
+        from ringrift.ai.online_player import make_online_player
+
+        return make_online_player(board_type, num_players, seed, options)
     raise UserError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})")
 
 

@@ -69,6 +69,11 @@ def play_game_steps(state: GameState, players: Sequence[Player], *,
             on_move(state, played)
     game.final_state = state
     game.seconds = time.perf_counter() - start
+    # players that learn from their games (the online engine) hear how it ended
+    for player in {id(p): p for p in players}.values():
+        end_game = getattr(player, "end_game", None)
+        if end_game is not None:
+            end_game(state)
     return game
 
 

@@ -49,12 +49,15 @@ def run(args: argparse.Namespace) -> int:
     check_workers(args.workers)
     check_batch_size(args.batch_size)
     check_backend_arguments(args)
-    cand_opts = engine_options(model_path=args.model, temperature=args.temperature,
+    # ENGINE:MODEL (e.g. online:M.pt) names the model with the engine
+    cand_engine, cand_model = _engine_and_model(args.candidate, args.model, "--candidate")
+    opp_engine, opp_model = _engine_and_model(args.opponent, args.opponent_model, "--opponent")
+    cand_opts = engine_options(model_path=cand_model, temperature=args.temperature,
                                simulations=args.mcts_simulations)
-    opp_opts = engine_options(model_path=args.opponent_model, temperature=args.temperature,
+    opp_opts = engine_options(model_path=opp_model, temperature=args.temperature,
                               simulations=args.opponent_mcts_simulations)
-    candidate = EngineSpec.build(args.candidate, cand_opts)
-    opponent = EngineSpec.build(args.opponent, opp_opts)
+    candidate = EngineSpec.build(cand_engine, cand_opts)
+    opponent = EngineSpec.build(opp_engine, opp_opts)
     if opponent.name == candidate.name:  # a self-match: keep the two apart in records
         opponent = opponent.renamed(f"{opponent.name}-opponent")
     # build once up front so a bad engine or model fails before any game
@@ -81,3 +84,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(result.line())
     return 0
+
+
+def _engine_and_model(text: str, model: str | None, flag: str) -> tuple[str, str | None]:
+    """'ENGINE' or 'ENGINE:MODEL' -> (engine, model); the model may come from either place."""
+    from ringrift.errors import UserError
+
+    engine, sep, inline = text.partition(":")
+    if not sep:
+        return text, model
+    if not engine or not inline:
+        raise UserError(f"{flag} {text!r}: expected ENGINE or ENGINE:MODEL_PATH")
+    if model and model != inline:
+        raise UserError(f"{flag} {text!r} names a model and so does the model flag ({model})")
+    return engine, inline
