@@ -322,3 +322,42 @@ def test_a_gauntlet_with_nothing_to_play_never_passes(capsys, tmp_path):
                             opponents=("previous",))
     result = Gauntlet(EngineSpec.build("random", None, "cand"), config).run(None)
     assert result.games == 0 and result.verdict == "no games" and not result.passed
+
+
+# --------------------------------------------------------------------------- concurrency
+def test_selfplay_with_the_same_seed_into_one_folder_stores_no_duplicates(capsys, tmp_path):
+    from ringrift.data.gamedb import GameDB
+    from ringrift.selfplay.output import GameSink
+    from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+
+    config = SelfplayConfig("square8", 2, engine="random", seed=7, max_moves=60)
+    games = [play_selfplay_game(config, i) for i in range(3)]
+    # two runs that started together: both number their games from 0
+    first = GameSink(tmp_path, "db", "square8", 2)
+    second = GameSink(tmp_path, "db", "square8", 2)
+    assert [first.add(g) for g in games] == [True] * 3
+    assert [second.add(g) for g in games[:2]] == [False, False]
+    first.close()
+    second.close()
+    assert "same --seed" in capsys.readouterr().err
+    with GameDB(tmp_path / "games.db", readonly=True) as db:
+        assert db.count_games() == 3
+    # a later run into the folder continues the numbering: new games, all stored
+    assert cli(["selfplay", *BOARD, "--engine", "random", "--num-games", "2", "--seed", "7",
+                "--max-moves", "60", "--output-dir", tmp_path, "--quiet"]) == 0
+    with GameDB(tmp_path / "games.db", readonly=True) as db:
+        assert db.count_games() == 5
+
+
+@pytest.mark.parametrize("content,message", [
+    ("[1, 2]", "JSON object of named profiles"),
+    ('{"x": {"territory": "high"}}', "must be a finite number"),
+    ('{"x": [1]}', "unknown weights"),
+    ("{nope", "not valid JSON"),
+])
+def test_a_bad_heuristic_profile_file_is_one_line(capsys, tmp_path, content, message):
+    profile = tmp_path / "profiles.json"
+    profile.write_text(content)
+    refused(capsys, ["selfplay", *BOARD, "--num-games", "1", "--output-dir", tmp_path / "out",
+                     "--heuristic-profile-file", profile], message=message)
+    assert not (tmp_path / "out").exists()

@@ -45,6 +45,8 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Weights]:
     else:
         try:
             text = Path(path).read_text()
+        except UnicodeDecodeError:
+            raise UserError(f"heuristic profile file {path}: not a UTF-8 text file") from None
         except OSError as exc:
             raise UserError(f"heuristic profile file {path}: {exc.strerror}") from None
         source = str(path)
@@ -52,12 +54,20 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Weights]:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UserError(f"{source}: not valid JSON ({exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: must hold a JSON object of named profiles, not a "
+                        f"{type(raw).__name__}")
     known = {f.name for f in fields(Weights)}
     profiles = {}
     for name, values in raw.items():
         if not isinstance(values, dict) or set(values) - known:
             bad = sorted(set(values) - known) if isinstance(values, dict) else values
             raise UserError(f"{source}: profile {name!r} has unknown weights {bad}")
+        for key, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value):
+                raise UserError(f"{source}: profile {name!r} weight {key} must be a finite "
+                                f"number, got {value!r}")
         profiles[name] = Weights(**values)
     return profiles
 

@@ -361,6 +361,15 @@ class GameDB:
         return self._conn.execute("SELECT 1 FROM games WHERE id = ?",
                                   (game_id,)).fetchone() is not None
 
+    def has_same_game(self, record: GameRecord) -> bool:
+        """Whether a game of the same board, players, seed and engines is stored: a selfplay
+        game is a function of these, so it would be the same game stored twice."""
+        return self._conn.execute(
+            "SELECT 1 FROM games WHERE seed = ? AND board_type = ? AND num_players = ? AND "
+            "engines = ? AND source = ? LIMIT 1",
+            (record.seed, record.board_type, record.num_players, _dumps(record.engines),
+             record.source)).fetchone() is not None
+
     def count_games(self, board_type: str | None = None, num_players: int | None = None,
                     source: str | None = None, since: str | datetime | None = None,
                     status: str | None = None) -> int:

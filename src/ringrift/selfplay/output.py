@@ -7,6 +7,7 @@ existing file of the same folder).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from ringrift.data.gamedb import GameDB
@@ -29,6 +30,7 @@ class GameSink:
         folder.mkdir(parents=True, exist_ok=True)
         self.format = fmt
         self.db: GameDB | None = None
+        self.duplicates = 0  # games not stored: the same game was there already
         if fmt == "db":
             self.path = folder / "games.db"
             self.db = GameDB(self.path)
@@ -53,13 +55,23 @@ class GameSink:
                                  if r.board_type == board_type and r.num_players == num_players)
                              if self.path.exists() else 0)
 
-    def add(self, record: GameRecord) -> None:
+    def add(self, record: GameRecord) -> bool:
+        """Store a finished game; False (with a warning, once) for a game that is stored
+        already: another run with the same --seed writing into this folder at the same time."""
         if self.db is not None:
+            if self.db.has_same_game(record):
+                if not self.duplicates:
+                    print(f"warning: {self.path} already holds the game of seed {record.seed} "
+                          "(another selfplay with the same --seed into this folder?): games "
+                          "already stored are not stored again", file=sys.stderr)
+                self.duplicates += 1
+                return False
             self.db.add_game(record)
         elif self.format == "npz":
             self.records.append(record)
         else:
             append_game_jsonl(self.path, record)
+        return True
 
     def close(self) -> None:
         if self.db is not None:

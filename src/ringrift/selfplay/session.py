@@ -91,7 +91,8 @@ class SelfplayRunner:
         try:
             for record in run_games(cfg, indices, cfg.workers, batch_size=cfg.batch_size,
                                     backend=self.backend, ray_address=self.ray_address):
-                sink.add(record)
+                if not sink.add(record):  # (stored already, by a run with the same seed)
+                    continue
                 summary.games += 1
                 summary.total_moves += record.move_count
                 summary.decisions += sum(1 for m in record.moves if m.think_time_s > 0)
