@@ -8,7 +8,14 @@ import numpy as np
 
 from ringrift.ai.player import Decision
 from ringrift.ai.search import gumbel
-from ringrift.ai.search.tree import Node, SearchSteps, evaluate_root, run_simulations, run_sync
+from ringrift.ai.search.tree import (
+    LeafEvaluator,
+    Node,
+    SearchSteps,
+    evaluate_root,
+    run_simulations,
+    run_sync,
+)
 from ringrift.rules import GameState, Move
 
 
@@ -24,8 +31,9 @@ class GumbelPlayer:
 
     name = "gumbel"
 
-    def __init__(self, leaf_evaluator, *, simulations: int = gumbel.STANDARD, seed: int = 0,
-                 max_considered: int = gumbel.DEFAULT_CONSIDERED, c_visit: float = gumbel.C_VISIT,
+    def __init__(self, leaf_evaluator: LeafEvaluator, *, simulations: int = gumbel.STANDARD,
+                 seed: int = 0, max_considered: int = gumbel.DEFAULT_CONSIDERED,
+                 c_visit: float = gumbel.C_VISIT,
                  c_scale: float = gumbel.C_SCALE, gumbel_scale: float = 1.0,
                  schedule: Callable[[int], float] | None = None) -> None:
         if simulations < 1:

@@ -86,6 +86,8 @@ class HeuristicLeaf:
 class NetworkLeaf:
     """A policy/value network as a leaf evaluator; one `evaluate` call = one network batch."""
 
+    lazy_moves = False  # the policy head needs the leaf's moves
+
     def __init__(self, evaluator) -> None:
         self.evaluator = evaluator
         self.calls = 0
@@ -97,6 +99,10 @@ class NetworkLeaf:
         self.calls = self.positions = 0
         self.seconds = 0.0
         self.batch_sizes.clear()
+
+    def priors(self, state: GameState, moves: list[Move]) -> None:
+        """None: a reused root already holds the network's priors (it was never lazy)."""
+        return None
 
     def evaluate(self, leaves: Sequence[Leaf]) -> list[tuple[list[float], list[float]]]:
         from ringrift.nn import actions, encoding

@@ -11,6 +11,7 @@ from ringrift.ai.sampling import sample_with_temperature
 from ringrift.ai.search import puct
 from ringrift.ai.search.gumbel import STANDARD
 from ringrift.ai.search.tree import (
+    LeafEvaluator,
     Node,
     SearchSteps,
     evaluate_root,
@@ -35,7 +36,7 @@ class MCTSPlayer:
 
     name = "mcts"
 
-    def __init__(self, leaf_evaluator, *, simulations: int = STANDARD, seed: int = 0,
+    def __init__(self, leaf_evaluator: LeafEvaluator, *, simulations: int = STANDARD, seed: int = 0,
                  temperature: float = 0.0, schedule: Callable[[int], float] | None = None,
                  root_noise: bool = False, dirichlet_alpha: float = DIRICHLET_ALPHA,
                  noise_fraction: float = NOISE_FRACTION, c_init: float = puct.C_INIT,
@@ -81,10 +82,9 @@ class MCTSPlayer:
         self.root = None
         self.reused_visits = root.n
         yield from evaluate_root(root, self.leaf)
-        root_priors = getattr(self.leaf, "priors", None)
-        if self.reused_visits and root_priors is not None:
-            # a reused root was a lazy leaf (uniform priors): give it the root priors
-            priors = root_priors(root.state, root.moves)
+        if self.reused_visits:
+            # a reused root may have been a lazy leaf (uniform priors): give it the root priors
+            priors = self.leaf.priors(root.state, root.moves)
             if priors is not None:
                 root.set_priors(priors)
         priors = None  # the node's own (fast path); the root's noisy priors when noise is on

@@ -24,14 +24,37 @@ games at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ringrift import rules
 from ringrift.rules import GameState, Move
 
-# (leaf evaluator, state, legal moves) -> (priors over the moves, value per seat)
-Request = tuple[Any, GameState, list[Move]]
-Evaluation = tuple[Sequence[float], Sequence[float]]
+# (priors over the leaf's moves, None for uniform; value per seat)
+Evaluation = tuple[Sequence[float] | None, Sequence[float]]
+
+
+class LeafEvaluator(Protocol):
+    """What the search asks of a leaf evaluator (HeuristicLeaf, NetworkLeaf in `leaf`).
+
+    - `evaluate(leaves)`: for each (state, legal moves) leaf, its Evaluation; one call may be
+      one network batch, so callers pass many leaves at once.
+    - `lazy_moves`: True if a leaf can be valued without its moves (uniform priors); the tree
+      then creates leaves without generating their moves until they are descended into.
+    - `priors(state, moves)`: priors for a reused root that was valued lazily (None: keep the
+      ones it has).
+    """
+
+    lazy_moves: bool
+
+    def evaluate(self, leaves: Sequence[tuple[GameState, list[Move]]]) -> Sequence[Evaluation]:
+        ...
+
+    def priors(self, state: GameState, moves: list[Move]) -> Sequence[float] | None:
+        ...
+
+
+# (leaf evaluator, state, legal moves) -> Evaluation
+Request = tuple[LeafEvaluator, GameState, list[Move]]
 SearchSteps = Generator[Request, Evaluation, Any]
 
 MAX_FORCED_CHAIN = 64  # safety bound; real chains are a handful of bookkeeping moves
@@ -189,7 +212,7 @@ RootSelect = Callable[[Node, int], int]  # (root, simulation index) -> edge inde
 InteriorSelect = Callable[[Node], int]
 
 
-def evaluate_root(root: Node, leaf_evaluator: Any) -> SearchSteps:
+def evaluate_root(root: Node, leaf_evaluator: LeafEvaluator) -> SearchSteps:
     """Evaluate the root once if it has not been (a reused root already has been)."""
     if not root.evaluated:
         priors, value = yield (leaf_evaluator, root.state, root.moves)
@@ -198,10 +221,11 @@ def evaluate_root(root: Node, leaf_evaluator: Any) -> SearchSteps:
 
 
 def run_simulations(root: Node, num_simulations: int, root_select: RootSelect,
-                    interior_select: InteriorSelect, leaf_evaluator: Any) -> SearchSteps:
+                    interior_select: InteriorSelect, leaf_evaluator: LeafEvaluator
+                    ) -> SearchSteps:
     """`num_simulations` descents from an evaluated root: select, create the leaf, evaluate it
     (yielding a request unless the game is over there), back the value up."""
-    lazy = getattr(leaf_evaluator, "lazy_moves", False)
+    lazy = leaf_evaluator.lazy_moves
     for sim in range(num_simulations):
         node = root
         index = root_select(root, sim)
