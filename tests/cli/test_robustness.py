@@ -4,6 +4,7 @@ documented), no traceback, and files that existed before are byte-identical afte
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -361,3 +362,24 @@ def test_a_bad_heuristic_profile_file_is_one_line(capsys, tmp_path, content, mes
     refused(capsys, ["selfplay", *BOARD, "--num-games", "1", "--output-dir", tmp_path / "out",
                      "--heuristic-profile-file", profile], message=message)
     assert not (tmp_path / "out").exists()
+
+
+def test_models_register_refuses_what_is_not_a_model(capsys, tmp_path, model_file):
+    import pickle
+
+    registry = tmp_path / "reg" / "registry.db"
+    files = {"empty.pt": b"", "random.pt": os.urandom(2048),
+             "pickle.pt": pickle.dumps({"model_state": {}, "hook": print})}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+        refused(capsys, ["models", "register", tmp_path / name, "--name", "x", "--registry",
+                         registry, *BOARD], message="model")
+    refused(capsys, ["models", "register", model_file, "--name", "x", "--registry", registry,
+                     "--board-type", "hex8", "--num-players", "2"],
+            message="the model is for board type square8, not --board-type hex8")
+    refused(capsys, ["models", "register", model_file, "--name", "x", "--registry", registry,
+                     "--board-type", "square8", "--num-players", "3"],
+            message="not --num-players 3")
+    assert not registry.exists()
+    assert cli(["models", "register", model_file, "--name", "x", "--registry", registry,
+                *BOARD]) == 0

@@ -10,7 +10,15 @@ def make_model(folder: Path, name: str, content: bytes | None = None,
     """A fake model file, optionally with a trainer-style sidecar."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
-    path.write_bytes(content if content is not None else f"weights of {name}".encode())
+    if content is None:  # a loadable (weights-only) payload, distinct per name
+        import io
+
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save({"model_state": {"w": torch.zeros(1)}, "metadata": {"name": name}}, buffer)
+        content = buffer.getvalue()
+    path.write_bytes(content)
     if metadata is not None:
         body = {"metadata": metadata}
         if sidecar_sha:

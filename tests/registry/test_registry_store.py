@@ -16,7 +16,7 @@ def test_register_assigns_ids_and_versions_per_name(registry, tmp_path):
     assert (a.id, a.version, b.id, b.version, c.id, c.version) == (1, 1, 2, 2, 3, 1)
     assert a.created and b.created
     e = a.entry
-    assert e.sha256 == hashlib.sha256(b"weights of a.pt").hexdigest()
+    assert e.sha256 == hashlib.sha256((tmp_path / "a.pt").read_bytes()).hexdigest()
     assert e.path == (tmp_path / "a.pt").resolve()
     assert e.stage == "development" and e.rating is None
     assert (e.board_type, e.num_players, e.architecture, e.encoder_version) == (

@@ -112,6 +112,7 @@ def _show(args: argparse.Namespace) -> int:
 def _register(args: argparse.Namespace) -> int:
     metrics = _json_arg(args.metrics, "--metrics", require_object=True)
     training = _json_arg(args.training_data, "--training-data")
+    _check_model_file(args.file, args.board_type, args.num_players)
     with _open(args, create=True) as registry:
         result = registry.register(args.file, args.name, board_type=args.board_type,
                                    num_players=args.num_players, architecture=args.architecture,
@@ -122,6 +123,42 @@ def _register(args: argparse.Namespace) -> int:
     print(f"{what}: id {e.id}, {e.name} version {e.version} ({e.board_type} "
           f"{e.num_players}p, {e.architecture}, sha256 {e.sha256[:12]}), stage {e.stage}")
     return 0
+
+
+def _check_model_file(path: str, board_type: str | None, num_players: int | None) -> None:
+    """Refuse what is not a model file before it enters the registry: an empty or random file,
+    a pickle with objects (loaded with weights only, never unpickled), a payload without
+    weights, or one whose metadata names another board or player count than the flags (a
+    daemon would refuse to play it)."""
+    import pickle
+    import zipfile
+    from pathlib import Path
+
+    import torch
+
+    from ringrift.errors import UserError
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"{path}: no such file")
+    if file.stat().st_size == 0:
+        raise UserError(f"{path}: empty file, not a model")
+    try:
+        payload = torch.load(file, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, zipfile.BadZipFile,
+            OSError, AttributeError, TypeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path}: not a model file (cannot be loaded with weights only: "
+                        f"{first[:160]})") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("model_state"), dict):
+        raise UserError(f"{path}: not a model file (no model_state weights)")
+    meta = payload.get("metadata") if isinstance(payload.get("metadata"), dict) else {}
+    for flag, given, key in (("--board-type", board_type, "board_type"),
+                             ("--num-players", num_players, "num_players")):
+        recorded = meta.get(key)
+        if given is not None and recorded is not None and recorded != given:
+            raise UserError(f"{path}: the model is for {key.replace('_', ' ')} {recorded}, "
+                            f"not {flag} {given}")
 
 
 def _promote(args: argparse.Namespace) -> int:
