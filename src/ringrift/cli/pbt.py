@@ -1,0 +1,88 @@
+"""`ringrift pbt`: population-based training (see tune/pbt.py)."""
+
+from __future__ import annotations
+
+import argparse
+
+BOARDS = ("square8", "square19", "hex8", "hexagonal")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "pbt", help="population-based training: exploit/explore over a population",
+        description="Members train a fixed number of steps per generation on the same data, "
+        "are scored by matches against a fixed reference pool (one Bradley-Terry Elo fit per "
+        "generation); the bottom quartile copies the weights and optimizer state of the top "
+        "quartile and perturbs learning rate, weight decay, entropy weight, value-loss weight "
+        "and label smoothing. Rerun the same command to resume a killed run.")
+    p.add_argument("--board-type", required=True, choices=BOARDS)
+    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data-path", action="extend", nargs="+", help=".npz training file(s)")
+    src.add_argument("--db", action="extend", nargs="+", metavar="GAMES.db",
+                     help="game databases, exported once to RUN_DIR/data.npz")
+    p.add_argument("--run-dir", default="runs/pbt")
+    p.add_argument("--population-size", type=int, default=8)
+    p.add_argument("--generations", type=int, default=10)
+    p.add_argument("--steps-per-generation", type=int, default=50,
+                   help="optimizer steps each member trains per generation (default 50)")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--reference-pool", default="random,heuristic",
+                   help="comma-separated engines every member plays; the first is Elo 0")
+    p.add_argument("--games", type=int, default=10,
+                   help="games per member per reference engine each generation (default 10)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+    p.add_argument("--channels", type=int)
+    p.add_argument("--blocks", type=int)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--workers", type=int, default=1, help="processes for the match games")
+    p.add_argument("--registry", default="models/registry.db", metavar="PATH",
+                   help="model store the best member is registered in (development)")
+    p.add_argument("--no-register", action="store_true", help="do not register the best member")
+    p.add_argument("--model-name", help="registry name (default pbt_<board>_<n>p)")
+    p.add_argument("--baseline", action="store_true",
+                   help="also train one run with the default hyperparameters for the same "
+                   "steps per member and rate it in one fit with the best member")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from ringrift.errors import UserError
+    from ringrift.tune.pbt import PBTSettings, run_pbt
+
+    run_dir = Path(args.run_dir)
+    pool = tuple(e.strip() for e in args.reference_pool.split(",") if e.strip())
+    data = list(args.data_path or [])
+    if args.db:
+        missing = [d for d in args.db if not Path(d).is_file()]
+        if missing:
+            raise UserError(f"--db {missing[0]} does not exist")
+        data = [str(_export(args, run_dir))]
+    if args.population_size < 2:  # (before any export or training)
+        raise UserError("--population-size must be >= 2 (exploit needs a better member to copy)")
+    settings = PBTSettings(
+        board_type=args.board_type, num_players=args.num_players, data_paths=data,
+        run_dir=run_dir, population_size=args.population_size, generations=args.generations,
+        steps_per_generation=args.steps_per_generation, batch_size=args.batch_size,
+        reference_pool=pool, games=args.games, seed=args.seed,
+        model_version=args.model_version, channels=args.channels, blocks=args.blocks,
+        device=args.device, workers=args.workers,
+        registry=None if args.no_register else Path(args.registry),
+        model_name=args.model_name, baseline=args.baseline)
+    run_pbt(settings, out=sys.stdout)
+    return 0
+
+
+def _export(args: argparse.Namespace, run_dir):
+    """The databases exported once (a resumed run reuses the file)."""
+    from ringrift.data.export import ExportFilters, run_export
+
+    out = run_dir / "data.npz"
+    if not out.exists():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        run_export(list(args.db), args.board_type, args.num_players, out, ExportFilters())
+    return out
