@@ -44,6 +44,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--no-augment", action="store_true", help="no symmetry augmentation")
+    p.add_argument("--prioritized-replay", action="store_true",
+                   help="train each iteration with prioritized replay over the window")
+    p.add_argument("--per-alpha", type=float, default=0.6, help="prioritized replay exponent")
+    p.add_argument("--per-beta", default="0.4->1.0", metavar="START->END",
+                   help="prioritized replay IS-weight exponent, annealed over each training")
+    p.add_argument("--hard-positions", type=float, default=0.0, metavar="FRACTION",
+                   help="mine this share of the window with the model training starts from "
+                   "(policy surprise + value error) and add it, weighted, to the window")
+    p.add_argument("--ownership-weight", type=float, default=0.0,
+                   help="auxiliary final-ownership head with this loss weight (0: none)")
+    p.add_argument("--game-length-weight", type=float, default=0.0,
+                   help="auxiliary remaining-game-length head with this loss weight (0: none)")
+    p.add_argument("--curriculum", metavar="FILE",
+                   help="curriculum stages (JSON, or YAML with PyYAML): the bootstrap "
+                   "heuristic's strength rises as the model's win rate reaches each stage's bar")
     p.add_argument("--amp", action="store_true",
                    help="mixed precision (bf16) for training and the network players: CUDA, "
                    "or a CPU with native bf16 (elsewhere float32, with a note)")
@@ -90,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.board_type:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
+        curriculum = None
+        if args.curriculum:
+            from ringrift.loop.curriculum import load_curriculum_file
+
+            curriculum = load_curriculum_file(args.curriculum)
         config = LoopConfig(
             board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
             iterations=10 if args.iterations is None else args.iterations,
@@ -99,6 +119,10 @@ def run(args: argparse.Namespace) -> int:
             mcts_simulations=args.mcts_simulations,
             model_version=args.model_version, channels=args.channels, blocks=args.blocks,
             batch_size=args.batch_size, learning_rate=args.learning_rate,
+            curriculum=curriculum, prioritized_replay=args.prioritized_replay,
+            per_alpha=args.per_alpha, per_beta=args.per_beta,
+            hard_positions=args.hard_positions, ownership_weight=args.ownership_weight,
+            game_length_weight=args.game_length_weight,
             augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,

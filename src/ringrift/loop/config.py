@@ -63,6 +63,16 @@ class LoopConfig:
     channels: int | None = None
     blocks: int | None = None
     augment: bool = True
+    # learning from better data (issue 21): prioritized replay over the window, a share of
+    # mined hard positions added to it, auxiliary ownership / game-length heads
+    prioritized_replay: bool = False
+    per_alpha: float = 0.6
+    per_beta: str = "0.4->1.0"
+    hard_positions: float = 0.0  # mine this share of the window with the newest model (0: off)
+    ownership_weight: float = 0.0
+    game_length_weight: float = 0.0
+    # a curriculum (loop/curriculum.py): the file's content, so a resumed run keeps it
+    curriculum: dict[str, Any] | None = None
     amp: bool = False  # bf16 for training and network players (CUDA, or a CPU with native bf16)
     # data window (KataGo style): the newest games, window = min_window * (games/min_window)^0.75
     min_window: int = 400
@@ -107,6 +117,15 @@ class LoopConfig:
             raise UserError("--min-window must be at least 1")
         for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
                                       ("--eval-engine", self.eval_engine or self.engine,
+        if not 0 <= self.hard_positions < 1:
+            raise UserError("--hard-positions must be in [0, 1)")
+        if self.curriculum is not None:
+            from ringrift.loop.curriculum import manager_from_spec
+
+            manager_from_spec(self.curriculum, "--curriculum")
+            if self.bootstrap_engine != "heuristic":
+                raise UserError("--curriculum sets the bootstrap heuristic's strength: it needs "
+                                "--bootstrap-engine heuristic")
                                        _LOOP_ENGINES),
                                       ("--bootstrap-engine", self.bootstrap_engine,
                                        _BOOTSTRAP_ENGINES)):

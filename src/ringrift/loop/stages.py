@@ -29,9 +29,27 @@ def model_path(cfg: LoopConfig, iteration: int) -> Path:
 
 
 # --------------------------------------------------------------------------- selfplay
+def curriculum_path(cfg: LoopConfig) -> Path:
+    return cfg.path / "curriculum.json"
+
+
+def curriculum_manager(cfg: LoopConfig):
+    """The run's curriculum with its progress so far (None without --curriculum)."""
+    if cfg.curriculum is None:
+        return None
+    from ringrift.loop.curriculum import CurriculumManager
+
+    return CurriculumManager.load_state(curriculum_path(cfg), cfg.curriculum)
+
+
 def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptions]:
-    """The bootstrap engine until a model has been promoted, then the best model."""
+    """The bootstrap engine until a model has been promoted (at the curriculum's strength when
+    there is one), then the best model."""
     if state.best_model is None:
+        manager = curriculum_manager(cfg)
+        if manager is not None:
+            return cfg.bootstrap_engine, EngineOptions(
+                heuristic_epsilon=manager.heuristic_epsilon())
         return cfg.bootstrap_engine, EngineOptions()
     return cfg.engine, EngineOptions(model_path=state.best_model, device=cfg.selfplay_device,
                                      temperature=cfg.policy_temperature,
@@ -75,9 +93,12 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
                     f"({time.perf_counter() - started:.0f} s)")
         games_stored = db.count_games()
         stats = db.stats()["configs"].get(f"{cfg.board_type}_{cfg.num_players}p", {})
-    return {"games": games_stored, "engine": engine, "played_now": played,
-            "seconds": time.perf_counter() - started,
-            "mean_length": stats.get("moves", {}).get("mean")}
+    out = {"games": games_stored, "engine": engine, "played_now": played,
+           "seconds": time.perf_counter() - started,
+           "mean_length": stats.get("moves", {}).get("mean")}
+    if options.heuristic_epsilon:
+        out["heuristic_epsilon"] = options.heuristic_epsilon
+    return out
 
 
 # --------------------------------------------------------------------------- export
@@ -134,9 +155,13 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     resume = ckpt_dir.exists() and any(ckpt_dir.iterdir())
     init = state.best_model or state.latest_model
     offset, total = cfg.schedule_span(state.iteration)
+    data_paths = [state.current["export"]["path"]]
+    hard = _hard_positions(cfg, state, init, data_paths[0], log)
+    if hard is not None:
+        data_paths.append(hard["output"])
     tc = TrainConfig(
         board_type=cfg.board_type, num_players=cfg.num_players,
-        data_paths=[state.current["export"]["path"]], save_path=str(save),
+        data_paths=data_paths, save_path=str(save),
         model_version=cfg.model_version, batch_size=cfg.batch_size,
         epochs=cfg.training_epochs, samples_per_epoch=cfg.samples_per_epoch,
         learning_rate=cfg.learning_rate, warmup_epochs=cfg.warmup_epochs,
@@ -144,6 +169,9 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         schedule_offset_steps=offset, schedule_total_steps=total,
         seed=cfg.seed + state.iteration, split_seed=cfg.seed,  # games keep their side
         channels=cfg.channels, blocks=cfg.blocks, augment=cfg.augment, amp=cfg.amp,
+        prioritized_replay=cfg.prioritized_replay, per_alpha=cfg.per_alpha,
+        per_beta=cfg.per_beta, ownership_weight=cfg.ownership_weight,
+        game_length_weight=cfg.game_length_weight,
         weight_decay=cfg.weight_decay, lr_scheduler=cfg.lr_scheduler, lr_min=cfg.lr_min,
         early_stopping=cfg.early_stopping,
         elo_early_stopping_patience=cfg.elo_early_stopping_patience,
@@ -165,6 +193,8 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
            "val_loss": best.get("val_loss", metrics.get("best_loss")),
            "val_policy_acc": best.get("val_policy_accuracy"),
            "val_value_mse": best.get("val_value_mse")}
+    if hard is not None:
+        out["hard_positions"] = hard
     test = test_set_path(cfg)
     if cfg.test_games and test.exists():  # (made when the loop starts)
         out["test"] = score_on_test_set(cfg, str(result.save_path), test)
@@ -172,6 +202,26 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         log(f"    test set: loss {t['loss']:.4f}, policy acc {t['policy_accuracy']:.3f}, "
             f"value mse {t['value_mse']:.4f} ({t['positions']} held-out positions)")
     return out
+
+
+def _hard_positions(cfg: LoopConfig, state: LoopState, model: str | None, window: str,
+                    log) -> dict[str, Any] | None:
+    """With --hard-positions, the window's hardest positions for the model training starts
+    from, mined once per iteration (a resumed stage reuses the file) and added to the data."""
+    if not cfg.hard_positions or not model:
+        return None
+    from ringrift.train.hard_positions import mine_hard_positions
+
+    path = cfg.path / "training" / f"hard_{state.iteration:03d}.npz"
+    if path.exists():
+        return {"output": str(path), "reused": True}
+    summary = mine_hard_positions(model, [window], path, fraction=cfg.hard_positions,
+                                  by="both")
+    log(f"    hard positions: {summary['samples']} of {summary['from_samples']} "
+        f"(policy KL {summary['mean_policy_kl_mined']:.3f} vs "
+        f"{summary['mean_policy_kl_all']:.3f}, value error "
+        f"{summary['mean_value_error_mined']:.3f} vs {summary['mean_value_error_all']:.3f})")
+    return summary
 
 
 def _optimizer_checkpoint(cfg: LoopConfig, model: str | None) -> str | None:
@@ -264,5 +314,21 @@ def run_promote_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     if promoted:
         state.best_model = model
     state.latest_model = model
-    return {"model_id": evaluation.get("model_id"), "promoted": promoted,
-            "best_model": state.best_model}
+    out = {"model_id": evaluation.get("model_id"), "promoted": promoted,
+           "best_model": state.best_model}
+    manager = curriculum_manager(cfg)
+    if manager is not None:
+        rates = {name: rec.get("win_rate")
+                 for name, rec in (evaluation.get("opponents") or {}).items()}
+        entry = manager.record(state.iteration, rates)
+        manager.save(curriculum_path(cfg))
+        out["curriculum"] = entry
+        log(f"    curriculum: stage {entry['stage']} (difficulty {entry['difficulty']:.2f}), "
+            f"win rate vs {entry['opponent']} {_rate(entry['win_rate'])} / "
+            f"{entry['advance_win_rate']:.2f}" + (f" -> stage {entry['next_stage']}"
+                                                  if entry["advanced"] else ""))
+    return out
+
+
+def _rate(rate: float | None) -> str:
+    return "n/a" if rate is None else f"{rate:.2f}"

@@ -1,0 +1,199 @@
+"""Curriculum: stages of rising difficulty that advance on measured win rates.
+
+Difficulty here is the strength of the bootstrap opponent's play, a number in [0, 1] that means
+something measurable in RingRift: the heuristic player plays a uniformly random move with
+probability 1 - difficulty (`heuristic_epsilon`), so difficulty 1 is the full heuristic player and
+0.3 plays 70% random moves. The loop's bootstrap selfplay (the games played while no model has
+been promoted) uses the current stage's epsilon. A stage advances when the evaluated model's win
+rate against the stage's opponent (a gauntlet opponent, "heuristic" by default) reaches the
+stage's `advance_win_rate`, after at least `min_iterations` iterations in the stage; every
+iteration's check is recorded in the loop's stage results.
+
+A curriculum file (JSON, or YAML when PyYAML is installed):
+
+    {"initial_difficulty": 0.3, "target_difficulty": 1.0, "num_stages": 3,
+     "advance_win_rate": 0.6, "opponent": "heuristic"}
+
+or explicit stages: {"stages": [{"difficulty": 0.3, "advance_win_rate": 0.7}, ...]}.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ringrift.errors import UserError
+
+_TOP_KEYS = ("initial_difficulty", "target_difficulty", "num_stages", "advance_win_rate",
+             "opponent", "min_iterations", "stages")
+_STAGE_KEYS = ("difficulty", "advance_win_rate", "opponent", "min_iterations")
+
+
+@dataclass(frozen=True)
+class CurriculumStage:
+    difficulty: float
+    advance_win_rate: float = 0.6
+    opponent: str = "heuristic"
+    min_iterations: int = 1
+
+    def validate(self, where: str = "stage") -> None:
+        if not 0 <= self.difficulty <= 1:
+            raise UserError(f"{where}: difficulty must be in [0, 1], got {self.difficulty}")
+        if not 0 < self.advance_win_rate <= 1:
+            raise UserError(f"{where}: advance_win_rate must be in (0, 1], got "
+                            f"{self.advance_win_rate}")
+        if self.min_iterations < 1:
+            raise UserError(f"{where}: min_iterations must be >= 1")
+        if not self.opponent:
+            raise UserError(f"{where}: opponent must be a gauntlet opponent name")
+
+
+@dataclass
+class CurriculumManager:
+    """The seed's API: CurriculumManager(initial_difficulty=0.3, target_difficulty=1.0); stages
+    evenly spaced from the initial to the target difficulty unless given."""
+
+    initial_difficulty: float = 0.3
+    target_difficulty: float = 1.0
+    num_stages: int = 3
+    advance_win_rate: float = 0.6
+    opponent: str = "heuristic"
+    min_iterations: int = 1
+    stages: list[CurriculumStage] = field(default_factory=list)
+    stage_index: int = 0
+    iterations_in_stage: int = 0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.stages = [s if isinstance(s, CurriculumStage) else CurriculumStage(**s)
+                       for s in self.stages]
+        if not self.stages:
+            if self.num_stages < 1:
+                raise UserError("curriculum: num_stages must be >= 1")
+            span = self.target_difficulty - self.initial_difficulty
+            steps = max(self.num_stages - 1, 1)
+            self.stages = [CurriculumStage(
+                difficulty=round(self.initial_difficulty + span * k / steps, 6)
+                if self.num_stages > 1 else self.target_difficulty,
+                advance_win_rate=self.advance_win_rate, opponent=self.opponent,
+                min_iterations=self.min_iterations) for k in range(self.num_stages)]
+        for k, stage in enumerate(self.stages):
+            stage.validate(f"curriculum stage {k + 1}")
+
+    @property
+    def stage(self) -> CurriculumStage:
+        return self.stages[self.stage_index]
+
+    @property
+    def difficulty(self) -> float:
+        return self.stage.difficulty
+
+    @property
+    def finished(self) -> bool:
+        """In the last stage (its difficulty stays)."""
+        return self.stage_index == len(self.stages) - 1
+
+    def heuristic_epsilon(self) -> float:
+        """The bootstrap heuristic's random-move probability at this difficulty."""
+        return round(1.0 - self.difficulty, 6)
+
+    def record(self, iteration: int, win_rates: dict[str, float | None]) -> dict[str, Any]:
+        """One iteration's measured win rates: advance when the stage's opponent was beaten
+        often enough. Recording an iteration twice (a resumed stage) returns the first record."""
+        for old in self.history:
+            if old["iteration"] == iteration:
+                return old
+        stage = self.stage
+        rate = win_rates.get(stage.opponent)
+        self.iterations_in_stage += 1
+        advance = (rate is not None and rate >= stage.advance_win_rate
+                   and self.iterations_in_stage >= stage.min_iterations and not self.finished)
+        entry = {"iteration": iteration, "stage": self.stage_index + 1,
+                 "difficulty": stage.difficulty, "opponent": stage.opponent, "win_rate": rate,
+                 "advance_win_rate": stage.advance_win_rate, "advanced": advance}
+        if advance:
+            self.stage_index += 1
+            self.iterations_in_stage = 0
+        entry["next_stage"] = self.stage_index + 1
+        entry["next_difficulty"] = self.difficulty
+        self.history.append(entry)
+        return entry
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CurriculumManager:
+        return cls(**data)
+
+    def save(self, path: str | Path) -> None:
+        from ringrift.atomic import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1) + "\n")
+
+    @classmethod
+    def load_state(cls, path: str | Path, spec: dict[str, Any]) -> CurriculumManager:
+        """The saved progress at `path`, else a fresh manager from the file's `spec`."""
+        p = Path(path)
+        if p.exists():
+            try:
+                return cls.from_dict(json.loads(p.read_text()))
+            except (json.JSONDecodeError, TypeError) as exc:
+                raise UserError(f"{p}: unreadable curriculum state ({exc})") from None
+        return manager_from_spec(spec, str(path))
+
+
+def manager_from_spec(spec: dict[str, Any], where: str) -> CurriculumManager:
+    """A manager from a curriculum file's content (UserError naming the bad field)."""
+    if not isinstance(spec, dict):
+        raise UserError(f"{where}: a curriculum is a mapping of settings")
+    unknown = sorted(set(spec) - set(_TOP_KEYS))
+    if unknown:
+        raise UserError(f"{where}: unknown curriculum setting {unknown[0]!r} (known: "
+                        f"{', '.join(_TOP_KEYS)})")
+    stages = spec.get("stages") or []
+    if not isinstance(stages, list):
+        raise UserError(f"{where}: stages must be a list")
+    parsed = []
+    for k, stage in enumerate(stages):
+        if not isinstance(stage, dict) or "difficulty" not in stage:
+            raise UserError(f"{where}: stage {k + 1} needs a difficulty")
+        bad = sorted(set(stage) - set(_STAGE_KEYS))
+        if bad:
+            raise UserError(f"{where}: stage {k + 1}: unknown setting {bad[0]!r}")
+        parsed.append(CurriculumStage(**stage))
+    try:
+        return CurriculumManager(**{k: v for k, v in spec.items() if k != "stages"},
+                                 stages=parsed)
+    except TypeError as exc:
+        raise UserError(f"{where}: {exc}") from None
+
+
+def load_curriculum_file(path: str | Path) -> dict[str, Any]:
+    """The content of a curriculum file (JSON, or YAML with PyYAML), checked by building a
+    manager from it."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise UserError(f"--curriculum {p}: cannot read ({exc.strerror or exc})") from None
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise UserError(f"--curriculum {p}: YAML needs PyYAML (pip install pyyaml), or "
+                            f"write the curriculum as JSON") from None
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise UserError(f"--curriculum {p}: not valid YAML ({str(exc).splitlines()[0]})"
+                            ) from None
+    else:
+        try:
+            spec = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"--curriculum {p}: not valid JSON ({exc})") from None
+    manager_from_spec(spec, f"--curriculum {p}")
+    return spec
