@@ -36,6 +36,9 @@ _API: dict[str, str] = {
     "CheckpointManager": "ringrift.train.checkpoint:CheckpointManager",
     "UnifiedCheckpointManager": "ringrift.train.checkpoint:CheckpointManager",
     "CheckpointType": "ringrift.train.checkpoint:CheckpointType",
+    # learning from better data (curriculum, online learning)
+    "CurriculumManager": "ringrift.loop.curriculum:CurriculumManager",
+    "create_online_learner": "ringrift.train.online:create_online_learner",
     # model store
     "get_model_store": "ringrift.registry.store:get_model_store",
     "ModelRegistry": "ringrift.registry.store:ModelRegistry",

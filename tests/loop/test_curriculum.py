@@ -111,3 +111,11 @@ def test_tiny_loop_with_curriculum_replay_hard_positions_and_aux_heads(tmp_path,
     last = metrics["history"][-1]
     assert last["per_seen"] > 0 and last["train_ownership_ce"] > 0
     assert metrics["history"][-1]["train_game_length_mse"] > 0
+
+
+def test_seed_names_are_importable_from_the_package():
+    from ringrift import CurriculumManager as Seeded
+    from ringrift import create_online_learner
+    from ringrift.train.online import create_online_learner as impl
+
+    assert Seeded is CurriculumManager and create_online_learner is impl
