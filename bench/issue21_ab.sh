@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Issue 21's A/Bs at equal compute, sized for a shared 2-core CPU (the README's table).
+# usage: bench/issue21_ab.sh WORKDIR   (expects WORKDIR/train.npz and WORKDIR/test.npz, exported
+# from heuristic games: see the README section "Learning from better data")
+# Every arm trains the same small v2 network for the same number of steps (EPOCHS x
+# SAMPLES samples) from the same seed; the held-out test set is scored with the plain training
+# loss (policy CE + value MSE, no auxiliary terms), so the arms compare directly.
+set -euo pipefail
+W=${1:?workdir}
+R=${RINGRIFT:-ringrift}
+PY=${PYTHON:-python}
+ARCH=(--channels 32 --blocks 3 --batch-size 128 --learning-rate 2e-3 --no-progress
+      --no-tensorboard --seed 0)
+STEPS=(--epochs ${EPOCHS:-3} --samples-per-epoch ${SAMPLES:-8192})
+train() { local name=$1; shift; rm -rf "$W/$name"*; $R train --board-type square8 --num-players 2 \
+    --save-path "$W/$name.pt" "${ARCH[@]}" "${STEPS[@]}" "$@" | tail -1; }
+score() {
+  $PY - "$W/test.npz" "$@" <<'EOF'
+import sys
+import numpy as np
+from ringrift.nn.models import load_model
+from ringrift.train.dataset import BatchBuilder, load_training_data
+from ringrift.train.losses import LossWeights
+from ringrift.train.step import evaluate
+test = sys.argv[1]
+for path in sys.argv[2:]:
+    model, meta = load_model(path)
+    data = load_training_data([test], board_type=meta["board_type"],
+                              num_players=meta["num_players"])
+    m = evaluate(model, BatchBuilder(data), np.arange(len(data)), 512, LossWeights())
+    print(f"{path}: test loss {m['loss']:.4f}  policy acc {m['policy_accuracy']:.4f}  "
+          f"value mse {m['value_mse']:.4f}  ({len(data)} positions)")
+EOF
+}
+train uniform --data-path "$W/train.npz"
+train per --data-path "$W/train.npz" --prioritized-replay --per-alpha 0.6 --per-beta "0.4->1.0"
+train aux --data-path "$W/train.npz" --ownership-weight 0.5 --game-length-weight 0.25
+# hard positions: one more stage from the uniform model, on the data alone or the data plus its
+# hardest 10% (mined with that model), same steps
+$R mine --model "$W/uniform.pt" --data-path "$W/train.npz" --output "$W/hard.npz" \
+    --fraction 0.1 --by both
+train cont_plain --data-path "$W/train.npz" --init-weights "$W/uniform.pt"
+train cont_hard --data-path "$W/train.npz" "$W/hard.npz" --init-weights "$W/uniform.pt"
+score "$W"/uniform.pt "$W"/per.pt "$W"/aux.pt "$W"/cont_plain.pt "$W"/cont_hard.pt
+# strength: each network alone (policy-only, argmax) against the heuristic player, and PER
+# against uniform head to head
+G=${MATCH_GAMES:-40}
+for m in uniform per aux cont_plain cont_hard; do
+  echo "$m vs heuristic: $($R match --board-type square8 --candidate policy-only \
+      --model "$W/$m.pt" --opponent heuristic --games "$G" --json)"
+done
+echo "per vs uniform: $($R match --board-type square8 --candidate policy-only --model "$W/per.pt" \
+    --opponent policy-only --opponent-model "$W/uniform.pt" --games "$G" --json)"
+# online learning: the online engine (gumbel over a network that learns after every game)
+# against the same search over its frozen starting network
+S=${ONLINE_SIMS:-8}
+echo "online vs frozen: $($R match --board-type square8 --candidate "online:$W/uniform.pt" \
+    --mcts-simulations "$S" --opponent gumbel --opponent-model "$W/uniform.pt" \
+    --opponent-mcts-simulations "$S" --games "${ONLINE_GAMES:-$G}" --json)"
