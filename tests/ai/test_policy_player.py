@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from ringrift import rules
-from ringrift.ai.factory import EngineOptions, make_player
+from ringrift.ai.engines import make_player
+from ringrift.ai.options import EngineOptions
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
 from ringrift.errors import UserError
 from ringrift.evaluate.match import Participant, play_match
 from ringrift.nn.inference import Evaluator
+from ringrift.rules.spec import GameSpec
 
 
 def test_evaluate_states_gives_legal_policies_and_seat_values(tiny_model):
@@ -37,12 +39,12 @@ def _arrays(state):
 
 def test_policy_player_argmax_is_deterministic_and_match_stores_games(tiny_model, tmp_path):
     opts = EngineOptions(model_path=str(tiny_model))
-    a = make_player("policy-only", "square8", 2, 0, opts)
+    a = make_player("policy-only", GameSpec("square8", 2), opts, seed=0)
     state = rules.new_game("square8", 2)
     legal = rules.legal_moves(state)
     assert a.choose(state, legal).move == a.choose(state, legal).move
-    cand = Participant("policy", lambda s: make_player("policy-only", "square8", 2, s, opts))
-    opp = Participant("random", lambda s: make_player("random", "square8", 2, s))
+    cand = Participant("policy", lambda s: make_player("policy-only", GameSpec("square8", 2), opts, seed=s))
+    opp = Participant("random", lambda s: make_player("random", GameSpec("square8", 2), seed=s))
     with GameDB(tmp_path / "eval.db") as db:
         result = play_match(cand, opp, "square8", 2, 4, seed=1, db=db)
         records = list(db.iter_games())
@@ -54,9 +56,9 @@ def test_policy_player_argmax_is_deterministic_and_match_stores_games(tiny_model
 
 def test_model_of_another_board_is_rejected(tiny_model):
     with pytest.raises(UserError, match="square8 2-player model"):
-        make_player("policy-only", "hex8", 2, 0, EngineOptions(model_path=str(tiny_model)))
+        make_player("policy-only", GameSpec("hex8", 2), EngineOptions(model_path=str(tiny_model)), seed=0)
     with pytest.raises(UserError, match="needs a model"):
-        make_player("policy-only", "square8", 2, 0)
+        make_player("policy-only", GameSpec("square8", 2), seed=0)
 
 
 def test_match_cli(capsys):

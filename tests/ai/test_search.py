@@ -9,8 +9,9 @@ import random
 import pytest
 
 from ringrift import rules
-from ringrift.ai.factory import EngineOptions, make_player
+from ringrift.ai.engines import make_player
 from ringrift.ai.game import play_game
+from ringrift.ai.options import EngineOptions
 from ringrift.ai.random_player import RandomPlayer
 from ringrift.ai.search import gumbel
 from ringrift.ai.search.gumbel_player import GumbelPlayer
@@ -20,6 +21,7 @@ from ringrift.ai.search.nnue_search import NNUEGuidedPlayer, heuristic_value
 from ringrift.ai.search.puct import puct_select
 from ringrift.ai.search.tree import Node, advance_forced, backup, check_statistics
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 
 
 def _position(board: str, players: int, decisions: int, seed: int = 3) -> rules.GameState:
@@ -164,7 +166,7 @@ def test_fast_interior_selection_agrees_with_the_formula():
 def test_mcts_beats_random():
     wins = 0
     for g in range(6):
-        mcts = make_player("mcts", "square8", 2, g, EngineOptions(simulations=64))
+        mcts = make_player("mcts", GameSpec("square8", 2), EngineOptions(simulations=64), seed=g)
         players = [mcts, RandomPlayer(50 + g)] if g % 2 == 0 else [RandomPlayer(50 + g), mcts]
         final = play_game(rules.new_game("square8", 2), players).final_state
         wins += final.winner == (1 if g % 2 == 0 else 2)
@@ -176,7 +178,7 @@ def test_fixed_seed_gives_the_same_game(engine):
     opts = EngineOptions(simulations=16, root_noise=True)
 
     def moves(seed):
-        players = [make_player(engine, "square8", 2, seed + s, opts) for s in range(2)]
+        players = [make_player(engine, GameSpec("square8", 2), opts, seed=seed + s) for s in range(2)]
         if engine == "mcts":
             for p in players:
                 p.schedule = lambda move_number: 1.0  # sample: exercises the generator
@@ -254,7 +256,7 @@ def test_nnue_guided_with_a_small_nnue_model(tmp_path):
                                         "board_type": "square8", "num_players": 2},
                            "model_state": model.state_dict()})
     assert sidecar_path(path).exists()
-    player = make_player("nnue-guided", "square8", 2, 0, EngineOptions(model_path=str(path)))
+    player = make_player("nnue-guided", GameSpec("square8", 2), EngineOptions(model_path=str(path)), seed=0)
     state = _position("square8", 2, 9)
     # the numpy evaluation is the torch model's, in seat order
     from ringrift.nn.encoding import nnue_features
@@ -268,10 +270,10 @@ def test_nnue_guided_with_a_small_nnue_model(tmp_path):
     decision = player.choose(state, rules.legal_moves(state))
     assert decision.move in rules.legal_moves(state) and player.leaves > 0
     with pytest.raises(UserError, match="nnue"):
-        make_player("nnue-guided", "square8", 3, 0, EngineOptions(model_path=str(path)))
+        make_player("nnue-guided", GameSpec("square8", 3), EngineOptions(model_path=str(path)), seed=0)
 
 
 def test_nnue_guided_three_players_uses_max_n():
-    player = make_player("nnue-guided", "square8", 3, 0, EngineOptions(search_depth=2))
+    player = make_player("nnue-guided", GameSpec("square8", 3), EngineOptions(search_depth=2), seed=0)
     game = play_game(rules.new_game("square8", 3), [player] * 3, max_moves=12)
     assert any(m.decision is not None and len(m.decision.value) == 3 for m in game.moves)

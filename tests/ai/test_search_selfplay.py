@@ -7,12 +7,15 @@ import json
 import pytest
 
 from ringrift import rules
-from ringrift.ai.factory import EngineOptions, load_evaluator, make_player
+from ringrift.ai.engines import make_player
+from ringrift.ai.model_cache import load_evaluator
+from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.leaf import network_leaf
 from ringrift.ai.search.tree import check_statistics
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 
@@ -42,7 +45,7 @@ def _check_targets(record, num_players=2):
 
 
 def test_mcts_with_a_network_searches_with_its_priors(tiny_model):
-    player = make_player("mcts", "square8", 2, 0,
+    player = make_player("mcts", GameSpec("square8", 2),
                          EngineOptions(model_path=tiny_model, simulations=12, device="cpu"))
     state = rules.new_game("square8", 2)
     decision = player.choose(state, rules.legal_moves(state))
@@ -97,7 +100,7 @@ def test_batched_selfplay_cli_with_workers(tiny_model, tmp_path):
 
 def test_bad_model_and_flags_are_user_errors(tiny_model, tmp_path, capsys):
     with pytest.raises(UserError, match="square8 2-player model"):
-        make_player("gumbel", "hex8", 2, 0, EngineOptions(model_path=tiny_model))
+        make_player("gumbel", GameSpec("hex8", 2), EngineOptions(model_path=tiny_model), seed=0)
     assert main(["selfplay", "--board-type", "square8", "--num-players", "3", "--engine",
                  "gumbel", "--model", tiny_model, "--num-games", "1", "--output-dir",
                  str(tmp_path), "--quiet"]) == 2
@@ -105,7 +108,7 @@ def test_bad_model_and_flags_are_user_errors(tiny_model, tmp_path, capsys):
                  "heuristic", "--model", tiny_model, "--num-games", "1", "--output-dir",
                  str(tmp_path), "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "3-player" in err and "--model is for the search engines" in err
+    assert "3-player" in err and "--model is for the engines that play a model" in err
 
 
 def test_bench_search_json(tiny_model, capsys):

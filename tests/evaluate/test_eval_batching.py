@@ -12,7 +12,8 @@ import dataclasses
 
 import pytest
 
-from ringrift.ai.factory import EngineOptions, load_evaluator
+from ringrift.ai.model_cache import load_evaluator
+from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.leaf import network_leaf
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB

@@ -11,14 +11,16 @@ import pytest
 import torch
 
 from ringrift import rules
-from ringrift.ai.factory import EngineOptions, make_player
+from ringrift.ai.engines import make_player
 from ringrift.ai.game import play_game
+from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.nnue_search import NNUEValue
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import replay_steps
 from ringrift.nn import encoding
 from ringrift.nn.models import load_model, read_sidecar
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
 from ringrift.selfplay.runner import SelfplayConfig, game_record, play_selfplay_game
 from ringrift.train.nnue_trainer import (
@@ -44,7 +46,8 @@ def games_db(tmp_path_factory) -> Path:
     with GameDB(path) as db:
         for i in range(GAMES):
             engines = ["heuristic", "random"] if i % 2 == 0 else ["random", "heuristic"]
-            players = [make_player(e, "square8", 2, 100 + 2 * i + s) for s, e in enumerate(engines)]
+            players = [make_player(e, GameSpec("square8", 2), seed=100 + 2 * i + s)
+                       for s, e in enumerate(engines)]
             game = play_game(rules.new_game("square8", 2), players, max_moves=400)
             db.add_game(game_record(game, engines, 100 + i, source="selfplay"))
         # and a game of another configuration, which the trainer must leave out
@@ -134,8 +137,9 @@ def test_saved_model_loads_and_plays(trained):
     state = rules.new_game("square8", 2)
     v = value(state)
     assert len(v) == 2 and all(-1 <= x <= 1 for x in v)
-    players = [make_player("nnue-guided", "square8", 2, 1, EngineOptions(model_path=str(save))),
-               make_player("heuristic", "square8", 2, 2)]
+    players = [make_player("nnue-guided", GameSpec("square8", 2),
+                           EngineOptions(model_path=str(save)), seed=1),
+               make_player("heuristic", GameSpec("square8", 2), seed=2)]
     game = play_game(rules.new_game("square8", 2), players, max_moves=400)
     assert game.final_state.is_over or len(game.moves) == 400
 

@@ -59,7 +59,7 @@ class OnlinePlayer:
 
 
 def make_online_player(board_type: str, num_players: int, seed: int, options) -> OnlinePlayer:
-    from ringrift.ai.factory import check_model_fits
+    from ringrift.ai.model_cache import check_model_fits
     from ringrift.errors import UserError
 
     if not options.model_path:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.ai.engines import SEARCH_ENGINES
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="benchmarks (print figures)")
@@ -21,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     add_bench_train(sub)
     srch = sub.add_parser("search", help="search engines: simulations per second")
-    srch.add_argument("--engine", default="mcts", choices=("mcts", "gumbel", "nnue-guided"))
+    srch.add_argument("--engine", default="mcts", choices=SEARCH_ENGINES)
     srch.add_argument("--board-type", default="square8")
     srch.add_argument("--num-players", type=int, default=2)
     srch.add_argument("--seed", type=int, default=1)

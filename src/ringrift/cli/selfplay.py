@@ -10,7 +10,8 @@ import argparse
 import time
 from pathlib import Path
 
-from ringrift.ai.factory import EngineOptions
+from ringrift.ai.engines import ENGINES
+from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
@@ -33,9 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, required=True)
     p.add_argument("--engine", default=_default("engine"),
-                   help="random, heuristic, mixed, mcts, gumbel or nnue-guided")
+                   help=f"{', '.join(ENGINES)} or mixed (--mix)")
     p.add_argument("--mix", default=_default("mix"),
-                   help="engine weights for --engine mixed (default %(default)s)")
+                   help="engine weights for --engine mixed, any engines (default %(default)s)")
     p.add_argument("--mix-per", default=_default("mix_per"), choices=("game", "seat"),
                    help="mixed: pick one engine per game or per seat")
     p.add_argument("--num-games", type=int, default=None,
@@ -146,7 +147,7 @@ def _selfplay_config(args: argparse.Namespace):
                               gumbel_considered=args.gumbel_considered,
                               search_depth=args.search_depth, threads=args.threads,
                               amp=args.amp))
-    config.validate()
+    config.validate(require_models=not args.daemon)  # the daemon's model: the registry's
     return config
 
 
@@ -176,17 +177,20 @@ def run(args: argparse.Namespace) -> int:
     if args.model:
         from dataclasses import replace
 
-        from ringrift.ai.factory import SEARCH_ENGINES, make_player
+        from ringrift.ai.engines import MODEL_ENGINES, make_player
+        from ringrift.rules.spec import GameSpec
 
-        if args.engine not in SEARCH_ENGINES:
-            raise UserError(f"--model is for the search engines ({', '.join(SEARCH_ENGINES)}), "
-                            f"not {args.engine}")
+        model_engines = [e for e in config.engines() if e in MODEL_ENGINES]
+        if not model_engines:
+            raise UserError(f"--model is for the engines that play a model "
+                            f"({', '.join(MODEL_ENGINES)}), not {args.engine}")
         import torch
 
         torch.set_num_threads(args.threads)
         # fail early on a model of another board (on the CPU: workers may need CUDA fresh)
-        make_player(args.engine, args.board_type, args.num_players, 0,
-                    replace(config.options, device="cpu"))
+        for engine in model_engines:
+            make_player(engine, GameSpec(args.board_type, args.num_players),
+                        replace(config.options, device="cpu"))
     bar = tqdm(total=args.num_games, unit="game", disable=args.quiet)
 
     def progress(done: int, summary) -> None:

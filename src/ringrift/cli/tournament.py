@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ringrift.ai.factory import EngineOptions
+    from ringrift.ai.options import EngineOptions
     from ringrift.cli.elo import elo_table, parse_anchor
     from ringrift.data.gamedb import GameDB
     from ringrift.evaluate.engine_spec import parse_engine_spec

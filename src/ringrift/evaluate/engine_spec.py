@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ringrift.ai.factory import EngineOptions, make_player
+from ringrift.ai.engines import make_player
+from ringrift.ai.options import EngineOptions
 from ringrift.errors import UserError
 from ringrift.evaluate.match import Participant
 from ringrift.nn.model_file import sha256_file
+from ringrift.rules.spec import GameSpec
 
 DEFAULT_MODEL_ENGINE = "policy-only"
 # EngineOptions fields that say where or how fast a player runs, not how it plays.
@@ -84,13 +86,13 @@ class EngineSpec:
     def participant(self, board_type: str, num_players: int) -> Participant:
         """A match participant making a fresh player per game."""
         def make(seed: int):
-            return make_player(self.engine, board_type, num_players, seed, self.options)
+            return make_player(self.engine, GameSpec(board_type, num_players), self.options, seed=seed)
 
         return Participant(self.name, make)
 
     def check(self, board_type: str, num_players: int) -> None:
         """Build one player now, so a bad engine or model fails before any game is played."""
-        make_player(self.engine, board_type, num_players, 0, self.options)
+        make_player(self.engine, GameSpec(board_type, num_players), self.options, seed=0)
 
 
 def engine_options(*, model_path: str | None = None, temperature: float = 0.0,

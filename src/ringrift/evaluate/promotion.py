@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ringrift.ai.factory import EngineOptions
+from ringrift.ai.options import EngineOptions
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE, EngineSpec
 from ringrift.evaluate.gauntlet import (

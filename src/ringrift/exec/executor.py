@@ -98,7 +98,7 @@ class Executor:
         """An executor for games between EngineSpecs: network workers when a model file is
         played by an engine other than random/heuristic, torch threads from the specs'
         `threads` option (default 1)."""
-        from ringrift.ai.factory import BASIC_ENGINES
+        from ringrift.ai.engines import BASIC_ENGINES
 
         specs = list(specs)
         network = any(s.model_path and s.engine not in BASIC_ENGINES for s in specs)

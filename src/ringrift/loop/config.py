@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift import rules
-from ringrift.ai.factory import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
+from ringrift.ai.engines import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.train.config import TrainConfig

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ringrift.ai.factory import EngineOptions
+from ringrift.ai.options import EngineOptions
 from ringrift.data.gamedb import GameDB
 from ringrift.errors import Interrupted
 from ringrift.loop.config import LoopConfig

@@ -32,7 +32,7 @@ def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
     path = test_set_path(cfg)
     if path.exists():
         return path
-    from ringrift.ai.factory import EngineOptions
+    from ringrift.ai.options import EngineOptions
     from ringrift.data.export import ExportFilters, run_export
     from ringrift.data.gamedb import GameDB
     from ringrift.selfplay.missing import play_missing_games

@@ -35,16 +35,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ringrift.ai.factory import NETWORK_ENGINES, SEARCH_ENGINES
+from ringrift.ai.engines import MODEL_ENGINES, NETWORK_ENGINES, SEARCH_ENGINES
 from ringrift.data.records import GameRecord
 from ringrift.errors import UserError
 from ringrift.registry import ModelEntry, ModelRegistry
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.output import GameSink
 from ringrift.selfplay.runner import SelfplayConfig
 
-# engines that play with a network when given one (the others never use the registry)
-MODEL_ENGINES = (*SEARCH_ENGINES, *NETWORK_ENGINES)
 DAEMON_FORMATS = ("db", "jsonl")  # npz is written only when a run ends
 
 Log = Callable[[str], None]
@@ -66,7 +65,12 @@ class DaemonConfig:
     status_interval_s: float = 60.0
 
     def validate(self) -> None:
-        self.selfplay.validate()
+        self.selfplay.validate(require_models=False)  # the registry supplies the model
+        if self.bootstrap_engine is None and any(e in NETWORK_ENGINES
+                                                 for e in self.selfplay.engines()):
+            raise UserError(f"--engine {self.selfplay.engine} plays the registry's production "
+                            f"model: give --bootstrap-engine ENGINE for the games before there "
+                            f"is one")
         if self.fmt not in DAEMON_FORMATS:
             raise UserError(f"--format {self.fmt} is not supported with --daemon (the daemon "
                             f"appends game by game: use {' or '.join(DAEMON_FORMATS)})")
@@ -154,7 +158,8 @@ class ModelFollower:
     def __init__(self, config: DaemonConfig) -> None:
         self.base = config.selfplay
         self.registry_path = config.registry
-        self.uses_model = self.base.engine in MODEL_ENGINES
+        # engines that play with a network when given one (the others never use the registry)
+        self.uses_model = any(e in MODEL_ENGINES for e in self.base.engines())
         self.fallback_engine = config.fallback_engine
         self.entry: ModelEntry | None = None
         self.game_config = replace(self.base, engine=config.fallback_engine,
@@ -228,7 +233,7 @@ class ModelFollower:
         return self._registry.get_production(self.base.board_type, self.base.num_players)
 
     def _load(self, entry: ModelEntry) -> None:
-        from ringrift.ai.factory import make_player
+        from ringrift.ai.engines import make_player
 
         assert self._registry is not None
         path = str(self._registry.load_path(entry))  # verifies the SHA-256
@@ -239,7 +244,9 @@ class ModelFollower:
             self._forget(old)  # same file, new content: never play the cached old weights
         _set_torch_threads(options.threads or 1)
         # builds (and caches) the network once; fails on a model of another board or kind
-        make_player(config.engine, config.board_type, config.num_players, 0, options)
+        for engine in config.engines():
+            if engine in MODEL_ENGINES:
+                make_player(engine, GameSpec(config.board_type, config.num_players), options)
         if old and old != path:
             self._forget(old)
         self.entry, self.game_config = entry, config
@@ -248,7 +255,7 @@ class ModelFollower:
     def _forget(path: str | None) -> None:
         """Drop a replaced model from the per-process model caches (a daemon sees many)."""
         if path:
-            from ringrift.ai.factory import forget_model
+            from ringrift.ai.model_cache import forget_model
 
             forget_model(path)
 
@@ -504,7 +511,7 @@ def _serve_with_workers(config: DaemonConfig, start: int, end: int | None, sink:
     killed in the middle of a send garbles (and closes) only its own pipe. A worker that dies
     unasked (its pipe closes without a "done") is replaced, within the crash-loop rule."""
     # torch is not fork-safe: spawn when a network may be loaded (the parent has loaded one)
-    uses_model = config.selfplay.engine in MODEL_ENGINES
+    uses_model = any(e in MODEL_ENGINES for e in config.selfplay.engines())
     ctx = mp.get_context("spawn" if uses_model else "fork")
     counter = ctx.Value("q", start)
     stop_event = ctx.Event()

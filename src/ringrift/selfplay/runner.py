@@ -10,10 +10,11 @@ import random
 from dataclasses import InitVar, dataclass, field, replace
 
 from ringrift import rules
-from ringrift.ai.factory import BASIC_ENGINES, SEARCH_ENGINES, EngineOptions, make_player
+from ringrift.ai.engines import ENGINES, check_model_given, make_player
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame
 from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix, pick_engine
+from ringrift.ai.options import EngineOptions
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 from ringrift.data.records import GameRecord, MoveRecord
 from ringrift.errors import UserError
@@ -72,18 +73,29 @@ class SelfplayConfig:
     def output_path(self) -> str:
         return self.output_dir or default_output_dir(self.board_type, self.num_players)
 
-    def validate(self) -> None:
+    def engines(self) -> list[str]:
+        """The engines this run plays: the engine, or every engine of a mixed run's --mix."""
+        if self.engine == "mixed":
+            return [name for name, _ in parse_mix(self.mix)]
+        return [self.engine]
+
+    def validate(self, require_models: bool = True) -> None:
+        """UserError naming the first bad setting. `require_models=False`: engines that need a
+        model may lack one (the daemon takes it from the registry)."""
         rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         if self.engine == "mixed":
-            for name, _ in parse_mix(self.mix):
-                if name not in BASIC_ENGINES:
+            for name in self.engines():
+                if name not in ENGINES:
                     raise UserError(f"--mix: unknown engine {name!r} "
-                                    f"(expected {', '.join(BASIC_ENGINES)})")
+                                    f"(expected any of {', '.join(ENGINES)})")
             if self.mix_per not in ("game", "seat"):
                 raise UserError("--mix-per must be 'game' or 'seat'")
-        elif self.engine not in BASIC_ENGINES + SEARCH_ENGINES:
+        elif self.engine not in ENGINES:
             raise UserError(f"unknown engine {self.engine!r} (expected one of "
-                            f"{', '.join((*BASIC_ENGINES, *SEARCH_ENGINES, 'mixed'))})")
+                            f"{', '.join((*ENGINES, 'mixed'))})")
+        if require_models:
+            for name in self.engines():
+                check_model_given(name, self.options)
         if self.temperature_schedule:
             get_schedule(self.temperature_schedule)
         if self.max_moves < 1:
@@ -141,8 +153,8 @@ def selfplay_players(config: SelfplayConfig, index: int):
     schedule = get_schedule(spec) if spec else None
     players = []
     for seat, engine in enumerate(engines):
-        player = make_player(engine, config.board_type, config.num_players,
-                             seed * 8 + seat, config.options)
+        player = make_player(engine, rules.GameSpec(config.board_type, config.num_players),
+                             config.options, seed=seed * 8 + seat)
         if schedule is not None and isinstance(player, HeuristicPlayer):
             player = _ScheduledHeuristic(player, schedule)
         elif schedule is not None and hasattr(player, "schedule"):

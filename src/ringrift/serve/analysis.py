@@ -53,7 +53,7 @@ class Leaves:
         net = self.network_for(state)
         if net is not None:
             return net, f"network:{self.network_name}"
-        from ringrift.ai.factory import EngineOptions
+        from ringrift.ai.options import EngineOptions
         from ringrift.ai.search.engines import search_leaf
 
         return search_leaf(state.geo.board_type, state.num_players, EngineOptions()), "heuristic"

@@ -67,7 +67,7 @@ class ModelSource:
         return Path(self.registry) if self.registry else DEFAULT_REGISTRY
 
     def _load(self, path: str, name: str, model_id: int | None = None) -> LoadedModel:
-        from ringrift.ai.factory import check_model_fits
+        from ringrift.ai.model_cache import check_model_fits
         from ringrift.ai.search.leaf import NetworkLeaf
         from ringrift.nn.inference import Evaluator
 

@@ -102,7 +102,7 @@ class MatchEloScorer:
         self.last_interval: tuple[float, float] | None = None
 
     def _spec(self, path: Path, epoch: int | None):
-        from ringrift.ai.factory import EngineOptions
+        from ringrift.ai.options import EngineOptions
         from ringrift.evaluate.engine_spec import EngineSpec
 
         if path is None:

@@ -7,7 +7,7 @@
   sequential halving, completed Q with v_mix, sigma, improved policy, deterministic interior).
 - `leaf`: leaf evaluators (lean heuristic with lazy move generation; network via Evaluator).
 - `mcts_player`, `gumbel_player`, `nnue_search`: the `mcts`, `gumbel`, `nnue-guided` engines;
-  `engines`: building them from EngineOptions (used by `ringrift.ai.factory`).
+  `engines`: their factories (named in the engine table, `ringrift.ai.engines`).
 - `batching`: the game loop as a generator and `run_batched` (one pending leaf per game, many
   games per network batch); `bench`: `ringrift bench search`.
 """

@@ -13,9 +13,11 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from ringrift import rules
-from ringrift.ai.factory import EngineOptions, make_player
+from ringrift.ai.engines import make_player
+from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.batching import run_batched
 from ringrift.ai.search.leaf import NetworkLeaf
+from ringrift.rules.spec import GameSpec
 
 
 class _Budget:
@@ -48,7 +50,7 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
 
     options = EngineOptions(model_path=model, simulations=simulations, device=device, amp=amp)
     budget = _Budget(searches)
-    probe = make_player(engine, board_type, num_players, seed, options)
+    probe = make_player(engine, GameSpec(board_type, num_players), options, seed=seed)
     leaf = getattr(probe, "leaf", None)
     network = leaf if isinstance(leaf, NetworkLeaf) else None
     if network is not None:  # warm-up: the first network call pays one-off setup costs
@@ -59,8 +61,8 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
     def jobs() -> Iterator[Generator]:
         game = 0
         while budget.remaining > 0:
-            players = [make_player(engine, board_type, num_players, seed * 1000 + game * 8 + s,
-                                   options) for s in range(num_players)]
+            players = [make_player(engine, GameSpec(board_type, num_players), options,
+                                   seed=seed * 1000 + game * 8 + s) for s in range(num_players)]
             yield _bench_game(players, rules.new_game(board_type, num_players), budget)
             game += 1
 

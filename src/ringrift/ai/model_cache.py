@@ -1,0 +1,48 @@
+"""The model files a process plays, loaded once: network evaluators and NNUE value functions.
+
+Players sharing an Evaluator share its leaf batches, so every engine gets its network here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ringrift.errors import UserError
+
+_EVALUATORS: dict[tuple[str, str | None, bool], Any] = {}
+_NNUE_VALUES: dict[str, Any] = {}
+
+
+def load_evaluator(path: str, device: str | None = None, amp: bool = False):
+    """One Evaluator per (model file, device, precision) per process."""
+    key = (path, device, amp)
+    if key not in _EVALUATORS:
+        from ringrift.nn.inference import Evaluator
+
+        _EVALUATORS[key] = Evaluator.from_checkpoint(path, device=device, amp=amp)
+    return _EVALUATORS[key]
+
+
+def load_nnue_value(path: str):
+    """One NNUE value function per model file per process."""
+    if path not in _NNUE_VALUES:
+        from ringrift.ai.search.nnue_search import NNUEValue
+
+        _NNUE_VALUES[path] = NNUEValue.from_file(path)
+    return _NNUE_VALUES[path]
+
+
+def forget_model(path: str) -> None:
+    """Drop a model file from this process's model caches (a long-running process that
+    switches models, like the selfplay daemon, would otherwise keep every one)."""
+    for key in [k for k in _EVALUATORS if k[0] == path]:
+        del _EVALUATORS[key]
+    _NNUE_VALUES.pop(path, None)
+
+
+def check_model_fits(path: str, metadata: dict, board_type: str, num_players: int) -> None:
+    """UserError unless the model file was made for this board and player count."""
+    if (metadata.get("board_type"), metadata.get("num_players")) != (board_type, num_players):
+        raise UserError(f"{path} is a {metadata.get('board_type')} "
+                        f"{metadata.get('num_players')}-player model, not {board_type} "
+                        f"{num_players}-player")
