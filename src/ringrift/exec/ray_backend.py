@@ -55,6 +55,8 @@ def connect(address: str | None, min_cpus: int = 1) -> None:
     if ray.is_initialized():
         return
     options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": True}
+    if address not in (None, "auto"):
+        check_reachable(address)  # (Ray itself retries an unreachable address for minutes)
     try:
         if address is None:
             # "local": never attach to a cluster someone else started on this machine
@@ -65,6 +67,20 @@ def connect(address: str | None, min_cpus: int = 1) -> None:
     except (ConnectionError, ValueError, RuntimeError) as exc:
         raise UserError(f"--ray-address {address}: cannot connect to a Ray cluster "
                         f"({' '.join(str(exc).split())[:200]})") from None
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """UserError unless `address` is HOST:PORT with something listening there."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserError(f"--ray-address must be 'auto' or HOST:PORT, got {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise UserError(f"--ray-address {address}: no Ray cluster there ({exc.strerror or exc})"
+                        ) from None
 
 
 class RayBackend:

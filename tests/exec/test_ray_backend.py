@@ -1,0 +1,77 @@
+"""The executor's Ray backend on a local Ray instance started by the code (no address): selfplay
+and a gauntlet with 2 actors give the same games and verdicts as the local backend.
+
+Ray's start takes seconds: the module shares one instance (started by the first test that needs
+it, shut down at the end)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ringrift.data.gamedb import GameDB
+from ringrift.errors import UserError
+from ringrift.evaluate.engine_spec import EngineSpec
+from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
+from ringrift.exec import Executor
+from ringrift.selfplay.workers import run_games
+from tests.exec.helpers import by_index, heuristic_config
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # about a minute on 2 cores, most of it Ray's start
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_instance():
+    if ray.is_initialized():
+        ray.shutdown()
+    yield
+    ray.shutdown()
+
+
+def test_ray_selfplay_equals_local():
+    config = heuristic_config(seed=11)
+    local = by_index(run_games(config, range(4), 2))
+    on_ray = by_index(run_games(config, range(4), 2, backend="ray"))
+    assert ray.is_initialized()  # a local instance, started by the executor
+    assert sorted(on_ray) == list(range(4))
+    assert on_ray == local
+
+
+def summary(result):
+    return [(r.opponent, r.match.wins, r.match.draws, r.match.losses, r.verdict, r.games)
+            for r in result.results], result.verdict
+
+
+def stored(db_path):
+    with GameDB(db_path, readonly=True) as db:
+        return {r.game_id: (r.engines, r.seed, r.final_ranks, r.move_count, r.metadata)
+                for r in db.iter_games()}
+
+
+def test_ray_gauntlet_equals_local_and_stops_at_the_same_game(tmp_path):
+    cand = EngineSpec.build("heuristic", name="cand")
+    config = GauntletConfig("square8", 2, games=8, opponents=("random", "heuristic"),
+                            thresholds={"random": 0.5, "heuristic": 0.6})
+    runs = {}
+    for backend in ("local", "ray"):
+        with GameDB(tmp_path / f"{backend}.db") as db:
+            runs[backend] = run_gauntlet(cand, config, db=db, workers=2, backend=backend)
+    assert summary(runs["ray"]) == summary(runs["local"])
+    assert any(r.early_stop for r in runs["local"].results)
+    assert stored(tmp_path / "ray.db") == stored(tmp_path / "local.db")
+
+
+def test_ray_exceptions_come_back_in_order():
+    import math
+
+    with Executor(2, backend="ray") as ex:
+        results = ex.ordered(math.sqrt, [(k, x) for k, x in enumerate((4.0, -1.0, 9.0))])
+        assert next(results) == (0, 2.0)
+        with pytest.raises(ValueError, match="math domain"):
+            next(results)
+
+
+def test_a_bad_ray_address_is_a_user_error():
+    ray.shutdown()
+    with pytest.raises(UserError, match="--ray-address 127.0.0.1:1: no Ray cluster there"):
+        list(run_games(heuristic_config(), range(1), 1, backend="ray", ray_address="127.0.0.1:1"))

@@ -1,0 +1,106 @@
+"""A two-node Ray cluster on this machine (`ray start --head` plus a second `ray start --address`
+with its own `--num-cpus 1`), started and stopped by the test: the second node's raylet is killed
+in the middle of a selfplay job; the job completes with every game index played exactly once, the
+games those of the local backend.
+
+Only the processes of this cluster are stopped at the end (found by its own temp dir), never
+another Ray on the machine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from ringrift.exec import Executor
+from ringrift.selfplay.workers import play_selfplay_unit, run_games, selfplay_units
+from tests.exec.helpers import by_index, heuristic_config
+
+ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow
+
+RAY = str(Path(sys.executable).with_name("ray"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_with(text: str) -> dict[int, str]:
+    """pid -> command line of the processes whose command line contains `text` (Linux)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if text in cmdline:
+            found[int(entry.name)] = cmdline
+    return found
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    if ray.is_initialized():
+        ray.shutdown()
+    temp_dir = tempfile.mkdtemp(prefix="rr", dir="/tmp")  # short: Ray's socket paths
+    port, node_port = free_port(), free_port()
+    env = {**os.environ, "RAY_health_check_period_ms": "500",
+           "RAY_health_check_timeout_ms": "500", "RAY_health_check_failure_threshold": "3",
+           "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+    common = ["--temp-dir", temp_dir, "--disable-usage-stats"]
+    try:
+        subprocess.run([RAY, "start", "--head", "--port", str(port), "--num-cpus", "2",
+                        "--include-dashboard", "false", *common], env=env, check=True,
+                       capture_output=True, timeout=120)
+        subprocess.run([RAY, "start", "--address", f"127.0.0.1:{port}", "--num-cpus", "1",
+                        "--node-manager-port", str(node_port), *common], env=env, check=True,
+                       capture_output=True, timeout=120)
+        # (a loopback cluster: no token; the driver, this process, must agree)
+        os.environ["RAY_AUTH_MODE"] = "disabled"
+        yield f"127.0.0.1:{port}", node_port
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        os.environ.pop("RAY_AUTH_MODE", None)
+        for pid in processes_with(temp_dir):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def test_killing_a_nodes_raylet_mid_job_loses_no_game_and_plays_none_twice(cluster):
+    address, node_port = cluster
+    config = heuristic_config(seed=5)
+    records = []
+    with Executor(3, backend="ray", ray_address=address) as ex:
+        stream = ex.unordered(play_selfplay_unit, selfplay_units(config, range(10), 1))
+        for _, unit_records in stream:
+            records += unit_records
+            if len(records) == 2:
+                assert sum(node["Alive"] for node in ray.nodes()) == 2
+                raylets = [pid for pid, cmd in
+                           processes_with(f"--node_manager_port={node_port}").items()
+                           if cmd.split()[0].endswith("/raylet")]
+                assert len(raylets) == 1
+                os.kill(raylets[0], signal.SIGKILL)
+                killed_at = time.monotonic()
+        assert ex._backend.replacements >= 1  # the second node's actor was replaced
+    assert time.monotonic() - killed_at < 120
+    played = by_index(records)
+    assert sorted(played) == list(range(10))
+    assert played == by_index(run_games(config, range(10), 1))
