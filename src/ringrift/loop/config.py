@@ -115,8 +115,6 @@ class LoopConfig:
                             "per iteration)")
         if self.min_window < 1:
             raise UserError("--min-window must be at least 1")
-        for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
-                                      ("--eval-engine", self.eval_engine or self.engine,
         if not 0 <= self.hard_positions < 1:
             raise UserError("--hard-positions must be in [0, 1)")
         if self.curriculum is not None:
@@ -126,6 +124,8 @@ class LoopConfig:
             if self.bootstrap_engine != "heuristic":
                 raise UserError("--curriculum sets the bootstrap heuristic's strength: it needs "
                                 "--bootstrap-engine heuristic")
+        for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
+                                      ("--eval-engine", self.eval_engine or self.engine,
                                        _LOOP_ENGINES),
                                       ("--bootstrap-engine", self.bootstrap_engine,
                                        _BOOTSTRAP_ENGINES)):
