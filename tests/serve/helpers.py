@@ -36,6 +36,7 @@ def tiny_model(folder: Path, board_type: str = "square8", num_players: int = 2,
                seed: int = 0, name: str = "tiny.pt") -> Path:
     """A real (untrained, tiny) v2 policy/value network file with its sidecar."""
     import torch
+
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(seed)
@@ -55,15 +56,14 @@ def is_legal(state: rules.GameState, move_json: dict) -> bool:
 def stored_game_db(path: Path, board_type: str = "square8", seed: int = 0) -> str:
     """A game database with one finished game between fast gumbel players (4 simulations,
     heuristic leaves), which store their root values; returns the game id."""
-    from ringrift.ai.engines import make_player
     from ringrift.ai.game import play_game
-    from ringrift.ai.options import EngineOptions
+    from ringrift.ai.search.gumbel_player import GumbelPlayer
+    from ringrift.ai.search.leaf import HeuristicLeaf
     from ringrift.data.gamedb import GameDB
-    from ringrift.rules.spec import GameSpec
-    from ringrift.selfplay.runner import game_record
+    from ringrift.data.played import game_record
 
-    players = [make_player("gumbel", GameSpec(board_type, 2), EngineOptions(simulations=4), seed=seed + i)
-               for i in range(2)]
+    leaf = HeuristicLeaf.for_board(board_type, 2)
+    players = [GumbelPlayer(leaf, simulations=4, seed=seed + i) for i in range(2)]
     game = play_game(rules.new_game(board_type, 2), players)
     record = game_record(game, ["gumbel", "gumbel"], seed, source="selfplay")
     with GameDB(path) as db:

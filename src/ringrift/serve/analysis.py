@@ -53,10 +53,21 @@ class Leaves:
         net = self.network_for(state)
         if net is not None:
             return net, f"network:{self.network_name}"
-        from ringrift.ai.options import EngineOptions
-        from ringrift.ai.search.engines import search_leaf
+        return heuristic_leaf(state.geo.board_type, state.num_players), "heuristic"
 
-        return search_leaf(state.geo.board_type, state.num_players, EngineOptions()), "heuristic"
+
+_HEURISTIC_LEAVES: dict[tuple[str, int], Any] = {}
+
+
+def heuristic_leaf(board_type: str, num_players: int):
+    """The search engines' leaves without a network: the full hand-written evaluation, with
+    the heuristic player's move values as root priors (one per board and player count)."""
+    key = (board_type, num_players)
+    if key not in _HEURISTIC_LEAVES:
+        from ringrift.ai.search.leaf import HeuristicLeaf
+
+        _HEURISTIC_LEAVES[key] = HeuristicLeaf.for_board(board_type, num_players)
+    return _HEURISTIC_LEAVES[key]
 
 
 class AnalysisError(ValueError):

@@ -67,16 +67,13 @@ class ModelSource:
         return Path(self.registry) if self.registry else DEFAULT_REGISTRY
 
     def _load(self, path: str, name: str, model_id: int | None = None) -> LoadedModel:
-        from ringrift.ai.model_cache import check_model_fits
         from ringrift.ai.search.leaf import NetworkLeaf
         from ringrift.nn.inference import Evaluator
 
         evaluator = Evaluator.from_checkpoint(path, device=self.device, amp=self.amp)
         cfg = evaluator.config
         if self.board_type is not None and self.num_players is not None:
-            check_model_fits(path, {"board_type": cfg.board_type,
-                                    "num_players": cfg.num_players},
-                             self.board_type, self.num_players)
+            check_fits(path, cfg, self.board_type, self.num_players)
         # a fresh NetworkLeaf (not the shared per-evaluator one): its counters are this
         # server's
         return LoadedModel(Leaves(NetworkLeaf(evaluator), name), name, str(path),
@@ -111,3 +108,10 @@ class ModelSource:
                 self.reloads += 1
             self.current = loaded
             return True
+
+
+def check_fits(path: str, config: Any, board_type: str, num_players: int) -> None:
+    """UserError unless the network (its ModelConfig) was made for this board and players."""
+    if (config.board_type, config.num_players) != (board_type, num_players):
+        raise UserError(f"{path} is a {config.board_type} {config.num_players}-player model, "
+                        f"not {board_type} {num_players}-player")
