@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
                             max_moves=args.max_moves, max_games=args.max_games, since=since)
     start = time.perf_counter()
     summary = run_export(paths, args.board_type, args.num_players, args.output, filters,
-                         use_cache=args.use_cache, workers=args.workers)
+                         use_cache=args.use_cache, workers=args.workers,
+                         skip_other_configs=bool(args.use_discovery))
     elapsed = time.perf_counter() - start
     for problem in summary.skipped:
         print(f"  skipped: {problem}")

@@ -14,8 +14,16 @@ import argparse
 import json
 
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._simulations import simulations_arg
+from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
+from ringrift.evaluate.gauntlet import GauntletConfig
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+
+
+def _g(name: str):
+    """The default of GauntletConfig field `name` (every gauntlet flag's default lives there)."""
+    return field_default(GauntletConfig, name)
 
 
 def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool) -> None:
@@ -30,7 +38,7 @@ def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool)
     p.add_argument("--temperature", type=float, default=0.0,
                    help="policy sampling temperature (0 = argmax)")
     p.add_argument("--device", help="torch device for the network (default: cuda if present)")
-    p.add_argument("--mcts-simulations", type=int, metavar="N",
+    p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",
                    help="simulations per move for search engines")
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="any other engine option (repeatable)")
@@ -40,27 +48,28 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
     """Flags describing what the gauntlet plays (shared with `ringrift promote`)."""
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     p.add_argument("--num-players", required=True, type=int, choices=PLAYER_COUNTS)
-    p.add_argument("--games", "--num-games", dest="games", type=int, default=100,
-                   help="games per opponent (default 100; matches stop early once decided)")
-    p.add_argument("--opponents", default="random,heuristic,previous",
+    p.add_argument("--games", "--num-games", dest="games", type=int, default=_g("games"),
+                   help="games per opponent (default %(default)s; matches stop early once "
+                        "decided)")
+    p.add_argument("--opponents", default=",".join(_g("opponents")),
                    help="comma-separated: random, heuristic, previous, or other engines "
-                        "(default random,heuristic,previous)")
+                        "(default %(default)s)")
     p.add_argument("--thresholds", metavar="NAME=RATE,...",
                    help="pass thresholds on the win rate (defaults: 2p random=0.85, "
                         "heuristic=0.6, previous=0.55; 3p 0.74/0.43/0.38; 4p 0.65/0.33/0.29); "
                         "NAME=none: report-only, every game played, no gate")
     p.add_argument("--sprt", metavar="ELO0,ELO1",
                    help="test the previous model with an SPRT instead of a fixed match")
-    p.add_argument("--sprt-alpha", type=float, default=0.05)
-    p.add_argument("--sprt-beta", type=float, default=0.05)
-    p.add_argument("--sprt-max-games", type=int, default=400,
-                   help="stop an undecided SPRT after this many games (default 400)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-moves", type=int, default=5000,
+    p.add_argument("--sprt-alpha", type=float, default=_g("sprt_alpha"))
+    p.add_argument("--sprt-beta", type=float, default=_g("sprt_beta"))
+    p.add_argument("--sprt-max-games", type=int, default=_g("sprt_max_games"),
+                   help="stop an undecided SPRT after this many games (default %(default)s)")
+    p.add_argument("--seed", type=int, default=_g("seed"))
+    p.add_argument("--max-moves", type=int, default=_g("max_moves"),
                    help="an unfinished game after this many moves counts as a draw")
     p.add_argument("--db", metavar="PATH",
                    help="game database for the games (default: <model dir>/evaluation.db)")
-    p.add_argument("--stop-on-fail", action="store_true",
+    p.add_argument("--stop-on-fail", action="store_true", default=_g("stop_on_fail"),
                    help="skip the remaining opponents once one is not passed")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1); the result is the same for "

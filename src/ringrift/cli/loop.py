@@ -4,45 +4,60 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.cli._simulations import simulations_arg
+from ringrift.config_defaults import field_default
+from ringrift.loop.config import LR_SPANS, LoopConfig
+from ringrift.nn.architectures import ARCHITECTURE_NAMES
+
+
+def _d(name: str):
+    """The default of LoopConfig field `name`: every loop flag's default lives there."""
+    return field_default(LoopConfig, name)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("loop", help="selfplay -> export -> train -> evaluate -> promote")
-    p.add_argument("--run-dir", required=True)
+    p.add_argument("--run-dir", default=None,
+                   help="the run's folder (default: a new runs/<board>_<N>p_<time>; "
+                   "--resume needs it)")
     p.add_argument("--resume", action="store_true", help="continue the loop in --run-dir")
     p.add_argument("--board-type")
     p.add_argument("--num-players", type=int, default=2)
     p.add_argument("--iterations", type=int, default=None,
-                   help="iterations in all (default 10; with --resume: raise the total)")
-    p.add_argument("--selfplay-games", type=int, default=200)
-    p.add_argument("--training-epochs", type=int, default=4)
-    p.add_argument("--warmup-epochs", type=float, default=0.0,
+                   help=f"iterations in all (default {_d('iterations')}; with --resume: raise "
+                   "the total)")
+    p.add_argument("--selfplay-games", type=int, default=_d("selfplay_games"))
+    p.add_argument("--training-epochs", type=int, default=_d("training_epochs"))
+    p.add_argument("--warmup-epochs", type=float, default=_d("warmup_epochs"),
                    help="linear learning-rate warmup at the start of each iteration's training")
-    p.add_argument("--keep-optimizer", action="store_true",
+    p.add_argument("--keep-optimizer", action="store_true", default=_d("keep_optimizer"),
                    help="start each iteration's optimizer from the moments of the run that "
                    "made its starting model (default: a fresh AdamW every iteration)")
-    p.add_argument("--lr-span", choices=("iteration", "run"), default="iteration",
+    p.add_argument("--lr-span", choices=LR_SPANS, default=_d("lr_span"),
                    help="iteration: each iteration's training warms up and decays its own "
                    "learning rate (default); run: one warmup and one cosine decay over all "
                    "iterations, the optimizer carried over, as one long training run (needs "
                    "--samples-per-epoch)")
-    p.add_argument("--test-games", type=int, default=0, metavar="N",
+    p.add_argument("--test-games", type=int, default=_d("test_games"), metavar="N",
                    help="play N bootstrap games once as a held-out test set and score every "
                    "iteration's model on it (comparable across iterations; default 0: none)")
-    p.add_argument("--samples-per-epoch", type=int, default=None, metavar="N",
+    p.add_argument("--samples-per-epoch", type=int, default=_d("samples_per_epoch"), metavar="N",
                    help="an epoch trains on N samples drawn at random from the window (default: "
                    "all): the training cost of an iteration stays fixed as the window grows")
-    p.add_argument("--engine", default="policy-only",
+    p.add_argument("--engine", default=_d("engine"),
                    help="selfplay engine of the current best model")
-    p.add_argument("--bootstrap-engine", default="heuristic",
+    p.add_argument("--bootstrap-engine", default=_d("bootstrap_engine"),
                    help="selfplay engine while there is no model yet")
-    p.add_argument("--bootstrap-games", type=int, default=None,
+    p.add_argument("--bootstrap-games", type=int, default=_d("bootstrap_games"),
                    help="games per bootstrap iteration (default: --selfplay-games)")
-    p.add_argument("--mcts-simulations", type=int, default=64)
-    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+    p.add_argument("--mcts-simulations", type=simulations_arg, default=_d("mcts_simulations"),
+                   help="search engines: simulations per move, a number or a budget name "
+                   "(throughput, standard, quality, ultimate)")
+    p.add_argument("--model-version", default=_d("model_version"), choices=ARCHITECTURE_NAMES)
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=_d("batch_size"))
+    p.add_argument("--learning-rate", type=float, default=_d("learning_rate"))
     p.add_argument("--no-augment", action="store_true", help="no symmetry augmentation")
     p.add_argument("--prioritized-replay", action="store_true",
                    help="train each iteration with prioritized replay over the window")
@@ -59,43 +74,51 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--curriculum", metavar="FILE",
                    help="curriculum stages (JSON, or YAML with PyYAML): the bootstrap "
                    "heuristic's strength rises as the model's win rate reaches each stage's bar")
-    p.add_argument("--amp", action="store_true",
+    p.add_argument("--amp", action="store_true", default=_d("amp"),
                    help="mixed precision (bf16) for training and the network players: CUDA, "
                    "or a CPU with native bf16 (elsewhere float32, with a note)")
-    p.add_argument("--min-window", type=int, default=400,
+    p.add_argument("--min-window", type=int, default=_d("min_window"),
                    help="training window (games) before it starts to grow sublinearly")
-    p.add_argument("--eval-games", type=int, default=40, help="games per gauntlet opponent")
+    p.add_argument("--eval-games", type=int, default=_d("eval_games"), help="games per gauntlet opponent")
     p.add_argument("--thresholds", metavar="NAME=RATE,...",
                    help="gauntlet pass thresholds (defaults: random=0.85, heuristic=0.6, "
                    "previous=0.55 for 2 players); NAME=none: report-only, no gate")
     p.add_argument("--sprt", metavar="ELO0,ELO1",
                    help="gate against the previous best with a sequential test")
-    p.add_argument("--no-promote", dest="auto_promote", action="store_false",
-                   help="evaluate only: leave the model store alone (promotion is on by default)")
-    p.add_argument("--workers", type=int, default=1,
+    promote = p.add_mutually_exclusive_group()
+    promote.add_argument("--auto-promote", dest="auto_promote", action="store_true",
+                         default=_d("auto_promote"),
+                         help="promote a model that passes the gauntlet (the default)")
+    promote.add_argument("--no-promote", dest="auto_promote", action="store_false",
+                         help="evaluate only: leave the model store alone")
+    p.add_argument("--workers", type=int, default=_d("workers"),
                    help="processes for selfplay, export and evaluation games")
-    p.add_argument("--selfplay-batch-size", type=int, default=16,
+    p.add_argument("--selfplay-batch-size", type=int, default=_d("selfplay_batch_size"),
                    help="network selfplay: games per process whose leaves are batched")
-    p.add_argument("--eval-batch-size", type=int, default=16,
+    p.add_argument("--eval-batch-size", type=int, default=_d("eval_batch_size"),
                    help="evaluation: games per process whose leaves are batched (default 16)")
-    p.add_argument("--eval-mcts-simulations", type=int, default=None, metavar="N",
+    p.add_argument("--eval-mcts-simulations", type=simulations_arg,
+                   default=_d("eval_simulations"), metavar="N",
                    help="simulations per move of a search engine at evaluation (default: "
                    "--mcts-simulations): a stronger search shows a better network more clearly")
-    p.add_argument("--eval-engine", default=None,
+    p.add_argument("--eval-engine", default=_d("eval_engine"),
                    help="engine of the candidate in the gauntlet (default: --engine)")
     p.add_argument("--eval-opponents", default="random,heuristic",
                    help="gauntlet opponents besides the previous best (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=_d("seed"))
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.evaluate.gauntlet import parse_thresholds
-    from ringrift.loop.config import LoopConfig, load_config
+    from ringrift.loop.config import load_config
     from ringrift.loop.runner import run_training_loop
+    from ringrift.nn.architectures import resolve_architecture
 
     if args.resume:
+        if args.run_dir is None:
+            raise UserError("--resume needs --run-dir (the folder of the run to continue)")
         config = load_config(args.run_dir)
         if args.board_type is not None and args.board_type != config.board_type:
             raise UserError(f"--board-type {args.board_type}: the run in {args.run_dir} is "
@@ -105,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.board_type:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
+        from ringrift.loop.training_config import default_run_dir
+
+        if args.run_dir is None:
+            args.run_dir = default_run_dir(args.board_type, args.num_players)
+            print(f"run folder: {args.run_dir}")
         curriculum = None
         if args.curriculum:
             from ringrift.loop.curriculum import load_curriculum_file
@@ -112,12 +140,13 @@ def run(args: argparse.Namespace) -> int:
             curriculum = load_curriculum_file(args.curriculum)
         config = LoopConfig(
             board_type=args.board_type, num_players=args.num_players, run_dir=args.run_dir,
-            iterations=10 if args.iterations is None else args.iterations,
+            iterations=_d("iterations") if args.iterations is None else args.iterations,
+            model_version=resolve_architecture(args.model_version),
             selfplay_games=args.selfplay_games,
             training_epochs=args.training_epochs, engine=args.engine,
             bootstrap_engine=args.bootstrap_engine, bootstrap_games=args.bootstrap_games,
             mcts_simulations=args.mcts_simulations,
-            model_version=args.model_version, channels=args.channels, blocks=args.blocks,
+            channels=args.channels, blocks=args.blocks,
             batch_size=args.batch_size, learning_rate=args.learning_rate,
             curriculum=curriculum, prioritized_replay=args.prioritized_replay,
             per_alpha=args.per_alpha, per_beta=args.per_beta,

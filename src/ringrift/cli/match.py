@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._simulations import simulations_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,9 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--opponent", default="random", help="engine for every other seat")
     p.add_argument("--model", help="model file for the candidate's network engine")
     p.add_argument("--opponent-model", help="model file for the opponent's network engine")
-    p.add_argument("--mcts-simulations", type=int, metavar="N",
+    p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",
                    help="candidate's simulations per move (mcts, gumbel)")
-    p.add_argument("--opponent-mcts-simulations", type=int, metavar="N",
+    p.add_argument("--opponent-mcts-simulations", type=simulations_arg, metavar="N",
                    help="opponent's simulations per move (mcts, gumbel)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="policy-only sampling temperature (0 = argmax)")

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.config_defaults import field_default
+from ringrift.nn.architectures import ARCHITECTURE_NAMES
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.train.config import TrainConfig
 
 
 def add_describe(models_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `describe` under `ringrift models`."""
     p = models_subparsers.add_parser(
         "describe", help="print a network's parameter counts",
-        description="Print the parameter count of a v2/v3 network (per part) for a board. "
-                    "Input/policy sizes are placeholders until the encoding module exists.")
-    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+        description="Print the parameter count of a v2/v3 network (per part) for a board, "
+                    "with the input and policy sizes of the encoding (ringrift.nn.encoding).")
+    p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
+                   choices=ARCHITECTURE_NAMES)
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--rank-head", action="store_true", help="include the rank head")
@@ -32,10 +36,11 @@ def run_describe(args: argparse.Namespace) -> int:
     import json
 
     from ringrift.errors import UserError
+    from ringrift.nn.architectures import resolve_architecture
     from ringrift.nn.models import build_model, make_config, parameter_breakdown
 
     try:
-        cfg = make_config(args.model_version, args.board_type, args.num_players,
+        cfg = make_config(resolve_architecture(args.model_version), args.board_type, args.num_players,
                           channels=args.channels, blocks=args.blocks, rank_head=args.rank_head)
     except ValueError as exc:
         raise UserError(str(exc)) from None
@@ -50,7 +55,7 @@ def run_describe(args: argparse.Namespace) -> int:
           f"{cfg.blocks} blocks{', squeeze-excitation' if cfg.se else ''}")
     print(f"input {cfg.in_channels}x{cfg.height}x{cfg.width} + {cfg.num_globals} globals; "
           f"policy {cfg.policy_planes}x{cfg.height}x{cfg.width} + {cfg.scalar_actions} = "
-          f"{cfg.policy_size}; value {cfg.num_players} (placeholder encoding sizes)")
+          f"{cfg.policy_size}; value {cfg.num_players}")
     width = max(len(k) for k in parts)
     for name, count in parts.items():
         print(f"  {name:<{width}}  {count:>12,}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.errors import UserError
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
@@ -28,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="policy sampling temperature of the model players (0 = argmax)")
     p.add_argument("--device", help="torch device for the networks")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-moves", type=int, default=5000)
+    p.add_argument("--max-moves", type=int, default=DEFAULT_MAX_MOVES)
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="processes playing games (default 1; the same results for any N)")
     add_backend_arguments(p)

@@ -305,8 +305,10 @@ def _check_config(db: GameDB, path: str, board_type: str, num_players: int) -> N
 
 def run_export(db_paths: list[str], board_type: str, num_players: int, output: str | Path,
                filters: ExportFilters, *, use_cache: bool = False, workers: int = 1,
-               progress=None) -> ExportSummary:
-    """Export the games of the databases to `output`; with `use_cache` reuse earlier work."""
+               progress=None, skip_other_configs: bool = False) -> ExportSummary:
+    """Export the games of the databases to `output`; with `use_cache` reuse earlier work.
+    `skip_other_configs` (discovered databases): a database without games of this board and
+    player count is skipped with a note instead of being an error."""
     rules.GameSpec.checked(board_type, num_players, error=UserError)
     if not db_paths:
         raise UserError("no database given (--db PATH or --use-discovery DIR)")
@@ -320,10 +322,16 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
     sources = []
     for path in db_paths:
         resolved = str(Path(path).resolve())
-        sources.append(resolved)
         with GameDB(path, readonly=True) as db:
-            _check_config(db, path, board_type, num_players)
+            try:
+                _check_config(db, path, board_type, num_players)
+            except UserError as exc:
+                if not skip_other_configs:
+                    raise
+                skipped.append(str(exc))
+                continue
             ids = select_game_ids(db, board_type, num_players, filters)
+        sources.append(resolved)
         cached = (manifest or {}).get("databases", {}).get(resolved, {"chunks": []})
         done = {gid for ch in cached["chunks"] for gid in ch["game_ids"]}
         todo = [gid for gid in ids if gid not in done]
@@ -353,6 +361,9 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
                 cached["chunks"].append({"file": name, "game_ids": list(todo)})
                 manifest.setdefault("databases", {})[resolved] = cached
         total_games += len(ids)
+    if not sources:
+        raise UserError(f"none of the {len(db_paths)} databases has {board_type} "
+                        f"{num_players}-player games")
     if manifest is not None and not new_games and output.exists():
         try:
             _, meta = npz_format.read_npz(output)

@@ -122,7 +122,15 @@ def engine_options(*, model_path: str | None = None, temperature: float = 0.0,
 
 
 def _convert(key: str, text: str, current: Any) -> Any:
-    """Parse `text` like the field's current value (int, float, bool or str)."""
+    """Parse `text` like the field's current value (int, float, bool or str); a simulation
+    count may be a budget name (quality, ...)."""
+    if key in _SIMULATION_FIELDS:
+        from ringrift.ai.search.gumbel import parse_budget
+
+        try:
+            return parse_budget(text)
+        except ValueError as exc:
+            raise UserError(f"--engine-option {key}: {exc}") from None
     try:
         if isinstance(current, bool):
             if text.lower() not in ("true", "false", "1", "0"):

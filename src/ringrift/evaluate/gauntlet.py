@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ringrift import rules
+from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import MatchResult, seat_outcome
@@ -120,7 +121,7 @@ class GauntletConfig:
     sprt_alpha: float = 0.05
     sprt_beta: float = 0.05
     sprt_max_games: int = 400
-    max_moves: int = 5000
+    max_moves: int = DEFAULT_MAX_MOVES
     stop_on_fail: bool = False
 
     def validate(self) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ringrift import rules
-from ringrift.ai.game import PlayedGame, play_game, play_game_steps
+from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
 from ringrift.data.records import GameRecord
@@ -75,7 +75,7 @@ def match_seed(seed: int, game: int) -> int:
 
 def play_match(candidate, opponent, board_type: str, num_players: int, games: int,
                seed: int = 0, *, db=None, on_game: Callable[[MatchResult], None] | None = None,
-               max_moves: int = 5000, workers: int = 1, batch_size: int = 1,
+               max_moves: int = DEFAULT_MAX_MOVES, workers: int = 1, batch_size: int = 1,
                backend: str = "local", ray_address: str | None = None) -> MatchResult:
     """Play `games` games of `candidate` against `opponent` (Participants or EngineSpecs; with
     `workers` > 1, EngineSpecs, built in the worker processes). Games are counted, stored in
@@ -122,7 +122,7 @@ class GameTask:
     players: tuple
     board_type: str
     game_seed: int
-    max_moves: int = 5000
+    max_moves: int = DEFAULT_MAX_MOVES
     metadata: dict = field(default_factory=dict)
 
 
@@ -193,7 +193,7 @@ def _record(task: GameTask, seated: Sequence[Participant], game: PlayedGame) -> 
 
 
 def play_seated_game(seated: Sequence[Participant], board_type: str, game_seed: int, *,
-                     max_moves: int = 5000) -> PlayedGame:
+                     max_moves: int = DEFAULT_MAX_MOVES) -> PlayedGame:
     """One game with seated[s] in seat s + 1; that seat's player is made with game_seed + s."""
     players = [p.make(game_seed + s) for s, p in enumerate(seated)]
     return play_game(rules.new_game(board_type, len(seated)), players, max_moves=max_moves)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 
+from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import GameTask, match_seed, ordered_games, play_game_task
@@ -56,7 +57,7 @@ class Series:
 
     def __init__(self, kind: str, participants: Sequence[EngineSpec], board_type: str,
                  num_players: int, seed: int, seating: Seating, *, db=None,
-                 max_moves: int = 5000, metadata: dict | None = None) -> None:
+                 max_moves: int = DEFAULT_MAX_MOVES, metadata: dict | None = None) -> None:
         self.kind = kind
         self.participants = list(participants)
         self.board_type = board_type

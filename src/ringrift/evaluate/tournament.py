@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ringrift import rules
+from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import ordered_games
@@ -93,7 +94,7 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
 
 
 def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
-                   games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = 5000,
+                   games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = DEFAULT_MAX_MOVES,
                    on_game: Callable[[PairResult], None] | None = None,
                    workers: int = 1, batch_size: int = 1, backend: str = "local",
                    ray_address: str | None = None) -> list[PairResult]:

@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import GameSpec
+
+# bare `--early-stopping` (the seed's flag without a number): this many epochs of patience
+EARLY_STOPPING_PATIENCE = 5
+# `distill --temperature`: the softening of the teacher's policy
+DISTILL_TEMPERATURE = 2.0
+# where the seed's commands put training files and models
+DATA_DIR = "data/training"
+MODELS_DIR = "models"
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
@@ -129,7 +138,8 @@ class TrainConfig:
             (self.keep_checkpoints >= 1, "--keep-checkpoints must be >= 1"),
             (self.channels is None or self.channels >= 1, "--channels must be >= 1"),
             (self.blocks is None or self.blocks >= 1, "--blocks must be >= 1"),
-            (self.model_version in ("v2", "v3"), "--model-version must be v2 or v3"),
+            (self.model_version in PRESETS,
+             f"--model-version must be one of {', '.join(PRESETS)}"),
             (0 <= self.per_alpha <= 2, "--per-alpha must be in [0, 2]"),
             (self.ownership_weight >= 0, "--ownership-weight must be >= 0"),
             (self.game_length_weight >= 0, "--game-length-weight must be >= 0"),
@@ -140,6 +150,21 @@ class TrainConfig:
         from ringrift.train.prioritized import parse_beta
 
         parse_beta(self.per_beta)
+
+
+def default_data_paths(board_type: str, num_players: int) -> list[str]:
+    """The training file of a board and player count when none is named, as the seed's export
+    writes it (data/training/hex8_2p.npz); UserError when it does not exist."""
+    path = Path(DATA_DIR) / f"{board_type}_{num_players}p.npz"
+    if not path.is_file():
+        raise UserError(f"no --data-path given and {path} does not exist (make it with `ringrift "
+                        f"export ... --output {path}`)")
+    return [str(path)]
+
+
+def default_save_path(board_type: str, num_players: int, model_version: str) -> str:
+    """models/<board>_<N>p_<arch>.pt: the model file when --save-path is not given."""
+    return str(Path(MODELS_DIR) / f"{board_type}_{num_players}p_{model_version}.pt")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,13 @@ from ringrift.errors import UserError
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.model_file import sha256_file
 from ringrift.nn.models import RingRiftNet, load_model
-from ringrift.train.config import TrainConfig
+from ringrift.train.config import DISTILL_TEMPERATURE, TrainConfig
 from ringrift.train.targets import TeacherTargets
 from ringrift.train.trainer import TrainResult, train
 
 
-def distill(cfg: TrainConfig, teacher_path: str | os.PathLike[str], temperature: float = 2.0,
+def distill(cfg: TrainConfig, teacher_path: str | os.PathLike[str],
+            temperature: float = DISTILL_TEMPERATURE,
             out: TextIO | None = None) -> TrainResult:
     """Train `cfg.model_version` as a student of the model at `teacher_path`."""
     if temperature <= 0:

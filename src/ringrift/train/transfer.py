@@ -71,6 +71,10 @@ def transfer_state(state: dict[str, torch.Tensor], source: ModelConfig, target: 
     return out
 
 
+# the seed's transfer script turns a 2-player model into a 4-player one
+SEED_TARGET_PLAYERS = 4
+
+
 def transfer_model(source_path: str | os.PathLike[str], num_players: int,
                    output: str | os.PathLike[str], *, rank_head: bool | None = None
                    ) -> dict[str, Any]:

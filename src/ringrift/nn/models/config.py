@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ringrift.nn.architectures import PRESETS  # the one table of named architectures
 from ringrift.nn.models.io_defaults import default_board_io, valid_mask_for
 from ringrift.rules.spec import GameSpec
-
-# Named architectures: "v2" is the fast preset, "v3" the strong one (with squeeze-excitation).
-PRESETS: dict[str, dict[str, Any]] = {
-    "v2": {"channels": 96, "blocks": 6, "se": False},
-    "v3": {"channels": 192, "blocks": 12, "se": True},
-}
 
 
 @dataclass(frozen=True)
