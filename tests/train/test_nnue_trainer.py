@@ -17,12 +17,13 @@ from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.nnue_search import NNUEValue
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
+from ringrift.data.played import game_record
 from ringrift.data.replay import replay_steps
 from ringrift.nn import encoding
 from ringrift.nn.models import load_model, read_sidecar
 from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
-from ringrift.selfplay.runner import SelfplayConfig, game_record, play_selfplay_game
+from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 from ringrift.train.nnue_trainer import (
     NNUETrainConfig,
     feature_permutations,

@@ -31,7 +31,7 @@ def is_trace_file(path: Path) -> bool:
 
 def trace_records(path: Path) -> Iterator[tuple[GameRecord | None, str]]:
     """Yield (record, problem) per trace game: replayed through our engine to fill phases."""
-    from ringrift.selfplay.runner import game_record
+    from ringrift.data.played import game_record
 
     for header, steps, final in read_trace_games(str(path)):
         game_id = str(header.get("gameId"))

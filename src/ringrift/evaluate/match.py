@@ -17,10 +17,10 @@ from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
+from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.wilson import wilson_interval
 from ringrift.exec import Executor
-from ringrift.selfplay.runner import game_record
 
 PlayerFactory = Callable[[int], Player]  # seed -> a fresh player
 K = TypeVar("K")
