@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.train.benchmark import add_bench_train
 
     add_bench_train(sub)
+    from ringrift.serve.loadtest import add_bench_serve
+
+    add_bench_serve(sub)
     srch = sub.add_parser("search", help="search engines: simulations per second")
     srch.add_argument("--engine", default="mcts", choices=SEARCH_ENGINES)
     srch.add_argument("--board-type", default="square8")

@@ -1,0 +1,258 @@
+"""`ringrift bench serve`: a bounded load test of `ringrift serve` from a second process.
+
+Starts the server as a subprocess on loopback (with the given model, or a randomly initialised
+v2 network made on the fly: the cost of a network call depends on its size, not its training),
+then, from this process, keeps `--clients` concurrent clients posting `/v1/move` requests for
+`--duration` seconds per engine, on positions sampled from seeded random games. Prints
+requests/s, latency percentiles, the mean network batch size (from the server's /metrics)
+and errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def add_bench_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="HTTP service: load test from a second process")
+    p.add_argument("--model", default=None,
+                   help="model file (default: a randomly initialised v2 network)")
+    p.add_argument("--board-type", default="square8")
+    p.add_argument("--num-players", type=int, default=2)
+    p.add_argument("--engines", default="policy-only,gumbel:64",
+                   help="comma-separated ENGINE or ENGINE:VISITS (default policy-only,gumbel:64)")
+    p.add_argument("--clients", type=int, default=32, help="concurrent clients")
+    p.add_argument("--duration", type=float, default=30.0, help="seconds per engine")
+    p.add_argument("--positions", type=int, default=64, help="positions to ask about")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--amp", action="store_true", help="server runs the network in bf16")
+    p.add_argument("--threads", type=int, default=None, help="server's torch CPU threads")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run_bench_serve)
+
+
+def parse_engines(text: str) -> list[tuple[str, int | None]]:
+    from ringrift.errors import UserError
+    from ringrift.serve.protocol import ENGINES
+
+    out: list[tuple[str, int | None]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, visits = part.partition(":")
+        if name not in ENGINES:
+            raise UserError(f"--engines: unknown engine {name!r} (expected {', '.join(ENGINES)})")
+        if visits and (not visits.isdigit() or int(visits) < 1):
+            raise UserError(f"--engines: {part!r}: visits must be a positive integer")
+        out.append((name, int(visits) if visits else None))
+    if not out:
+        raise UserError("--engines: give at least one engine")
+    return out
+
+
+def sample_positions(board_type: str, num_players: int, count: int, seed: int) -> list[dict]:
+    """States (JSON) with a real decision, taken along seeded random games."""
+    from ringrift import rules
+
+    rng = random.Random(seed)
+    out: list[dict] = []
+    while len(out) < count:
+        state = rules.new_game(board_type, num_players)
+        while not state.is_over and len(out) < count:
+            legal = rules.legal_moves(state)
+            if len(legal) > 1 and rng.random() < 0.15:
+                out.append(rules.state_to_json(state))
+            rules.apply_move(state, rng.choice(legal))
+    return out
+
+
+def random_model(folder: Path, board_type: str, num_players: int, seed: int) -> Path:
+    """A randomly initialised v2 network file (preset size) with its sidecar."""
+    import torch
+
+    from ringrift.nn.models import build_model, make_config, save_model_file
+
+    torch.manual_seed(seed)
+    cfg = make_config("v2", board_type, num_players)
+    path = folder / f"random_v2_{board_type}_{num_players}p.pt"
+    meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": board_type,
+            "num_players": num_players, "encoder_version": 1, "note": "random init (bench)"}
+    save_model_file(path, {"metadata": meta, "model_state": build_model(cfg).state_dict()})
+    return path
+
+
+def _metric_sum_count(text: str, evaluator: str = "network") -> tuple[float, float]:
+    def one(name: str) -> float:
+        m = re.search(rf'^{name}\{{evaluator="{evaluator}"\}} (\S+)', text, re.MULTILINE)
+        return float(m.group(1)) if m else 0.0
+    return one("ringrift_batch_size_sum"), one("ringrift_batch_size_count")
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[i]
+
+
+async def _load(url: str, body_for, clients: int, duration: float) -> dict[str, Any]:
+    import asyncio
+
+    import httpx
+
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=120.0) as client:
+        end = time.monotonic() + duration
+
+        async def worker(k: int) -> None:
+            i = k
+            while time.monotonic() < end:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/v1/move", json=body_for(i))
+                    ok = r.status_code == 200
+                    kind = f"HTTP {r.status_code}"
+                except httpx.HTTPError as exc:
+                    ok, kind = False, type(exc).__name__
+                if ok:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors[kind] = errors.get(kind, 0) + 1
+                i += clients
+
+        start = time.monotonic()
+        await asyncio.gather(*(worker(k) for k in range(clients)))
+        elapsed = time.monotonic() - start
+    latencies.sort()
+    return {"requests": len(latencies), "seconds": elapsed,
+            "requests_per_s": len(latencies) / elapsed if elapsed else 0.0,
+            "p50_ms": _percentile(latencies, 0.5) * 1000, "p99_ms": _percentile(latencies, 0.99)
+            * 1000, "errors": sum(errors.values()), "error_kinds": errors}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_server(*args: str, startup_s: float = 120.0, quiet: bool = False
+                   ) -> Iterator[str]:
+    """`ringrift serve ARGS` on a free loopback port until the block ends; yields its URL."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ringrift", "serve", "--port", str(port),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"ringrift serve exited {proc.returncode}: "
+                                   f"{proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("ringrift serve did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def bench_serve(model: str, engines: list[tuple[str, int | None]], *, board_type: str,
+                num_players: int, clients: int, duration: float, positions: list[dict],
+                amp: bool = False, threads: int | None = None) -> list[dict[str, Any]]:
+    """Run the server with `model` and load it once per engine; one result dict per engine."""
+    import asyncio
+
+    import httpx
+
+    args = ["--model", model, "--max-active", str(max(64, clients)), "--max-visits", "100000"]
+    if amp:
+        args.append("--amp")
+    if threads:
+        args += ["--threads", str(threads)]
+    results = []
+    with running_server(*args) as url:
+        for name, visits in engines:
+            def body_for(i: int, name=name, visits=visits) -> dict[str, Any]:
+                body: dict[str, Any] = {"state": positions[i % len(positions)], "engine": name,
+                                        "timeLimitMs": 30000}
+                if visits:
+                    body["maxVisits"] = visits
+                return body
+
+            warm = httpx.post(f"{url}/v1/move", json=body_for(0), timeout=120)
+            if warm.status_code != 200:
+                from ringrift.errors import UserError
+
+                raise UserError(f"bench serve: {name}: {warm.text[:300]}")
+            before = _metric_sum_count(httpx.get(f"{url}/metrics", timeout=30).text)
+            figures = asyncio.run(_load(url, body_for, clients, duration))
+            after = _metric_sum_count(httpx.get(f"{url}/metrics", timeout=30).text)
+            calls = after[1] - before[1]
+            figures.update(engine=name if not visits else f"{name} {visits}",
+                           network_calls=int(calls),
+                           mean_batch=(after[0] - before[0]) / calls if calls else 0.0)
+            results.append(figures)
+    return results
+
+
+def run_bench_serve(args: argparse.Namespace) -> int:
+    from ringrift.errors import UserError
+    from ringrift.rules import BOARD_TYPES
+
+    if args.board_type not in BOARD_TYPES:
+        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
+    if args.num_players not in (2, 3, 4):
+        raise UserError("--num-players must be 2, 3 or 4")
+    if args.clients < 1 or args.duration <= 0 or args.positions < 1:
+        raise UserError("--clients, --duration and --positions must be positive")
+    engines = parse_engines(args.engines)
+    positions = sample_positions(args.board_type, args.num_players, args.positions, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        model = args.model or str(random_model(Path(tmp), args.board_type, args.num_players,
+                                               args.seed))
+        results = bench_serve(model, engines, board_type=args.board_type,
+                              num_players=args.num_players, clients=args.clients,
+                              duration=args.duration, positions=positions, amp=args.amp,
+                              threads=args.threads)
+    if args.json:
+        print(json.dumps({"model": args.model or "random v2", "clients": args.clients,
+                          "duration": args.duration, "results": results}))
+        return 0
+    print(f"ringrift serve on loopback, {args.board_type} {args.num_players}p, model "
+          f"{args.model or 'random-init v2'}, {args.clients} clients x {args.duration:g} s per "
+          f"engine, POST /v1/move")
+    print(f"  {'engine':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'mean batch':>10} {'errors':>6}")
+    for r in results:
+        print(f"  {r['engine']:<14} {r['requests']:>8} {r['requests_per_s']:>8.1f} "
+              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['mean_batch']:>10.1f} "
+              f"{r['errors']:>6}")
+    return 0
