@@ -95,7 +95,8 @@ def test_v1_registry_is_migrated_keeping_rows_and_history(tmp_path):
     path = make_v1_registry(tmp_path / "models")
     with ModelRegistry(path, create=False) as reg:
         models = reg.list_models()
-        assert [(m.id, m.name, m.version, str(m.stage)) for m in models] == [(1, "sq8", 1, "production"), (2, "sq8", 2, "development")]
+        assert [(m.id, m.name, m.version, str(m.stage)) for m in models] == [
+            (1, "sq8", 1, "production"), (2, "sq8", 2, "development")]
         assert models[1].parent_id == 1
         assert [m.id for m in reg.lineage(2)] == [2, 1]
         assert reg.get_production("square8", 2).id == 1

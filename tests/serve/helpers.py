@@ -36,6 +36,7 @@ def tiny_model(folder: Path, board_type: str = "square8", num_players: int = 2,
                seed: int = 0, name: str = "tiny.pt") -> Path:
     """A real (untrained, tiny) v2 policy/value network file with its sidecar."""
     import torch
+
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(seed)
