@@ -3,6 +3,7 @@ documented), no traceback, and files that existed before are byte-identical afte
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import sqlite3
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ringrift.cli.main import main
+from ringrift.cli.main import build_parser, main
 
 BOARD = ["--board-type", "square8", "--num-players", "2"]
 
@@ -383,3 +384,77 @@ def test_models_register_refuses_what_is_not_a_model(capsys, tmp_path, model_fil
     assert not registry.exists()
     assert cli(["models", "register", model_file, "--name", "x", "--registry", registry,
                 *BOARD]) == 0
+
+
+# --------------------------------------------------------------------------- every command
+def _commands() -> list[list[str]]:
+    """Every (nested) subcommand of `ringrift`, found in the parser: new ones are covered."""
+    found: list[list[str]] = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if path and not subs:
+            found.append(path)
+        for action in subs:
+            seen: set[int] = set()
+            for name, sub in action.choices.items():
+                if id(sub) not in seen:  # (an alias names the same parser: once)
+                    seen.add(id(sub))
+                    walk(sub, [*path, name])
+
+    walk(build_parser(), [])
+    return found
+
+
+COMMANDS = _commands()
+
+
+def test_the_parser_lists_the_commands_we_know():
+    names = {" ".join(c) for c in COMMANDS}
+    assert {"selfplay", "export", "train", "loop", "db import", "models register",
+            "gauntlet", "quality"} <= names
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+def test_every_command_refuses_a_wrong_flag_in_one_line(capsys, command):
+    with pytest.raises(SystemExit) as stop:
+        main([*command, "--no-such-flag", "3"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "--no-such-flag" in err or "required" in err
+
+
+@pytest.mark.parametrize("flag,make,message", [
+    ("--output", lambda t: t / "afile" / "x.npz", "is a file, not a folder"),
+    ("--output", lambda t: t, "is a folder"),
+    ("--save-path", lambda t: t / "afile" / "m.pt", "is a file, not a folder"),
+    ("--output-dir", lambda t: t / "afile", "is a file, not a folder"),
+    ("--run-dir", lambda t: t / "afile" / "run", "is a file, not a folder"),
+    ("--plot", lambda t: t, "is a folder"),
+])
+def test_wrong_output_paths_are_refused_before_any_work(capsys, tmp_path, flag, make,
+                                                         message):
+    (tmp_path / "afile").write_text("keep me")
+    before = snapshot(tmp_path)
+    argv_by_flag = {
+        "--output": ["export", "--db", tmp_path / "none.db", *BOARD],
+        "--save-path": ["train", *BOARD, "--data-path", tmp_path / "none.npz"],
+        "--output-dir": ["selfplay", *BOARD, "--num-games", "1"],
+        "--run-dir": ["loop", "--board-type", "square8"],
+        "--plot": ["elo", *BOARD, "--results", tmp_path / "none.jsonl"],
+    }
+    refused(capsys, [*argv_by_flag[flag], flag, make(tmp_path)], message=message)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_read_only_output_folder_is_refused(capsys, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        refused(capsys, ["selfplay", *BOARD, "--num-games", "1", "--output-dir", folder],
+                message="not writable")
+    finally:
+        folder.chmod(0o755)

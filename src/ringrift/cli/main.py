@@ -15,11 +15,13 @@ import sys
 
 import ringrift.cli as cli_package
 from ringrift.cli._flag_ranges import check_flag_ranges
+from ringrift.cli._output_checks import check_outputs
+from ringrift.cli._parser import OneLineErrorParser
 from ringrift.errors import Interrupted, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ringrift", description=__doc__.splitlines()[0])
+    parser = OneLineErrorParser(prog="ringrift", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
         if info.name.startswith("_") or info.name == "main":
@@ -63,6 +65,7 @@ def _main(argv: list[str] | None) -> int:
         return 2
     try:
         check_flag_ranges(parser, args)  # every numeric flag, before any work starts
+        check_outputs(args)  # every output path: writable, a file where a file is meant
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from ringrift.data.gamedb import GameDB
 from ringrift.data.jsonl import append_game_jsonl, read_games_jsonl
 from ringrift.data.records import GameRecord
 from ringrift.errors import UserError
+from ringrift.output_paths import check_output_dir
 
 FORMATS = ("db", "jsonl", "npz")
 
@@ -24,9 +25,7 @@ class GameSink:
     def __init__(self, output_dir: str | Path, fmt: str, board_type: str, num_players: int):
         if fmt not in FORMATS:
             raise UserError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        folder = Path(output_dir)
-        if folder.exists() and not folder.is_dir():
-            raise UserError(f"--output-dir {folder} exists and is not a folder")
+        folder = check_output_dir(output_dir, "--output-dir")
         folder.mkdir(parents=True, exist_ok=True)
         self.format = fmt
         self.db: GameDB | None = None
