@@ -20,21 +20,15 @@ from ringrift.nn.models.files import config_from_metadata, load_model
 from ringrift.nn.models.heads import MASKED_LOGIT
 from ringrift.nn.models.io_defaults import default_board_io, valid_mask_for
 from ringrift.nn.models.network import NetOutput, RingRiftNet
+from ringrift.nn.models.networks import NETWORKS, build_model
 from ringrift.nn.models.nnue import NNUE, NNUEConfig
 
 __all__ = [
-    "MASKED_LOGIT", "NNUE", "PRESETS", "ModelConfig", "NNUEConfig", "NetOutput", "RingRiftNet",
+    "MASKED_LOGIT", "NETWORKS", "NNUE", "PRESETS", "ModelConfig", "NNUEConfig", "NetOutput", "RingRiftNet",
     "build_model", "config_from_metadata", "count_parameters", "default_board_io", "load_model",
     "load_model_file", "make_config", "parameter_breakdown", "read_sidecar", "save_model_file",
     "sha256_file", "sidecar_path", "valid_mask_for",
 ]
-
-
-def build_model(config: ModelConfig | NNUEConfig) -> nn.Module:
-    """Build the network a config describes (RingRiftNet for v2/v3, NNUE for nnue)."""
-    if isinstance(config, NNUEConfig):
-        return NNUE(config)
-    return RingRiftNet(config)
 
 
 def count_parameters(module: nn.Module) -> int:

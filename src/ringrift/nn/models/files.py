@@ -13,6 +13,7 @@ import torch
 from ringrift.errors import UserError
 from ringrift.nn.model_file import load_model_file
 from ringrift.nn.models.config import ModelConfig
+from ringrift.nn.models.networks import build_model, config_from_dict
 from ringrift.nn.models.nnue import NNUEConfig
 
 
@@ -21,9 +22,9 @@ def config_from_metadata(metadata: dict[str, Any], path: str | os.PathLike[str] 
     """The model configuration recorded in a model file's metadata."""
     try:
         cfg = metadata["model_config"]
-        if metadata.get("architecture") == "nnue":
-            return NNUEConfig.from_dict(cfg)
-        return ModelConfig.from_dict(cfg)
+        # files name their network by "architecture" (older ones only in the config)
+        architecture = metadata.get("architecture") or cfg.get("model_version", "v2")
+        return config_from_dict(architecture, cfg)
     except (KeyError, TypeError, ValueError) as exc:
         raise UserError(f"{path}: bad model_config in metadata ({exc})") from None
 
@@ -31,8 +32,6 @@ def config_from_metadata(metadata: dict[str, Any], path: str | os.PathLike[str] 
 def load_model(path: str | os.PathLike[str], map_location: str | torch.device = "cpu"
                ) -> tuple[torch.nn.Module, dict[str, Any]]:
     """Build the network recorded in a model file and load its weights: (model, metadata)."""
-    from ringrift.nn.models import build_model
-
     payload = load_model_file(path, map_location=map_location)
     config = config_from_metadata(payload["metadata"], path)
     model = build_model(config)
