@@ -458,3 +458,61 @@ def test_read_only_output_folder_is_refused(capsys, tmp_path):
                 message="not writable")
     finally:
         folder.chmod(0o755)
+
+
+# --------------------------------------------------------------------------- corrupt files
+def _damage_tail(db: Path) -> None:
+    """Overwrite data pages near the end (the schema page stays readable)."""
+    size = db.stat().st_size
+    with open(db, "r+b") as fh:
+        fh.seek(size - 4096 * 10)
+        fh.write(b"\x13" * 4096 * 6)
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["db", "verify", "DB"], 2),
+    (["export", "--db", "DB", *BOARD, "--output", "OUT"], 2),
+    (["quality", "--db", "DB"], 2),
+])
+def test_corrupt_database_pages_are_one_line(capsys, ws, argv, code):
+    _damage_tail(ws / "games.db")
+    before = snapshot(ws)
+    names = {"DB": ws / "games.db", "OUT": ws / "good.npz"}
+    refused(capsys, [names.get(a, a) for a in argv], code=code, message="malformed")
+    assert snapshot(ws) == before
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda a, m: a.__setitem__("policy_offsets", a["policy_offsets"][::-1].copy()),
+     "policy_offsets must start at 0"),
+    (lambda a, m: a.__setitem__("legal_offsets", a["legal_offsets"][:-3].copy()),
+     "legal_offsets has shape"),
+    (lambda a, m: m.update(in_channels="many"), "in_channels must be a non-negative integer"),
+    (lambda a, m: m.pop("policy_size"), "lacks 'policy_size'"),
+])
+def test_malformed_npz_is_refused_by_train_and_scored_0_by_quality(capsys, ws, damage,
+                                                                    message):
+    from ringrift.data.npz_format import read_npz, write_npz
+
+    arrays, meta = read_npz(ws / "good.npz")
+    arrays = {k: v.copy() for k, v in arrays.items()}
+    damage(arrays, meta)
+    bad = ws / "bad.npz"
+    write_npz(bad, arrays, meta)
+    refused(capsys, ["train", *BOARD, "--data-path", bad, "--save-path", ws / "m.pt",
+                     "--no-progress", "--no-tensorboard"], message=message)
+    assert not (ws / "m.pt").exists()
+    assert cli(["quality", "--npz", bad]) == 1
+    out = capsys.readouterr().out
+    assert "0/100" in out and message in out
+
+
+def test_npz_metadata_that_is_not_an_object_is_one_line(capsys, ws):
+    import numpy as np
+
+    bad = ws / "list_meta.npz"
+    with open(bad, "wb") as fh:
+        np.savez(fh, metadata=np.asarray("[1, 2]"), features=np.zeros((1, 2), np.float32))
+    for argv in (["quality", "--npz", bad],
+                 ["train", *BOARD, "--data-path", bad, "--save-path", ws / "m.pt"]):
+        refused(capsys, argv, message="metadata JSON is not an object")
