@@ -160,3 +160,17 @@ def test_pool_batches_concurrent_requests_into_shared_network_calls(tmp_path):
     assert not errors and len(results) == 8
     assert sum(sizes) == leaf.positions == 8 * 17
     assert max(sizes) > 1 and len(sizes) < 8 * 17  # positions of different requests together
+
+
+def test_time_spent_waiting_counts_against_the_limit():
+    import time
+
+    from ringrift.ai.search.tree import run_sync
+
+    state = midgame_state("square8", 2, 12)
+    req = parse_request({"id": 1, "state": rules.state_to_json(state), "engine": "gumbel",
+                         "maxVisits": 200, "timeLimitMs": 1000})
+    req.received = time.monotonic() - 5.0  # queued for 5 s behind other requests
+    out = run_sync(analysis_steps(req, Leaves()))
+    assert out["rootInfo"]["visits"] == 1  # the root evaluation only, still a legal answer
+    assert is_legal(state, out["move"]) and out["elapsedMs"] >= 5000

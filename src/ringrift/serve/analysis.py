@@ -78,7 +78,7 @@ def analysis_steps(req: AnalysisRequest, leaves: Leaves, emit: Emit | None = Non
                    clock: Callable[[], float] = time.monotonic) -> Steps:
     """The analysis of `req` (see the module docstring); `emit` receives reports made during
     the search (`reportDuringSearchEvery`)."""
-    start = clock()
+    start = req.received if req.received is not None and clock is time.monotonic else clock()
     state = req.state
     legal = rules.legal_moves(state)
     if req.engine in ("random", "heuristic"):

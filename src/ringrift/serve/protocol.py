@@ -10,6 +10,7 @@ Only `state` is required (and `id` on the engine). Unknown fields are rejected: 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,9 @@ class AnalysisRequest:
     include_policy: bool = False
     report_every_s: float | None = None
     seed: int = 0
+    # time.monotonic() when the request was read: the time limit counts the wait for a free
+    # search slot too, so a client's timeLimitMs bounds its wait under load
+    received: float | None = None
 
 
 def parse_line(line: str | bytes) -> dict[str, Any]:
@@ -75,6 +79,7 @@ def parse_line(line: str | bytes) -> dict[str, Any]:
 def parse_request(data: dict[str, Any], limits: Limits | None = None, *,
                   require_id: bool = True, allow_reports: bool = True) -> AnalysisRequest:
     """Validate a request object into an AnalysisRequest (RequestError naming the field)."""
+    received = time.monotonic()
     limits = limits or Limits()
     rid = data.get("id")
     if require_id and "id" not in data:
@@ -114,7 +119,7 @@ def parse_request(data: dict[str, Any], limits: Limits | None = None, *,
     state = parse_state(data.get("state"), rid)
     return AnalysisRequest(id=rid, state=state, engine=engine, visits=visits,
                            time_limit_s=time_ms / 1000.0, include_policy=include,
-                           report_every_s=report, seed=seed)
+                           report_every_s=report, seed=seed, received=received)
 
 
 def parse_state(data: Any, request_id: Any = None, *, playable: bool = True) -> GameState:
