@@ -103,7 +103,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "--mcts-simulations): a stronger search shows a better network more clearly")
     p.add_argument("--eval-engine", default=_d("eval_engine"),
                    help="engine of the candidate in the gauntlet (default: --engine)")
-    p.add_argument("--eval-opponents", default="random,heuristic",
+    p.add_argument("--eval-opponents", default=",".join(_d("eval_opponents")),
                    help="gauntlet opponents besides the previous best (default %(default)s)")
     p.add_argument("--seed", type=int, default=_d("seed"))
     p.set_defaults(func=run)

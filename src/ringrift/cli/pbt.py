@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.config_defaults import field_default
+from ringrift.nn.architectures import PRESETS
+from ringrift.train.config import TrainConfig
+
 BOARDS = ("square8", "square19", "hex8", "hexagonal")
 
 
@@ -32,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--games", type=int, default=10,
                    help="games per member per reference engine each generation (default 10)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+    p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
+                   choices=tuple(PRESETS))
     p.add_argument("--channels", type=int)
     p.add_argument("--blocks", type=int)
     p.add_argument("--device", default="auto")

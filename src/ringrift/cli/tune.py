@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.nn.architectures import PRESETS
+
 BOARDS = ("square8", "square19", "hex8", "hexagonal")
 
 
@@ -35,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds between a trial's heartbeats; a trial silent for 2 of them "
                    "is taken as killed and its parameters are queued again (default 10)")
     fixed = p.add_argument_group("fixed training flags (every trial)")
-    fixed.add_argument("--model-version", choices=("v2", "v3"))
+    fixed.add_argument("--model-version", choices=tuple(PRESETS))
     fixed.add_argument("--channels", type=int)
     fixed.add_argument("--blocks", type=int)
     fixed.add_argument("--batch-size", type=int)

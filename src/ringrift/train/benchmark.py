@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ringrift.config_defaults import field_default
+from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.train.config import TrainConfig
 
 
 def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `train` under `ringrift bench`."""
     p = bench_subparsers.add_parser("train", help="training throughput on synthetic data",
                                     description=__doc__.splitlines()[0])
-    p.add_argument("--model-version", default="v2", choices=("v2", "v3"))
+    p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
+                   choices=tuple(PRESETS))
     p.add_argument("--board-type", default="square8", choices=BOARD_TYPES)
     p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--batch-size", type=int, default=256)

@@ -1,0 +1,110 @@
+"""No default written twice: every flag that sets a config field has that field's default, and
+the numbers and names with one home (max_moves 5000, the architecture names, the simulation
+budgets) appear once in the source."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from ringrift.ai.options import EngineOptions
+from ringrift.cli.main import build_parser
+from ringrift.evaluate.gauntlet import GauntletConfig
+from ringrift.loop.config import LoopConfig
+from ringrift.selfplay.daemon import DaemonConfig
+from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.train.config import TrainConfig
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "ringrift"
+
+# command -> [(config class, {flag dest: field name} for dests named otherwise)]
+CONFIGS = {
+    "selfplay": [(SelfplayConfig, {}),
+                 (EngineOptions, {"heuristic_profile_file": "heuristic_profile_path",
+                                  "model": "model_path", "mcts_simulations": "simulations"}),
+                 (DaemonConfig, {"status_interval": "status_interval_s"})],
+    "train": [(TrainConfig, {})],
+    "distill": [(TrainConfig, {"student_arch": "model_version"})],
+    "loop": [(LoopConfig, {"eval_mcts_simulations": "eval_simulations"})],
+    "gauntlet": [(GauntletConfig, {})],
+    "promote": [(GauntletConfig, {})],
+}
+# flags whose parser default is None on purpose: resolved from the config at run time (the
+# daemon needs to know whether the user gave them), or a field of another meaning
+RESOLVED_LATER = {
+    ("selfplay", "num_games"), ("selfplay", "seed"), ("selfplay", "output_dir"),
+    ("selfplay", "threads"),  # EngineOptions.threads None means 1 thread, the flag's default
+    ("loop", "iterations"), ("loop", "run_dir"),
+    # "NAME=RATE,..." text, parsed into the field; None: no override of the field's default {}
+    ("gauntlet", "thresholds"), ("promote", "thresholds"), ("loop", "thresholds"),
+}
+# the least each command must check, so the test cannot pass by matching nothing
+AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7}
+
+
+def _subparser(name: str) -> argparse.ArgumentParser:
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    raise AssertionError("no subcommands")
+
+
+def _field_defaults(cls) -> dict:
+    out = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = f.default_factory()
+    return out
+
+
+@pytest.mark.parametrize("command", sorted(CONFIGS))
+def test_flag_defaults_are_the_config_defaults(command):
+    parser = _subparser(command)
+    checked = 0
+    for cls, renamed in CONFIGS[command]:
+        defaults = _field_defaults(cls)
+        for action in parser._actions:
+            field = renamed.get(action.dest, action.dest)
+            if field not in defaults or (command, action.dest) in RESOLVED_LATER:
+                continue
+            expected = defaults[field]
+            got = action.default
+            if isinstance(expected, tuple | list) and isinstance(got, str):  # --opponents a,b
+                got = type(expected)(got.split(","))
+            assert got == expected, f"{command} --{action.dest}: {got!r} != {cls.__name__}." \
+                                    f"{field} = {expected!r}"
+            checked += 1
+    assert checked >= AT_LEAST[command], checked
+
+
+def test_defaults_resolved_at_run_time_come_from_the_config(tmp_path, capsys):
+    from ringrift.cli.main import main
+
+    out = tmp_path / "games"
+    assert main(["selfplay", "--board-type", "square8", "--num-players", "2", "--max-moves",
+                 "3", "--output-dir", str(out), "--quiet"]) == 0
+    games = SelfplayConfig.__dataclass_fields__["num_games"].default
+    assert capsys.readouterr().out.startswith(f"{games} games of square8")
+
+
+def _python_sources():
+    for path in sorted(SRC.rglob("*.py")):
+        yield path, path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pattern,home", [
+    (r"\b5000\b|\b5_000\b", "ai/game.py"),  # max_moves
+    (r"[\"']v3[\"']", "nn/architectures.py"),  # architecture names
+    (r"[\"']throughput[\"']|[\"']ultimate[\"']", "ai/search/gumbel.py"),  # simulation budgets
+])
+def test_written_once(pattern, home):
+    found = [str(p.relative_to(SRC)) for p, text in _python_sources()
+             if re.search(pattern, text)]
+    assert found == [home], found
