@@ -128,3 +128,20 @@ def test_bad_replay_flags_are_one_line_errors(tmp_path, capsys, flags, message):
     assert _train(tmp_path, data, "x.pt", "--prioritized-replay", *flags) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_a_checkpoint_from_before_the_replay_settings_resumes_with_their_defaults(tmp_path):
+    from ringrift.train.checkpoint import CheckpointManager, load_checkpoint, save_checkpoint
+
+    data = write_training_file(tmp_path / "d.npz", n_games=6, moves_per_game=8, seed=4)
+    assert _train(tmp_path, data, "old.pt", "--epochs", "1", "--batch-size", "16") == 0
+    ckpt, _ = CheckpointManager(tmp_path / "old_ckpt").latest()
+    payload = load_checkpoint(ckpt)
+    for key in ("prioritized_replay", "per_alpha", "per_beta", "ownership_weight",
+                "game_length_weight"):
+        del payload["metadata"]["train_config"][key]
+    save_checkpoint(ckpt, payload)
+    assert _train(tmp_path, data, "old.pt", "--epochs", "2", "--batch-size", "16",
+                  "--resume") == 0
+    assert _train(tmp_path, data, "old.pt", "--epochs", "3", "--batch-size", "16",
+                  "--resume", "--prioritized-replay") == 2  # a changed setting is refused

@@ -104,7 +104,7 @@ def test_object_arrays_refused(tmp_path):
 
 @pytest.mark.parametrize("changes,fragment", [
     ({"format": "something-else"}, "metadata format"),
-    ({"format_version": 2}, "unsupported format_version"),
+    ({"format_version": 99}, "unsupported format_version"),
     ({"counts": None}, "metadata lacks 'counts'"),
     ({"policy_size": 5}, "policy_size"),
     ({"in_channels": 7}, "features has shape"),
