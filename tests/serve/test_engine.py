@@ -174,3 +174,40 @@ def test_time_spent_waiting_counts_against_the_limit():
     out = run_sync(analysis_steps(req, Leaves()))
     assert out["rootInfo"]["visits"] == 1  # the root evaluation only, still a legal answer
     assert is_legal(state, out["move"]) and out["elapsedMs"] >= 5000
+
+
+def test_engine_follows_promotions_of_the_production_model(tmp_path):
+    import time
+
+    from ringrift.registry import ModelRegistry
+
+    registry = tmp_path / "registry.db"
+    first = tiny_model(tmp_path, seed=1, name="a.pt")
+    second = tiny_model(tmp_path, seed=2, name="b.pt")
+    with ModelRegistry(registry) as reg:
+        a = reg.register(first, "sq8").entry
+        b = reg.register(second, "sq8").entry
+        reg.transition(a.id, "staging")
+        reg.transition(a.id, "production")
+    proc = subprocess.Popen([*ENGINE, "--model", "production", "--board-type", "square8",
+                             "--num-players", "2", "--registry", str(registry),
+                             "--reload-interval", "0.1"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = json.dumps({"id": 1, "state": rules.state_to_json(midgame_state()),
+                       "engine": "policy-only"}) + "\n"
+    try:
+        proc.stdin.write(line)
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["evaluator"] == "network:sq8 v1"
+        with ModelRegistry(registry) as reg:
+            reg.transition(b.id, "staging")
+            reg.transition(b.id, "production")
+        time.sleep(0.3)
+        proc.stdin.write(line)
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["evaluator"] == "network:sq8 v2"
+    finally:
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
+        proc.stdout.close()
+        proc.stderr.close()
