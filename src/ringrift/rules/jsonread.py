@@ -2,8 +2,9 @@
 
 Why a module of its own: states and moves arrive from clients, files and other engines. A wrong
 type must never surface as AttributeError/TypeError/KeyError deep in the engine, and no value
-may make us work or allocate in proportion to a number it carries (a huge `board.size`) or recurse
-in proportion to its nesting (error messages use `show`, which is bounded).
+may make us work or allocate in proportion to a number it carries (a huge `board.size`). Readers
+follow the expected shape only, with every list and map length checked before it is read, so
+nesting beyond that shape is never walked (and error messages use `show`, which is bounded).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from typing import Any
 
 from ringrift.rules.errors import RulesError
 
-# Deepest legitimate nesting is about 7 (moveHistory[i].formedLines[0].positions[j].x).
-MAX_DEPTH = 24
 _MISSING = object()
 _KEY_RE = re.compile(r"-?\d{1,6}(?:,-?\d{1,6}){1,2}")
 
@@ -35,19 +34,6 @@ def show(value: Any, limit: int = 60) -> str:
     if isinstance(value, list):
         return f"<list of {len(value)} items>" if value else "[]"
     return f"<{type(value).__name__}>"
-
-
-def check_depth(value: Any, what: str, limit: int = MAX_DEPTH) -> None:
-    """Reject nesting deeper than `limit` (iterative: deep input cannot exhaust the stack)."""
-    stack = [(value, 0)]
-    while stack:
-        v, depth = stack.pop()
-        if depth > limit:
-            raise RulesError(f"{what}: nested more than {limit} levels deep")
-        if isinstance(v, dict):
-            stack.extend((x, depth + 1) for x in v.values() if isinstance(x, (dict, list)))
-        elif isinstance(v, list):
-            stack.extend((x, depth + 1) for x in v if isinstance(x, (dict, list)))
 
 
 def is_int(value: Any) -> bool:

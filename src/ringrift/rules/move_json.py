@@ -17,7 +17,6 @@ from ringrift.rules.errors import RulesError
 from ringrift.rules.jsonread import (
     as_int,
     as_list,
-    check_depth,
     get_int,
     get_list,
     get_str,
@@ -89,7 +88,6 @@ def move_from_json(where: Geometry | GameState, data: Any, phase: str | None = N
         phase = state.phase
     if not isinstance(data, dict):
         raise RulesError(f"move must be a JSON object, got {show(data)}")
-    check_depth(data, "move")
     raw_type = get_str(data, "type", "move")
     mtype = mv.MOVE_TYPE_ALIASES.get(raw_type, raw_type)
     if mtype not in mv.MOVE_TYPES:

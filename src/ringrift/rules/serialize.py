@@ -25,7 +25,6 @@ from ringrift.rules.jsonread import (
     as_int,
     as_list,
     as_map,
-    check_depth,
     get_bool,
     get_int,
     get_list,
@@ -47,6 +46,7 @@ from ringrift.rules.state import (
     ACTIVE,
     COMPLETED,
     LAST_PLAYER_STANDING,
+    MAX_RINGS_PER_PLAYER,
     PHASES,
     RING_ELIMINATION,
     TERRITORY_CONTROL,
@@ -63,7 +63,6 @@ __all__ = [
 _STATUS_ALIASES = {"finished": COMPLETED}
 # §6.9: several hexagonal contract vectors use these sizes (radius 5 and 6) instead of 25.
 _LEGACY_SIZES = {"hexagonal": (11, 13)}
-MAX_RINGS_PER_PLAYER = 1000
 MAX_HISTORY = 100_000  # moves; far beyond any real game, bounds the work a history costs
 _BIG = 1 << 31  # bound for counters whose size the rules do not limit
 _VICTORY_REASONS = ("", RING_ELIMINATION, TERRITORY_CONTROL, LAST_PLAYER_STANDING)
@@ -98,9 +97,7 @@ def state_from_json(data: Any, extras: Any = None) -> GameState:
     Raises RulesError naming the field for anything malformed, and for a state in which the
     player to move could not play (RULES.md terms; see the README's rules-engine section)."""
     data = obj(data, "state")
-    check_depth(data, "state")
     extras = {} if extras is None else obj(extras, "stateExtras")
-    check_depth(extras, "stateExtras")
     read = _read(data, extras)
     state = _build(read)
     _check_playable(state)
@@ -377,7 +374,23 @@ def _build(read: _Read) -> GameState:
     ext = cfg["ext"]
     if ext is not None:
         _apply_extension(s, ext)
+    _clear_out_of_phase(s)
     return s
+
+
+def _clear_out_of_phase(s: GameState) -> None:
+    """Drop bookkeeping that has no meaning in the state's phase (§2.5 says when each is
+    cleared; the reference, for one, keeps mustMoveFromStackKey after skip_capture)."""
+    if s.phase not in ("movement", "capture", "chain_capture"):
+        s.must_move = -1
+    if s.phase != "capture":
+        s.capture_origin = -1
+    if s.phase != "chain_capture":
+        s.chain_pos = -1
+    if s.phase != "line_processing":
+        s.pending_line_reward = False
+    if s.phase != "territory_processing":
+        s.pending_region = ()
 
 
 def _apply_extension(s: GameState, ext: dict[str, Any]) -> None:

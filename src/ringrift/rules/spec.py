@@ -55,7 +55,8 @@ def check_board_type(board_type: object, error: type[Exception] = RulesError) ->
 
 def check_num_players(num_players: object, error: type[Exception] = RulesError) -> int:
     """`num_players` if it is 2, 3 or 4, else `error` naming it."""
-    if isinstance(num_players, bool) or num_players not in PLAYER_COUNTS:
+    if not isinstance(num_players, int) or isinstance(num_players, bool) \
+            or num_players not in PLAYER_COUNTS:  # 2.0 == 2, but is no player count
         raise error(f"num_players must be 2, 3 or 4, got {num_players!r}")
     return num_players  # type: ignore[return-value]
 

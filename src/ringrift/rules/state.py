@@ -37,6 +37,7 @@ TERRITORY_CONTROL = "territory_control"
 LAST_PLAYER_STANDING = "last_player_standing"
 
 MAX_PLAYERS = 4
+MAX_RINGS_PER_PLAYER = 1000  # a rulesOptions.ringsPerPlayer bound: keeps every board's rings small
 _rng = random.Random(0x5EED)
 # Zobrist keys for markers and collapsed cells: [cell * 5 + player]; sized for the largest board.
 _Z_MARKER = [_rng.getrandbits(64) for _ in range(500 * 5)]
@@ -316,12 +317,31 @@ class GameState:
                 f"{self.phase}, {self.status}, moves {self.move_count})")
 
 
-def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None) -> GameState:
-    """The initial state (§2.7). The pie rule is on by default for 2 players."""
+def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None,
+             rings_per_player: int | None = None) -> GameState:
+    """The initial state (§2.7) under explicit rules options (RULES.md §2.4 `rulesOptions`).
+
+    `swap_rule`: the pie rule (§4.9). None = on for 2 players, as in the reference games: it
+    offsets the first player's advantage; it never applies with 3-4 players.
+    `rings_per_player`: None = the board's supply (§1.1); another supply also rescales the
+    elimination victory threshold (§1.4).
+    """
+    from ringrift.rules.errors import RulesError
+
     GameSpec(board_type, num_players)  # validates both
+    if swap_rule is not None and not isinstance(swap_rule, bool):
+        raise RulesError(f"swap_rule must be True, False or None, got {swap_rule!r}")
+    if rings_per_player is not None and (
+            not isinstance(rings_per_player, int) or isinstance(rings_per_player, bool)
+            or not 1 <= rings_per_player <= MAX_RINGS_PER_PLAYER):
+        raise RulesError(f"rings_per_player must be an integer in 1..{MAX_RINGS_PER_PLAYER}, "
+                         f"got {rings_per_player!r}")
     geo = boards.get_geometry(board_type)
     s = GameState.empty(geo, num_players)
+    if rings_per_player is not None:
+        s.rings_per_player = rings_per_player
+        s.victory_threshold = boards.victory_threshold(rings_per_player, num_players)
     for p in range(1, num_players + 1):
         s.hand[p] = s.rings_per_player
-    s.swap_enabled = (num_players == 2) if swap_rule is None else bool(swap_rule and num_players == 2)
+    s.swap_enabled = (num_players == 2) if swap_rule is None else (swap_rule and num_players == 2)
     return s
