@@ -125,6 +125,8 @@ def test_select_hard_orders_by_score_and_keeps_at_least_one():
 @pytest.mark.parametrize("extra,message", [
     (("--fraction", "0"), "--fraction"),
     (("--fraction", "1.5"), "--fraction"),
+    (("--device", "nonsense"), "--device"),
+    (("--batch-size", "0"), "--batch-size"),
 ])
 def test_bad_mine_input_is_one_line(constructed, tmp_path, capsys, extra, message):
     assert _mine(constructed, tmp_path / "x.npz", *extra) == 2

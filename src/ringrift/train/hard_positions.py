@@ -82,8 +82,10 @@ def mine_hard_positions(model_path: str | os.PathLike[str], data_paths: list[str
                         device: str = "cpu") -> dict[str, Any]:
     """Score every position of the data with the model, write the hardest as a weighted
     training file; returns a summary (counts and the score figures)."""
+    from ringrift.nn.inference import resolve_device
     from ringrift.nn.models import load_model
 
+    resolved = resolve_device(device)  # (UserError for a device this machine lacks)
     if by not in MEASURES:
         raise UserError(f"--by must be one of {', '.join(MEASURES)}, got {by!r}")
     if not 0 < fraction <= 1:
@@ -100,7 +102,7 @@ def mine_hard_positions(model_path: str | os.PathLike[str], data_paths: list[str
             or config.in_channels != data.meta["in_channels"]:
         raise UserError(f"{model_path}: model sizes do not fit the data "
                         f"(policy {config.policy_size} vs {data.meta['policy_size']})")
-    surprise = measure_surprise(model, data, batch_size=batch_size, device=device)
+    surprise = measure_surprise(model, data, batch_size=batch_size, device=resolved)
     scores = surprise.score(by)
     rows = select_hard(scores, fraction)
     chosen = scores[rows]
