@@ -66,19 +66,46 @@ def move_label(state: GameState, move: Move) -> str:
     if t == mv.PROCESS_LINE:
         return f"process line {keys[move.line[0]]}..{keys[move.line[-1]]}"
     if t == mv.CHOOSE_LINE_OPTION:
-        what = (f"collapse {len(move.collapse)} of {len(move.line)}, no ring"
+        what = (f"collapse {_cells(keys, move.collapse)}, no ring"
                 if move.collapse and len(move.collapse) < len(move.line)
                 else "collapse all, eliminate a ring")
         return f"line {keys[move.line[0]]}..{keys[move.line[-1]]}: {what}"
     if t == mv.CHOOSE_TERRITORY_OPTION:
-        return f"claim region of {len(move.region)} at {keys[move.region[0]]}"
+        return f"claim region of {len(move.region)}: {_cells(keys, move.region)}"
     if t == mv.ELIMINATE_RINGS:
         return f"eliminate from {keys[move.to]} ({move.context or 'rings'})"
     if t == mv.FORCED_ELIMINATION:
         return f"forced elimination at {keys[move.to]}"
     if t == mv.RECOVERY_SLIDE:
-        return f"recovery {keys[move.frm]} -> {keys[move.to]} ({move.mode})"
+        extra = [move.mode]
+        if move.option:
+            extra.append(f"option {move.option}")
+        if move.collapse:
+            extra.append(f"collapse {_cells(keys, move.collapse)}")
+        if move.extract:
+            extra.append(f"extract from {_cells(keys, move.extract)}")
+        return f"recovery {keys[move.frm]} -> {keys[move.to]} ({', '.join(extra)})"
     return t.replace("_", " ")
+
+
+def _cells(keys: tuple[str, ...], cells: tuple[int, ...], most: int = 8) -> str:
+    shown = " ".join(keys[c] for c in cells[:most])
+    return shown + (f" (+{len(cells) - most})" if len(cells) > most else "")
+
+
+def unique_labels(labels: list[str]) -> list[str]:
+    """Labels with a suffix where two moves would read the same (the page lists them)."""
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    count: dict[str, int] = {}
+    out = []
+    for label in labels:
+        if seen[label] > 1:
+            count[label] = count.get(label, 0) + 1
+            label = f"{label} [{count[label]}]"
+        out.append(label)
+    return out
 
 
 def advance_forced(state: GameState) -> list[dict[str, Any]]:
@@ -119,8 +146,9 @@ def view(state: GameState, applied: list[dict[str, Any]] | None = None) -> dict[
         "winner": state.winner if state.is_over else None,
         "victoryReason": state.victory_reason if state.is_over else None,
         "legal": [{"i": i, "move": rules.move_to_json(state.geo, m),
-                   "cells": move_cells(state, m), "label": move_label(state, m)}
-                  for i, m in enumerate(legal)],
+                   "cells": move_cells(state, m), "label": label}
+                  for i, (m, label) in enumerate(zip(legal, unique_labels(
+                      [move_label(state, m) for m in legal])))],
     }
     if state.is_over:
         out["ranks"] = rules.final_ranks(state)
