@@ -207,3 +207,10 @@ def test_serve_refuses_bad_flags_in_one_line(tmp_path):
                           timeout=60)
     assert proc.returncode == 2 and "no production model" in proc.stderr
     assert "Traceback" not in proc.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = subprocess.run([sys.executable, "-m", "ringrift", "serve", "--port", str(port)],
+                               capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 2 and "cannot listen on 127.0.0.1" in taken.stderr

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
                         "be positive")
     if args.games_db is not None and not Path(args.games_db).is_file():
         raise UserError(f"--games-db {args.games_db}: no such file")
+    _check_port_free(args.host, args.port)
     source, limits = model_source_from_args(args)
 
     import uvicorn
@@ -56,3 +57,22 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
                 limit_concurrency=args.max_connections, timeout_keep_alive=5)
     return 0
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """UserError now rather than uvicorn's exit 3 after the model has loaded."""
+    import socket
+
+    from ringrift.errors import UserError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise UserError(f"--host {host}: {exc}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise UserError(f"cannot listen on {host}:{port} ({exc.strerror})") from None

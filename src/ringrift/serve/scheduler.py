@@ -13,7 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Done = Callable[[Any], None]
@@ -27,7 +27,6 @@ class _Job:
     on_done: Done
     on_error: Failed
     request: Any = None
-    submitted: float = field(default_factory=time.monotonic)
 
 
 class SearchPool:
