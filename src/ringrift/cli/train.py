@@ -29,6 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="start AdamW from the moments in this training checkpoint (a file in "
                    "<model>_ckpt/), e.g. the run that made --init-weights")
     _add_training_flags(p)
+    d = p.add_argument_group(
+        "distributed", "several processes with DistributedDataParallel, started by torchrun "
+        "(gloo on the CPU, nccl on CUDA: one process per GPU); --batch-size stays the global "
+        "batch. Equivalent: torchrun --nproc-per-node N -m ringrift.train FLAGS")
+    d.add_argument("--nproc-per-node", type=int, default=1, metavar="N",
+                   help="training processes on this machine (default 1: no torchrun)")
+    d.add_argument("--nnodes", type=int, default=1, metavar="N",
+                   help="machines taking part (run the same command on each)")
+    d.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
+                   help="with --nnodes > 1: the rendezvous address, the same on every machine")
     p.set_defaults(func=_run_train)
 
     p = subparsers.add_parser("distill", help="train a student network on a teacher's outputs",
@@ -179,8 +189,11 @@ def _exit_status(result) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    from ringrift.train.distributed import launched_by_torchrun
     from ringrift.train.trainer import train
 
+    if (args.nproc_per_node > 1 or args.nnodes > 1) and not launched_by_torchrun():
+        return _launch_torchrun(args)
     cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights,
                   args.init_optimizer)
     return _exit_status(train(cfg))
@@ -220,3 +233,22 @@ def _run_transfer(args: argparse.Namespace) -> int:
           f"{meta['num_players']}p from {meta['transferred_from']['num_players']}p "
           f"(parent {meta['parent_model'][:12]})")
     return 0
+
+
+def _launch_torchrun(args: argparse.Namespace) -> int:
+    """Start this same command under torchrun's elastic agent (which starts the ranks)."""
+    import sys
+
+    from ringrift.errors import UserError
+    from ringrift.train.distributed import check_distributed_options, launch_torchrun
+
+    # the ranks get this command line again (they see torchrun's environment and train)
+    if sys.argv[1:2] != ["train"]:
+        raise UserError("--nproc-per-node is for the `ringrift train` command line; in Python "
+                        "run torchrun -m ringrift.train FLAGS")
+    cfg = _config(args, args.model_version, args.board_type, args.num_players,
+                  args.init_weights, args.init_optimizer)
+    cfg.validate()  # a bad flag fails here, once, not in N ranks
+    check_distributed_options(cfg)
+    return launch_torchrun(args.nproc_per_node, sys.argv[2:], nnodes=args.nnodes,
+                           rdzv_endpoint=args.rdzv_endpoint)

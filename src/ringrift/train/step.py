@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -67,10 +67,17 @@ class TrainStep:
         # (prioritized replay reads it; off otherwise: it costs a device sync per micro-batch)
         self.record_sample_losses = False
         self.last_sample_losses: list[np.ndarray] = []
+        # distributed training (train.distributed): forward/backward through the DDP wrapper,
+        # and the step's metrics averaged over ranks
+        self.forward_module: nn.Module = model
+        self.reduce_metrics: Callable[[torch.Tensor], torch.Tensor] | None = None
 
-    def run(self, batches: Sequence[Batch], step: int) -> dict[str, float]:
+    def run(self, batches: Sequence[Batch], step: int,
+            shares: Sequence[float] | None = None) -> dict[str, float]:
         """Forward/backward every micro-batch, then one optimizer step at lr(step).
 
+        `shares` scale each micro-batch's loss (default: its share of the group's samples; a
+        distributed rank passes its share of the global group times the world size).
         Returns the sample-weighted mean metrics of the group and "lr".
         """
         lr = self.schedule.lr(step)
@@ -81,20 +88,25 @@ class TrainStep:
         total = sum(len(b) for b in batches)
         sums = torch.zeros(len(METRIC_NAMES), device=self.device)
         self.last_sample_losses = []
-        for batch in batches:
-            share = len(batch) / total
-            with autocast_context(self.device, self.amp_dtype):
-                out = self.model(batch.features, batch.globals)
-            terms = compute_losses(out, batch, self.weights)
-            if self.pcgrad:
-                self._pcgrad_backward(terms, share)
-            else:
-                self.scaler.scale(terms.total * share).backward()
+        for k, batch in enumerate(batches):
+            share = len(batch) / total if shares is None else shares[k]
+            # DDP all-reduces gradients at the last micro-batch's backward only
+            sync = k == len(batches) - 1 or not hasattr(self.forward_module, "no_sync")
+            with (contextlib.nullcontext() if sync else self.forward_module.no_sync()):
+                with autocast_context(self.device, self.amp_dtype):
+                    out = self.forward_module(batch.features, batch.globals)
+                terms = compute_losses(out, batch, self.weights)
+                if self.pcgrad:
+                    self._pcgrad_backward(terms, share)
+                else:
+                    self.scaler.scale(terms.total * share).backward()
             sums += torch.stack(_metric_tensors(terms)).detach() * share
             if self.record_sample_losses and terms.sample_loss is not None:
                 self.last_sample_losses.append(terms.sample_loss.float().cpu().numpy())
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if self.reduce_metrics is not None:
+            sums = self.reduce_metrics(sums)
         metrics = dict(zip(METRIC_NAMES, sums.tolist(), strict=True))
         metrics["lr"] = lr
         return metrics

@@ -9,6 +9,7 @@ its model file: `<stem>_ckpt/` (checkpoints), `<stem>_tb/` (TensorBoard) and
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import math
 import random
@@ -52,6 +53,11 @@ from ringrift.train.dataset import (
     epoch_batches,
     load_training_data,
     split_by_game,
+)
+from ringrift.train.distributed import (
+    check_distributed_options,
+    convert_batchnorm,
+    init_distributed,
 )
 from ringrift.train.elo_stopping import EloMonitor, EloScorer, monitor_for
 from ringrift.train.losses import LossWeights
@@ -245,6 +251,11 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     cfg.validate()
     check_output_file(cfg.save_path, "--save-path")  # (not after an hour of training)
     device = resolve_device(cfg.device)
+    dist_ctx, device = init_distributed(device)  # (torchrun: one of several processes)
+    if dist_ctx.distributed:
+        check_distributed_options(cfg)
+        if not dist_ctx.is_main:
+            out = io.StringIO()  # rank 0 alone reports
     amp_dtype = _amp_dtype(cfg, device, out)
     paths = RunPaths.for_model(cfg.save_path)
     source = target_source or dataset_targets
@@ -271,6 +282,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         _check_init_fits(cfg.init_weights, init["metadata"].get("model_config", {}), model_config)
         _load_state(model, init["model_state"], cfg.init_weights)
         parent_model = sha256_file(cfg.init_weights)
+    model = convert_batchnorm(model, dist_ctx, device)
     model.to(device)
 
     optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
@@ -292,12 +304,16 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
                         pcgrad=cfg.pcgrad)
     stepper.record_sample_losses = replay is not None
+    stepper.forward_module = dist_ctx.wrap(model, device)
+    if dist_ctx.distributed:
+        stepper.reduce_metrics = dist_ctx.mean_over_ranks
     total_steps = steps_per_epoch * cfg.epochs
     builder = BatchBuilder(data, device)  # validation: the positions as they are
     train_builder = (BatchBuilder(data, device, augment=True, seed=cfg.seed) if cfg.augment
                      else builder)
     manager = CheckpointManager(paths.checkpoints, cfg.keep_checkpoints)
-    manager.cleanup_temporaries()
+    if dist_ctx.is_main:  # rank 0 alone writes checkpoints, metrics, TensorBoard and the model
+        manager.cleanup_temporaries()
 
     base_meta: dict[str, Any] = {
         "architecture": model_config.model_version,
@@ -368,7 +384,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         }
 
     writer = None
-    if cfg.tensorboard:
+    if cfg.tensorboard and dist_ctx.is_main:
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
@@ -381,6 +397,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
+    dist_ctx.barrier()  # every rank has looked at the checkpoints before rank 0 writes any
     flag = _StopFlag()
     flag.install()
     interrupted_ckpt: Path | None = None
@@ -398,17 +415,22 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                 state.accum = {}
             t0, seen = time.perf_counter(), 0
             bar = tqdm(total=len(groups), initial=start, desc=f"epoch {epoch + 1}/{cfg.epochs}",
-                       disable=(None if cfg.progress is None else not cfg.progress),
+                       disable=(True if not dist_ctx.is_main else None if cfg.progress is None
+                                else not cfg.progress),
                        leave=False, file=sys.stderr)
             for gi in range(start, len(groups)):
-                if replay is None:
+                shares = None
+                if dist_ctx.distributed:  # this rank's slice of the global batches
+                    local, shares = dist_ctx.shard_group(groups[gi])
+                    mbs = [source(train_builder.build(idx)) for idx in local]
+                elif replay is None:
                     mbs = [source(train_builder.build(idx)) for idx in groups[gi]]
                 else:
                     drawn_rows, mbs = _replay_batches(replay, train_builder, source, groups[gi],
                                                       cfg.seed, epoch, gi,
                                                       state.step / max(total_steps, 1))
-                n = sum(len(b) for b in mbs)
-                metrics = stepper.run(mbs, state.step)
+                n = sum(len(idx) for idx in groups[gi])  # (all ranks together)
+                metrics = stepper.run(mbs, state.step, shares)
                 _check_finite_loss(metrics["loss"], f"step {state.step + 1}", paths, manager)
                 if replay is not None:
                     for rows, losses in zip(drawn_rows, stepper.last_sample_losses,
@@ -427,15 +449,18 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                     writer.add_scalar("train/lr", metrics["lr"], state.step)
                 bar.update(1)
                 bar.set_postfix(loss=f"{metrics['loss']:.4f}", lr=f"{metrics['lr']:.2e}")
-                if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
+                if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0 \
+                        and dist_ctx.is_main:
                     manager.save(training_payload(), "regular", state.step)
-                if flag.signum is not None:
-                    interrupted_ckpt = manager.save(training_payload(), "emergency", state.step)
+                if dist_ctx.any(flag.signum is not None):  # every rank stops at the same step
+                    interrupted_ckpt = (manager.save(training_payload(), "emergency", state.step)
+                                        if dist_ctx.is_main else paths.checkpoints)
                     break
             bar.close()
             if interrupted_ckpt is not None:
                 break
             elapsed = time.perf_counter() - t0
+            dist_ctx.sync_buffers(model)
             record = _end_epoch(cfg, state, epoch, model, builder, val_idx, weights, amp_dtype,
                                 source, stepper.schedule.lr(max(state.step - 1, 0)),
                                 seen / elapsed if elapsed > 0 else 0.0)
@@ -447,7 +472,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                     if isinstance(v, float) and k not in ("epoch",):
                         writer.add_scalar(f"epoch/{k}", v, state.step)
                 writer.flush()
-            if record["improved"]:
+            if record["improved"] and dist_ctx.is_main:
                 manager.save_best({"metadata": metadata("model", epoch=epoch + 1, step=state.step,
                                                         metrics=record),
                                    "model_state": model.state_dict()}, state.step)
@@ -456,18 +481,23 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                     "metadata": metadata("model", epoch=epoch + 1, step=state.step,
                                          metrics=record), "model_state": model.state_dict()})
             state.epoch, state.group, state.accum = epoch + 1, 0, {}
-            ckpt = manager.save(training_payload(), "epoch", state.step)
-            _write_metrics(paths, cfg, state, precision, interrupted=False)
+            ckpt = paths.checkpoints
+            if dist_ctx.is_main:
+                ckpt = manager.save(training_payload(), "epoch", state.step)
+                _write_metrics(paths, cfg, state, precision, interrupted=False)
             print(_epoch_line(record, cfg.epochs), file=out)
             if on_epoch is not None:
                 on_epoch(record)
-            if flag.signum is not None:
+            if dist_ctx.any(flag.signum is not None):
                 interrupted_ckpt = ckpt
                 break
     finally:
         flag.restore()
         if writer is not None:
             writer.close()
+
+    if not dist_ctx.is_main:  # rank 0 writes the model and the metrics
+        return TrainResult(None, {}, interrupted_by=flag.signum)
 
     if interrupted_ckpt is not None:
         metrics = _write_metrics(paths, cfg, state, precision, interrupted=True)
