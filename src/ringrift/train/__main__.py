@@ -1,5 +1,6 @@
-"""`python -m ringrift.train FLAGS` is `ringrift train FLAGS`: the module torchrun starts
-(`torchrun --nproc-per-node N -m ringrift.train ...`), one process per rank."""
+"""`python -m ringrift.train FLAGS` is `ringrift train FLAGS` (the seed's `python -m
+app.training.X`), and the module torchrun starts (`torchrun --nproc-per-node N -m ringrift.train
+...`), one process per rank."""
 
 from __future__ import annotations
 
