@@ -6,9 +6,8 @@ import argparse
 
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 from ringrift.train.config import TrainConfig
-
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "generation); the bottom quartile copies the weights and optimizer state of the top "
         "quartile and perturbs learning rate, weight decay, entropy weight, value-loss weight "
         "and label smoothing. Rerun the same command to resume a killed run.")
-    p.add_argument("--board-type", required=True, choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data-path", action="extend", nargs="+", help=".npz training file(s)")
     src.add_argument("--db", action="extend", nargs="+", metavar="GAMES.db",

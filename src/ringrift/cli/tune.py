@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ringrift.nn.architectures import PRESETS
-
-BOARDS = ("square8", "square19", "hex8", "hexagonal")
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--storage (SQLite): run the same command again to resume a killed study; two "
         "processes may share it. Writes best_params.json (with a `ringrift train` command "
         "line), history.png and importance.png beside the storage.")
-    p.add_argument("--board-type", required=True, choices=BOARDS)
-    p.add_argument("--num-players", type=int, default=2, choices=(2, 3, 4))
+    p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
     p.add_argument("--data-path", required=True, action="extend", nargs="+",
                    help=".npz training file(s); every trial trains on them")
     p.add_argument("--trials", type=int, required=True,

@@ -28,6 +28,8 @@ import numpy as np
 
 from ringrift.atomic import atomic_path
 from ringrift.errors import UserError
+from ringrift.rules.errors import RulesError
+from ringrift.rules.spec import GameSpec
 
 FORMAT = "ringrift-training"
 # version 2: the auxiliary targets (ownership, remaining_moves) and per-sample weights
@@ -193,8 +195,10 @@ def check_metadata(path: str | os.PathLike[str], meta: dict[str, Any]) -> None:
     if meta["policy_size"] != expected:
         raise _fail(path, f"metadata policy_size {meta['policy_size']} != policy_planes*height*"
                           f"width+scalar_actions = {expected}")
-    if meta["num_players"] not in (2, 3, 4):
-        raise _fail(path, f"metadata num_players must be 2, 3 or 4, got {meta['num_players']}")
+    try:
+        GameSpec(meta["board_type"], meta["num_players"])
+    except RulesError as exc:
+        raise _fail(path, f"metadata: {exc}") from None
     # the board's grid must be one a model can be built for (train builds the on-board mask
     # from it; quality --npz must refuse what train refuses)
     from ringrift.nn.models.io_defaults import valid_mask_for

@@ -217,7 +217,7 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
         if board_type not in rules.BOARD_TYPES:
             raise RequestError(f"boardType must be one of {', '.join(rules.BOARD_TYPES)}",
                                field="boardType")
-        if players not in (2, 3, 4) or isinstance(players, bool):
+        if isinstance(players, bool) or players not in rules.PLAYER_COUNTS:
             raise RequestError("numPlayers must be 2, 3 or 4", field="numPlayers")
 
         def make() -> dict[str, Any]:

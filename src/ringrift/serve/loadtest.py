@@ -225,12 +225,9 @@ def bench_serve(model: str, engines: list[tuple[str, int | None]], *, board_type
 
 def run_bench_serve(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
-    from ringrift.rules import BOARD_TYPES
+    from ringrift.rules import GameSpec
 
-    if args.board_type not in BOARD_TYPES:
-        raise UserError(f"--board-type must be one of {', '.join(BOARD_TYPES)}")
-    if args.num_players not in (2, 3, 4):
-        raise UserError("--num-players must be 2, 3 or 4")
+    GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.clients < 1 or args.duration <= 0 or args.positions < 1:
         raise UserError("--clients, --duration and --positions must be positive")
     engines = parse_engines(args.engines)
