@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import PLAYER_COUNTS
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ BOUNDS: dict[str, Bound] = {
         "samples_per_epoch", "min_window", "max_moves", "grad_accum", "hidden",
         "keep_checkpoints", "gumbel_considered", "search_depth", "limit",
         "max_samples", "sprt_max_games", "channels", "blocks", "lr_step_size")},
-    "num_players": Bound(low=2, high=4),
+    "num_players": Bound(low=min(PLAYER_COUNTS), high=max(PLAYER_COUNTS)),
     "learning_rate": GREATER_THAN_0,
     "dirichlet_alpha": GREATER_THAN_0,
     "lr_gamma": GREATER_THAN_0,
