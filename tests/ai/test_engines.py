@@ -108,3 +108,14 @@ def test_daemon_plays_policy_only_with_the_production_model(tiny_model, tmp_path
     assert [g.engines for g in games] == [["heuristic"] * 2, ["policy-only"] * 2]
     assert games[0].metadata["model"] is None
     assert games[1].metadata["model"]["registry_id"] == entry.id
+
+
+def test_no_import_circle_between_the_table_and_the_engines_it_names():
+    import importlib.util
+
+    from tests.test_layering import imports
+
+    below = {"ringrift.ai.search.engines", "ringrift.ai.model_cache", "ringrift.ai.options",
+             "ringrift.ai.policy_player", "ringrift.ai.online_player"}
+    assert [(m, t) for m, t, _ in imports() if m in below and t == "ringrift.ai.engines"] == []
+    assert importlib.util.find_spec("ringrift.ai.factory") is None  # the old if-chain module
