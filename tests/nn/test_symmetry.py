@@ -118,7 +118,7 @@ def test_dense_policy_and_planes_transform_like_indices():
 def test_transform_state_knows_every_state_field():
     # transform_state maps the cell-valued fields below; a new GameState field needs a look.
     cell_fields = {"stacks", "markers", "collapsed", "board_hash", "must_move", "capture_origin",
-                   "chain_pos", "pending_region"}
+                   "chain_pos", "pending_region", "history", "history_len"}
     other = {"geo", "num_players", "rings_per_player", "line_length", "victory_threshold",
              "territory_minimum", "swap_enabled", "lps_rounds_required", "hand", "eliminated",
              "territory", "ring_count", "control_count", "marker_count", "elimination_turn",

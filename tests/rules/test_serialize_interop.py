@@ -313,3 +313,13 @@ def test_json_round_trips_at_every_step_of_the_reference_games(shared_dir):
                 rules.apply_move(state, move)
             checked += 1
     assert checked > 500
+
+
+def test_a_board_symmetry_maps_the_history_too():
+    from ringrift.nn.symmetry import transform_move, transform_state
+
+    state = _first_state("hex8", 2, lambda s: s.phase == "capture")
+    image = transform_state(state, 3)
+    assert image.moves_played() == [transform_move(m, 3, state.geo) for m in state.moves_played()]
+    bare = {k: v for k, v in rules.state_to_json(image).items() if k != "ringrift"}
+    assert rules.state_from_json(bare).position_hash() == image.position_hash()

@@ -70,6 +70,9 @@ def transform_state(state: GameState, sym: int | BoardSymmetry) -> GameState:
     out.capture_origin = int(cmap[state.capture_origin]) if state.capture_origin >= 0 else -1
     out.chain_pos = int(cmap[state.chain_pos]) if state.chain_pos >= 0 else -1
     out.pending_region = tuple(sorted(int(cmap[c]) for c in state.pending_region))
+    # the history is written as moveHistory: it must be the image game's history too
+    out.history = [transform_move(m, s, geo) for m in state.moves_played()]
+    out.history_len = len(out.history)
     if hasattr(out, "regions_cache"):
         out.regions_cache = None  # derived from the board, recomputed on demand
     return out
