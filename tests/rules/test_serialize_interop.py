@@ -323,3 +323,11 @@ def test_a_board_symmetry_maps_the_history_too():
     assert image.moves_played() == [transform_move(m, 3, state.geo) for m in state.moves_played()]
     bare = {k: v for k, v in rules.state_to_json(image).items() if k != "ringrift"}
     assert rules.state_from_json(bare).position_hash() == image.position_hash()
+
+
+@pytest.mark.parametrize("data", [{"type": "process_line", "player": 4},
+                                  {"type": "choose_territory_option", "player": 3},
+                                  {"type": "place_ring", "player": 3, "to": "0,0"}])
+def test_a_move_for_a_seat_the_state_lacks_is_a_rules_error(data):
+    with pytest.raises(RulesError, match="player must be in 1..2"):
+        rules.move_from_json(rules.new_game("square8", 2), data)

@@ -93,7 +93,7 @@ def move_from_json(where: Geometry | GameState, data: Any, phase: str | None = N
     if mtype not in mv.MOVE_TYPES:
         raise RulesError(f"move: unknown move type {show(raw_type)}")
     what = f"move {mtype}"
-    player = get_int(data, "player", what, 1, MAX_PLAYERS)
+    player = get_int(data, "player", what, 1, state.num_players if state else MAX_PLAYERS)
 
     def pos(key: str) -> int:
         if data.get(key) is None:
