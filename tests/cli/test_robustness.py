@@ -516,3 +516,10 @@ def test_npz_metadata_that_is_not_an_object_is_one_line(capsys, ws):
     for argv in (["quality", "--npz", bad],
                  ["train", *BOARD, "--data-path", bad, "--save-path", ws / "m.pt"]):
         refused(capsys, argv, message="metadata JSON is not an object")
+
+
+@pytest.mark.parametrize("command", [["rules", "vectors"], ["rules", "replay"]])
+def test_rules_commands_given_a_binary_file_are_one_line(capsys, tmp_path, command):
+    binary = tmp_path / "x.json"
+    binary.write_bytes(bytes(range(256)) * 8)
+    refused(capsys, [*command, binary], message="cannot read")

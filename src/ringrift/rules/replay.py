@@ -94,8 +94,8 @@ def read_games(path: str) -> Iterator[tuple[dict, list[dict], dict | None]]:
                     header, steps = None, []
                 else:
                     raise RulesError(f"{path}:{lineno}: unknown record type {kind!r}")
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise RulesError(f"{path}: cannot read trace file ({exc})") from None
+    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: cannot read trace file ({str(exc)[:200]})") from None
     if header is not None:
         yield header, steps, None
 

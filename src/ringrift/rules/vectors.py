@@ -117,8 +117,8 @@ def load_vector_files(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
         try:
             with open(f, encoding="utf-8") as fh:
                 bundle = json.load(fh)
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RulesError(f"{f}: cannot read vector bundle ({exc})") from None
+        except (OSError, ValueError) as exc:  # (ValueError: bad JSON or not UTF-8 text)
+            raise RulesError(f"{f}: cannot read vector bundle ({str(exc)[:200]})") from None
         vectors = bundle.get("vectors") if isinstance(bundle, dict) else None
         if not isinstance(vectors, list):
             raise RulesError(f"{f}: not a vector bundle (no 'vectors' list)")
