@@ -523,3 +523,31 @@ def test_rules_commands_given_a_binary_file_are_one_line(capsys, tmp_path, comma
     binary = tmp_path / "x.json"
     binary.write_bytes(bytes(range(256)) * 8)
     refused(capsys, [*command, binary], message="cannot read")
+
+
+# --------------------------------------------------------------------------- real processes
+def test_a_write_killed_by_sigkill_leaves_a_temporary_the_next_export_removes(ws):
+    import subprocess
+    import sys
+
+    target = ws / "good.npz"
+    before = target.read_bytes()
+    script = ("import os, signal, sys\n"
+              "from ringrift.atomic import atomic_path\n"
+              "with atomic_path(sys.argv[1], suffix='.npz') as tmp:\n"
+              "    tmp.write_bytes(b'half an export')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True)
+    assert proc.returncode == -9
+    leftovers = [p for p in ws.iterdir() if p.name.startswith(".good.npz.ringrift-tmp-")]
+    assert len(leftovers) == 1 and target.read_bytes() == before
+    assert cli(["export", "--db", ws / "games.db", *BOARD, "--output", target]) == 0
+    assert not [p for p in ws.iterdir() if p.name.startswith(".good.npz.ringrift-tmp-")]
+    assert (target.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
