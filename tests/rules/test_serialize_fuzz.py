@@ -51,28 +51,48 @@ BOARDS = ("square8", "hex8", "square19", "hexagonal")
 
 
 # --------------------------------------------------------------------------- corpus
+# Move types worth a state of their own in the corpus (decisions and rarer moves).
+INTERESTING = frozenset({
+    mv.PROCESS_LINE, mv.CHOOSE_LINE_OPTION, mv.CHOOSE_TERRITORY_OPTION, mv.ELIMINATE_RINGS,
+    mv.RECOVERY_SLIDE, mv.FORCED_ELIMINATION, mv.SWAP_SIDES, mv.CONTINUE_CAPTURE,
+    mv.OVERTAKING_CAPTURE})
+
+
+def _kind(phase: str, types: set[str]) -> tuple[str, tuple[str, ...]]:
+    return phase, tuple(sorted(types & INTERESTING))
+
+
+def _pick(moves: list, types: list[str], seed: int) -> list:
+    """Up to 6 moves: every interesting type first, then random others."""
+    rng = random.Random(seed)
+    order = sorted(range(len(moves)), key=lambda i: (types[i] not in INTERESTING, rng.random()))
+    return [moves[i] for i in order[:6]]
+
+
 def _playout_states(board: str, players: int, seed: int, max_moves: int) -> list[rules.GameState]:
-    """States of one random game: the first of each phase seen, and the last."""
+    """States of one random game: the first of each phase and set of interesting legal move
+    types seen, and the last."""
     rng = random.Random(seed)
     state = rules.new_game(board, players)
-    seen: dict[str, rules.GameState] = {}
+    seen: dict[object, rules.GameState] = {}
     for _ in range(max_moves):
         if state.is_over:
             break
-        seen.setdefault(state.phase, state.copy())
         legal = rules.legal_moves(state)
+        seen.setdefault(_kind(state.phase, {m.type for m in legal}), state.copy())
         rules.apply_move(state, legal[rng.randrange(len(legal))], validate=False)
-    seen[f"end{state.phase}"] = state
+    seen["end"] = state
     return list(seen.values())
 
 
 def _trace_items(limit_steps: int = 400) -> list[tuple[dict, dict, list[dict]]]:
-    """(state with history, stateExtras, legal moves) at the first step of each phase of the
-    first game of every trace file in ../shared/traces (none when it is absent)."""
+    """(state with history, stateExtras, legal moves) at the first step of each phase and set of
+    interesting legal move types of the first game of every trace file in ../shared/traces
+    (none when it is absent)."""
     out = []
     for path in sorted((SHARED_DIR / "traces").glob("*.jsonl.gz")) if SHARED_DIR.is_dir() else []:
         history: list[dict] = []
-        phases: set[str] = set()
+        kinds: set[object] = set()
         with gzip.open(path, "rt", encoding="utf-8") as fh:
             for line in fh:
                 rec = json.loads(line)
@@ -80,11 +100,13 @@ def _trace_items(limit_steps: int = 400) -> list[tuple[dict, dict, list[dict]]]:
                     break
                 if rec.get("type") != "step":
                     continue
-                state = rec["state"]
-                if state["currentPhase"] not in phases:
-                    phases.add(state["currentPhase"])
+                state, legal = rec["state"], rec["legalMoves"]
+                types = [m["type"] for m in legal]
+                kind = _kind(state["currentPhase"], set(types))
+                if kind not in kinds:
+                    kinds.add(kind)
                     out.append((dict(state, moveHistory=list(history)), rec.get("stateExtras"),
-                                rec["legalMoves"][:6]))
+                                _pick(legal, types, len(history))))
                 history.append(rec["move"])
     return out
 
@@ -97,10 +119,10 @@ def corpus() -> tuple[tuple[str, str | None, tuple[str, ...]], ...]:
     for board in BOARDS:
         for players in (2, 3, 4):
             seed += 1
-            max_moves = 160 if board in ("square8", "hex8") else 90
+            max_moves = 200 if board in ("square8", "hex8") else 90
             for state in _playout_states(board, players, seed, max_moves):
                 legal = rules.legal_moves(state)
-                picks = random.Random(seed).sample(legal, min(4, len(legal)))
+                picks = _pick(legal, [m.type for m in legal], seed)
                 items.append((json.dumps(rules.state_to_json(state)), None,
                               tuple(json.dumps(rules.move_to_json(state.geo, m)) for m in picks)))
     for state, extras, legal in _trace_items():
@@ -251,7 +273,38 @@ def test_mutated_moves_raise_rules_error_or_apply_cleanly(data: st.DataObject) -
         playout(state, data.draw(st.integers(0, 2**32), label="seed"))
 
 
+DECISION_TYPES = ("process_line", "choose_line_option", "choose_territory_option")
+PAYLOAD_KEYS = ("formedLines", "collapsedMarkers", "disconnectedRegions")
+
+
+@cache
+def decision_moves() -> tuple[tuple[int, str], ...]:
+    return tuple((i, m) for i, (_, _, moves) in enumerate(corpus()) for m in moves
+                 if json.loads(m)["type"] in DECISION_TYPES)
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 5))
+@given(data=st.data())
+def test_payload_less_decisions_resolve_or_raise_rules_error(data: st.DataObject) -> None:
+    index, text = data.draw(st.sampled_from(decision_moves()), label="decision")
+    move_json = json.loads(text)
+    for key in PAYLOAD_KEYS:
+        move_json.pop(key, None)
+    for key in data.draw(st.lists(st.sampled_from(("player", "to", "lineIndex", "id", "type")),
+                                  max_size=3), label="fields"):
+        move_json[key] = data.draw(st.one_of(VALUES, st.sampled_from(DECISION_TYPES)), label=key)
+    state = loaded_state(index).copy()
+    move = bounded(rules.move_from_json, state, move_json)
+    if isinstance(move, rules.Move):
+        try:
+            rules.apply_move(state, move)
+        except IllegalMoveError:
+            return
+        playout(state, data.draw(st.integers(0, 2**32), label="seed"))
+
+
 def test_corpus_covers_every_board_player_count_and_decision_phase() -> None:
+    assert len(decision_moves()) >= 10  # the payload-less test has something to strip
     states = [json.loads(text) for text, _, _ in corpus()]
     combos = {(s["board"]["type"], len(s["players"])) for s in states}
     assert combos >= {(b, n) for b in BOARDS for n in (2, 3, 4)}
