@@ -8,6 +8,16 @@ class UserError(Exception):
     """A problem with user input: a missing or malformed file, a wrong flag, foreign data."""
 
 
+class ConfigError(UserError):
+    """A bad value of a config dataclass field. The library names the field ("batch_size must be
+    >= 1"); the CLI names the flag that set it instead ("--batch-size must be >= 1")."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field} {problem}")
+
+
 class Interrupted(Exception):
     """A signal stopped a command after it saved its progress: the CLI prints the message as
     one line and exits 128 + `signum`."""

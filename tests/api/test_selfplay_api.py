@@ -56,3 +56,22 @@ def test_gumbel_runner_pins_its_engine(tmp_path):
     with pytest.raises(UserError, match="plays heuristic"):
         ringrift.HeuristicSelfplayRunner(
             ringrift.SelfplayConfig(board_type="square8", num_players=2, engine_mode="random"))
+
+
+def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys):
+    from ringrift.cli.main import main
+    from ringrift.errors import ConfigError
+    from ringrift.train.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="^num_games must be at least 1$") as info:
+        ringrift.SelfplayConfig(board_type="square8", num_players=2, num_games=0).validate()
+    assert info.value.field == "num_games"
+    with pytest.raises(ConfigError, match="^batch_size must be >= 1$"):
+        TrainConfig("square8", 2, [], "m.pt", batch_size=0).validate()
+    # the same checks through the CLI speak of the flags
+    assert main(["selfplay", "--board-type", "square8", "--num-players", "2", "--max-moves",
+                 "0", "--output-dir", str(tmp_path)]) == 2
+    assert "error: --max-moves must be at least 1" in capsys.readouterr().err
+    assert main(["train", "--board-type", "square8", "--data-path", "x.npz", "--save-path",
+                 str(tmp_path / "m.pt"), "--lr-min", "1"]) == 2
+    assert "error: --lr-min must be in [0, --learning-rate]" in capsys.readouterr().err

@@ -64,7 +64,7 @@ def test_seed_fields_reach_the_loop_config():
 def test_bad_settings_are_refused_by_the_trainers_checks():
     from ringrift.errors import UserError
 
-    with pytest.raises(UserError, match="lr-min"):
+    with pytest.raises(UserError, match="^lr_min must be"):  # the field: no flag here
         TrainingLoopConfig(lr_min=1.0, learning_rate=0.001, run_dir="x").to_loop_config()\
             .validate()
     with pytest.raises(TypeError, match="no field"):

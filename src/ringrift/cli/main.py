@@ -17,7 +17,7 @@ import ringrift.cli as cli_package
 from ringrift.cli._flag_ranges import check_flag_ranges
 from ringrift.cli._output_checks import check_outputs
 from ringrift.cli._parser import OneLineErrorParser
-from ringrift.errors import Interrupted, UserError
+from ringrift.errors import ConfigError, Interrupted, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +47,20 @@ def _add_board_aliases(parser: argparse.ArgumentParser) -> None:
         parser._option_string_actions["--board"] = board_type
 
 
+def _as_flags(parser: argparse.ArgumentParser, args: argparse.Namespace,
+              exc: UserError) -> str:
+    """A ConfigError names a config field; on the command line, name the flag that sets it
+    (the option whose dest is the field), when the command has one."""
+    if not isinstance(exc, ConfigError):
+        return str(exc)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and args.command in action.choices:
+            for option in action.choices[args.command]._actions:
+                if option.dest == exc.field and option.option_strings:
+                    return f"{option.option_strings[0]} {exc.problem}"
+    return str(exc)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
@@ -68,7 +82,7 @@ def _main(argv: list[str] | None) -> int:
         check_outputs(args)  # every output path: writable, a file where a file is meant
         return int(args.func(args) or 0)
     except UserError as exc:
-        print(f"ringrift {args.command}: error: {exc}", file=sys.stderr)
+        print(f"ringrift {args.command}: error: {_as_flags(parser, args, exc)}", file=sys.stderr)
         return 2
     except Interrupted as stop:
         print(f"ringrift {args.command}: interrupted: {stop}", file=sys.stderr)

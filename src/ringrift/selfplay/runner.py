@@ -18,7 +18,7 @@ from ringrift.ai.options import EngineOptions
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.selfplay.temperature import get_schedule
 
 # The heuristic's values are tanh-squashed in [-1, 1]; a schedule temperature of 1 maps to this
@@ -99,11 +99,9 @@ class SelfplayConfig:
                 check_model_given(name, self.options)
         if self.temperature_schedule:
             get_schedule(self.temperature_schedule)
-        if self.max_moves < 1:
-            raise UserError("--max-moves must be at least 1")
-        for name in ("num_games", "batch_size", "workers"):
+        for name in ("max_moves", "num_games", "batch_size", "workers"):
             if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+                raise ConfigError(name, "must be at least 1")
 
     def game_seed(self, index: int) -> int:
         return (self.seed * 1_000_003 + index) & 0x7FFFFFFF

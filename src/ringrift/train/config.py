@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import GameSpec
 
@@ -103,7 +103,7 @@ class TrainConfig:
         return asdict(self)
 
     def validate(self) -> None:
-        """Raise UserError naming the flag of the first bad setting."""
+        """Raise ConfigError (a UserError) naming the field of the first bad setting."""
         GameSpec.checked(self.board_type, self.num_players, error=UserError)
         checks = [
             (self.batch_size >= 1, "--batch-size must be >= 1"),
@@ -145,8 +145,9 @@ class TrainConfig:
             (self.game_length_weight >= 0, "--game-length-weight must be >= 0"),
         ]
         for ok, message in checks:
-            if not ok:
-                raise UserError(message)
+            if not ok:  # "--flag problem": the error names the field, the CLI the flag
+                flag, _, problem = message.partition(" ")
+                raise ConfigError(flag.lstrip("-").replace("-", "_"), problem)
         from ringrift.train.prioritized import parse_beta
 
         parse_beta(self.per_beta)
