@@ -153,10 +153,11 @@ def convert_batchnorm(model: nn.Module, ctx: DistContext, device: torch.device) 
 
 
 def torchrun_command(nproc_per_node: int, train_argv: list[str], *, nnodes: int = 1,
-                     rdzv_endpoint: str | None = None) -> list[str]:
+                     rdzv_endpoint: str | None = None,
+                     module: str = "ringrift.train") -> list[str]:
     """The torchrun (torch.distributed.run, the elastic agent) command line that runs
-    `python -m ringrift.train TRAIN_ARGV` in `nproc_per_node` processes on each of `nnodes`
-    machines: standalone on one machine, c10d rendezvous at `rdzv_endpoint` across several."""
+    `python -m MODULE TRAIN_ARGV` in `nproc_per_node` processes on each of `nnodes` machines:
+    standalone on one machine, c10d rendezvous at `rdzv_endpoint` across several."""
     if nproc_per_node < 1:
         raise UserError(f"--nproc-per-node must be at least 1, got {nproc_per_node}")
     if nnodes < 1:
@@ -170,7 +171,7 @@ def torchrun_command(nproc_per_node: int, train_argv: list[str], *, nnodes: int 
                     f"--rdzv-endpoint={rdzv_endpoint}"]
     else:
         command.append("--standalone")
-    return [*command, "-m", "ringrift.train", *train_argv]
+    return [*command, "-m", module, *train_argv]
 
 
 def launch_torchrun(nproc_per_node: int, train_argv: list[str], *, nnodes: int = 1,
