@@ -93,6 +93,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="evaluate only: leave the model store alone")
     p.add_argument("--workers", type=int, default=_d("workers"),
                    help="processes for selfplay, export and evaluation games")
+    p.add_argument("--backend", default=_d("backend"), choices=("local", "ray"),
+                   help="where selfplay and evaluation --workers run: local processes "
+                   "(default) or Ray actors")
+    p.add_argument("--ray-address", default=_d("ray_address"), metavar="ADDR",
+                   help="--backend ray: 'auto' or HOST:PORT joins a Ray cluster (default: a "
+                   "local Ray instance)")
+    p.add_argument("--train-nproc", type=int, default=_d("train_nproc"), metavar="N",
+                   help="training processes per iteration under torchrun (DDP; default 1)")
     p.add_argument("--selfplay-batch-size", type=int, default=_d("selfplay_batch_size"),
                    help="network selfplay: games per process whose leaves are batched")
     p.add_argument("--eval-batch-size", type=int, default=_d("eval_batch_size"),
@@ -154,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
             game_length_weight=args.game_length_weight,
             augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
+            backend=args.backend, ray_address=args.ray_address, train_nproc=args.train_nproc,
             sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
             eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
             warmup_epochs=args.warmup_epochs, test_games=args.test_games,

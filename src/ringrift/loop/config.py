@@ -34,6 +34,9 @@ class LoopConfig:
     selfplay_temperature: str = "alphazero:moves=16"
     policy_temperature: float = 1.0  # policy-only selfplay sampling temperature
     workers: int = 1  # processes for selfplay, export and evaluation
+    backend: str = "local"  # where selfplay and evaluation workers run: local or ray (exec)
+    ray_address: str | None = None  # --backend ray: None starts a local Ray instance
+    train_nproc: int = 1  # training processes (torchrun, DDP) per iteration
     selfplay_batch_size: int = 16  # network engines: games per process, leaves batched
     # training
     model_version: str = "v2"
@@ -94,8 +97,12 @@ class LoopConfig:
 
     def validate(self) -> None:
         rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        from ringrift.exec import check_backend
+
+        check_backend(self.backend, self.ray_address)
         for name in ("iterations", "selfplay_games", "training_epochs", "eval_games", "workers",
-                     "selfplay_batch_size", "eval_batch_size", "mcts_simulations"):
+                     "selfplay_batch_size", "eval_batch_size", "mcts_simulations",
+                     "train_nproc"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1")
         if self.bootstrap_games is not None and self.bootstrap_games < 1:

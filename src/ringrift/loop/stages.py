@@ -86,6 +86,7 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         for count in play_missing_games(
                 db, config, planned, lambda i: selfplay_game_id(state.iteration, i),
                 workers=cfg.workers, batch_size=cfg.selfplay_batch_size,
+                backend=cfg.backend, ray_address=cfg.ray_address,
                 metadata={"iteration": state.iteration, "model": state.best_model}):
             played += 1
             if count % step == 0:
@@ -179,9 +180,13 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         label_smoothing=cfg.label_smoothing, pcgrad=cfg.pcgrad, grad_accum=cfg.grad_accum,
         progress=False,
         tensorboard=True, checkpoint_every=200)
-    buffer = io.StringIO()
-    result = train(tc, out=buffer)
-    for line in buffer.getvalue().splitlines():
+    if cfg.train_nproc > 1:
+        result, text = _train_under_torchrun(cfg.train_nproc, tc)
+    else:
+        buffer = io.StringIO()
+        result = train(tc, out=buffer)
+        text = buffer.getvalue()
+    for line in text.splitlines():
         if line.startswith(("epoch", "note")):  # (a note: e.g. --amp not honoured here)
             log(f"    {line}")
     if result.interrupted_by is not None:  # SIGTERM/SIGINT: the trainer saved a checkpoint
@@ -202,6 +207,35 @@ def run_train_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         log(f"    test set: loss {t['loss']:.4f}, policy acc {t['policy_accuracy']:.3f}, "
             f"value mse {t['value_mse']:.4f} ({t['positions']} held-out positions)")
     return out
+
+
+def _train_under_torchrun(nproc: int, tc) -> tuple[Any, str]:
+    """Run one iteration's training in `nproc` processes (torchrun, DDP): the TrainConfig goes
+    to the ranks as a file (`train.run_config`); (TrainResult, rank 0's output)."""
+    import json
+    import subprocess
+
+    from ringrift.errors import UserError
+    from ringrift.train.config import RunPaths
+    from ringrift.train.distributed import torchrun_command
+    from ringrift.train.run_config import write_config
+    from ringrift.train.trainer import TrainResult
+
+    paths = RunPaths.for_model(tc.save_path)
+    config_path = Path(tc.save_path).with_suffix(".train_config.json")
+    write_config(tc, config_path)
+    done = subprocess.run(torchrun_command(nproc, [str(config_path)],
+                                           module="ringrift.train.run_config"),
+                          capture_output=True, text=True)
+    if done.returncode > 128:  # stopped by a signal: the ranks saved an emergency checkpoint
+        found = sorted(paths.checkpoints.glob("step_*.pt"))
+        return TrainResult(None, {}, interrupted_by=done.returncode - 128,
+                           checkpoint=found[-1] if found else None), done.stdout
+    if done.returncode != 0:
+        tail = " ".join(done.stderr.strip().splitlines()[-3:])[-400:]
+        raise UserError(f"training under torchrun ({nproc} processes) failed with exit status "
+                        f"{done.returncode}: {tail}")
+    return TrainResult(Path(tc.save_path), json.loads(paths.metrics.read_text())), done.stdout
 
 
 def _hard_positions(cfg: LoopConfig, state: LoopState, model: str | None, window: str,
@@ -258,7 +292,8 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         with ModelRegistry(cfg.path / "registry.db") as registry:
             result = gate_and_promote(registry, model, gauntlet, engine=engine, options=options,
                                       name=name, db_path=cfg.path / "evaluation.db",
-                                      workers=cfg.workers, batch_size=cfg.eval_batch_size)
+                                      workers=cfg.workers, batch_size=cfg.eval_batch_size,
+                                      backend=cfg.backend, ray_address=cfg.ray_address)
         if result.gauntlet is None:  # already promoted or rejected, by a run killed before it
             return _recorded_outcome(engine, result, log)  # wrote this stage's result
         played, status, promoted = result.gauntlet, result.status, result.promoted
@@ -274,7 +309,8 @@ def run_evaluate_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]
         with GameDB(cfg.path / "evaluation.db") as db:
             played = run_gauntlet(candidate, gauntlet, previous=previous, previous_note=note,
                                   db=db, workers=cfg.workers,
-                                  batch_size=cfg.eval_batch_size)
+                                  batch_size=cfg.eval_batch_size, backend=cfg.backend,
+                                  ray_address=cfg.ray_address)
         status, promoted, model_id, rating = played.verdict, False, None, None
     for line in played.table():
         log(f"    {line}")

@@ -47,7 +47,8 @@ def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
                             options=EngineOptions())
     with GameDB(db_path) as db:
         for _ in play_missing_games(db, config, cfg.test_games, _game_id, workers=cfg.workers,
-                                    metadata={"test_set": True}):
+                                    metadata={"test_set": True}, backend=cfg.backend,
+                                    ray_address=cfg.ray_address):
             pass
     summary = run_export([str(db_path)], cfg.board_type, cfg.num_players, path,
                          ExportFilters(require_completed=False), workers=cfg.workers)
