@@ -10,7 +10,7 @@ import pytest
 
 from ringrift import rules
 from ringrift.serve.analysis import Leaves, analysis_steps
-from ringrift.serve.protocol import parse_request
+from ringrift.serve.protocol import Limits, parse_request
 from ringrift.serve.scheduler import SearchPool
 from tests.serve.helpers import finished_state, is_legal, midgame_state, tiny_model
 
@@ -101,16 +101,16 @@ def test_bad_requests_get_error_responses_and_the_engine_goes_on():
 def test_reports_during_search_and_time_limit():
     state = midgame_state("square8", 2, 16)
     lines = [json.dumps({"id": 7, "state": rules.state_to_json(state), "engine": "mcts",
-                         "maxVisits": 1600, "timeLimitMs": 60,
-                         "reportDuringSearchEvery": 0.01})]
-    responses = run_engine(lines)
+                         "maxVisits": 10**6, "timeLimitMs": 1500,
+                         "reportDuringSearchEvery": 0.05})]
+    responses = run_engine(lines, "--max-visits", str(10**6))
     assert all(r["id"] == 7 for r in responses)
     partial = [r for r in responses if r["isDuringSearch"]]
     final = responses[-1]
     assert not final["isDuringSearch"] and partial  # reports come before the final response
     visits = [r["rootInfo"]["visits"] for r in responses]
     assert visits == sorted(visits)
-    assert final["rootInfo"]["visits"] < 1601  # stopped by the time limit, not the budget
+    assert final["rootInfo"]["visits"] < 10**6  # stopped by the time limit, not the budget
     assert is_legal(state, final["move"])
 
 
@@ -154,7 +154,9 @@ def test_pool_batches_concurrent_requests_into_shared_network_calls(tmp_path):
     errors: list = []
     states = [midgame_state("square8", 2, 10 + i, seed=i) for i in range(8)]
     for i, state in enumerate(states):
-        req = parse_request({"id": i, "state": rules.state_to_json(state), "maxVisits": 16})
+        # no time limit to speak of: the test counts every simulation's leaf
+        req = parse_request({"id": i, "state": rules.state_to_json(state), "maxVisits": 16,
+                             "timeLimitMs": 10**7}, Limits(max_time_ms=10**7))
         pool.submit(analysis_steps(req, leaves), results.append, errors.append)
     pool.close(timeout=120)
     assert not errors and len(results) == 8
