@@ -12,24 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from ringrift.rules.errors import RulesError
-from ringrift.rules.spec import (  # noqa: F401  (BOARD_TYPES and the formulas: rules' names)
-    BOARD_TYPES,
-    BOARDS,
-    check_board_type,
-    territory_minimum,
-    victory_threshold,
-)
-
-
-def rings_per_player(board_type: str) -> int:
-    """Ring supply per player of a board (a view on rules.spec.BOARDS)."""
-    return BOARDS[check_board_type(board_type)].rings_per_player
-
-
-def canonical_size(board_type: str) -> int:
-    """The canonical size field of a board (a view on rules.spec.BOARDS)."""
-    return BOARDS[check_board_type(board_type)].size
-
+from ringrift.rules.spec import BOARDS, check_board_type
 
 SQUARE_MOORE = ((1, 0), (1, 1), (0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1))
 SQUARE_VON_NEUMANN = ((1, 0), (0, 1), (-1, 0), (0, -1))

@@ -42,6 +42,7 @@ from ringrift.rules.move_json import (
     position_json,
 )
 from ringrift.rules.moves import Move
+from ringrift.rules.spec import BOARD_TYPES, BOARDS, check_board_type, victory_threshold
 from ringrift.rules.state import (
     ACTIVE,
     COMPLETED,
@@ -71,7 +72,7 @@ _VICTORY_REASONS = ("", RING_ELIMINATION, TERRITORY_CONTROL, LAST_PLAYER_STANDIN
 def board_sizes(board_type: str) -> tuple[int, ...]:
     """The `board.size` values accepted for a board type: the canonical one, plus the legacy
     hexagonal sizes of the contract vectors (RULES.md §6.9)."""
-    return (boards.canonical_size(board_type),) + _LEGACY_SIZES.get(board_type, ())
+    return (BOARDS[check_board_type(board_type)].size,) + _LEGACY_SIZES.get(board_type, ())
 
 
 # --------------------------------------------------------------------------- reading
@@ -107,9 +108,9 @@ def state_from_json(data: Any, extras: Any = None) -> GameState:
 def _read(data: dict[str, Any], extras: dict[str, Any]) -> _Read:
     board = obj(data.get("board"), "state.board")
     board_type = board.get("type") if board.get("type") is not None else data.get("boardType")
-    if not isinstance(board_type, str) or board_type not in boards.BOARD_TYPES:
+    if not isinstance(board_type, str) or board_type not in BOARDS:
         raise RulesError(f"state.board.type: unknown board type {show(board_type)} "
-                         f"(expected one of {', '.join(boards.BOARD_TYPES)})")
+                         f"(expected one of {', '.join(BOARD_TYPES)})")
     sizes = board_sizes(board_type)
     size = get_int(board, "size", "state.board", 1, _BIG, default=sizes[0])
     if size not in sizes:
@@ -123,7 +124,7 @@ def _read(data: dict[str, Any], extras: dict[str, Any]) -> _Read:
     n = len(players)
     options = opt_obj(data, "rulesOptions", "state")
     rpp = get_int(options, "ringsPerPlayer", "state.rulesOptions", 1, MAX_RINGS_PER_PLAYER,
-                  default=boards.rings_per_player(board_type))
+                  default=BOARDS[board_type].rings_per_player)
     all_rings = n * rpp
     hand, eliminated, territory = [0], [0], [0]
     for i, raw in enumerate(players):
@@ -340,7 +341,7 @@ def _build(read: _Read) -> GameState:
     s = GameState.empty(read.geo, read.n)
     cfg = read.settings
     s.rings_per_player = read.rings_per_player
-    s.victory_threshold = boards.victory_threshold(read.rings_per_player, read.n)
+    s.victory_threshold = victory_threshold(read.rings_per_player, read.n)
     if cfg["victory_threshold"] is not None:
         s.victory_threshold = cfg["victory_threshold"]
     if cfg["territory_minimum"] is not None:
@@ -520,7 +521,7 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
     }
     for i, m in enumerate(out["moveHistory"], 1):
         m["moveNumber"] = i
-    if s.rings_per_player != boards.rings_per_player(geo.board_type):
+    if s.rings_per_player != BOARDS[geo.board_type].rings_per_player:
         out["rulesOptions"]["ringsPerPlayer"] = s.rings_per_player
     if s.status == COMPLETED:
         out["winner"] = s.winner

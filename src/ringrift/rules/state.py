@@ -12,7 +12,7 @@ import random
 
 from ringrift.rules import boards
 from ringrift.rules.boards import Geometry
-from ringrift.rules.spec import GameSpec, territory_minimum
+from ringrift.rules.spec import GameSpec, territory_minimum, victory_threshold
 
 RING_PLACEMENT = "ring_placement"
 MOVEMENT = "movement"
@@ -340,7 +340,7 @@ def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None
     s = GameState.empty(geo, num_players)
     if rings_per_player is not None:
         s.rings_per_player = rings_per_player
-        s.victory_threshold = boards.victory_threshold(rings_per_player, num_players)
+        s.victory_threshold = victory_threshold(rings_per_player, num_players)
     for p in range(1, num_players + 1):
         s.hand[p] = s.rings_per_player
     s.swap_enabled = (num_players == 2) if swap_rule is None else (swap_rule and num_players == 2)
