@@ -42,7 +42,13 @@ from ringrift.rules.move_json import (
     position_json,
 )
 from ringrift.rules.moves import Move
-from ringrift.rules.spec import BOARD_TYPES, BOARDS, check_board_type, victory_threshold
+from ringrift.rules.spec import (
+    BOARD_TYPES,
+    BOARDS,
+    PLAYER_COUNTS,
+    check_board_type,
+    victory_threshold,
+)
 from ringrift.rules.state import (
     ACTIVE,
     COMPLETED,
@@ -118,7 +124,7 @@ def _read(data: dict[str, Any], extras: dict[str, Any]) -> _Read:
                          f"(expected {', '.join(map(str, sizes))})")
     geo = boards.get_geometry(board_type, size)
     players = data.get("players")
-    if not isinstance(players, list) or not 2 <= len(players) <= 4:
+    if not isinstance(players, list) or len(players) not in PLAYER_COUNTS:
         count = len(players) if isinstance(players, list) else show(players)
         raise RulesError(f"state.players must list 2-4 players, got {count}")
     n = len(players)
