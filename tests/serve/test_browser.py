@@ -183,3 +183,67 @@ def test_view_writes_a_self_contained_replay(browser, tmp_path):
     assert missing.returncode == 2 and "no game 'nope'" in missing.stderr
     assert not (tmp_path / "x.html").exists()
     page.close()
+
+
+def decision_positions(kinds: tuple[str, ...], seed: int = 0) -> dict[str, tuple]:
+    """For each move type in `kinds`: (state, one such legal move) from seeded random games
+    (a real decision: two or more legal moves)."""
+    found: dict[str, tuple] = {}
+    for board_type in ("square8", "hex8"):
+        for game in range(60):
+            rng = random.Random(seed * 1000 + game)
+            state = rules.new_game(board_type, 2)
+            while not state.is_over and len(found) < len(kinds):
+                legal = rules.legal_moves(state)
+                for move in legal:
+                    kind = move.type
+                    if move.type == "place_ring" and move.count > 1:
+                        kind = "place_ring_count"
+                    if kind in kinds and kind not in found and len(legal) > 1:
+                        found[kind] = (state.copy(), move)
+                rules.apply_move(state, rng.choice(legal))
+            if len(found) == len(kinds):
+                return found
+    return found
+
+
+DECISIONS = ("place_ring_count", "overtaking_capture", "continue_capture_segment",
+             "process_line", "choose_line_option", "choose_territory_option",
+             "eliminate_rings_from_stack", "skip_capture")
+
+
+def test_every_kind_of_decision_can_be_made_by_clicking(browser, server):
+    import json
+
+    from ringrift.serve.board import view
+
+    url, _ = server
+    found = decision_positions(DECISIONS)
+    assert set(found) == set(DECISIONS), sorted(found)  # seeded: all are found
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(url)
+    page.select_option("#engine", "random")
+    for kind, (state, move) in found.items():
+        page.select_option("#human-seat", str(state.current_player))
+        page.click("#load summary")
+        page.fill("#state-json", json.dumps(rules.state_to_json(state)))
+        page.click("#load-state")
+        assert wait_ready(page) == "human", (kind, page.text_content("#status"))
+        legal = page.evaluate("() => window.ringrift.view.legal")
+        [entry] = [m for m in view(state)["legal"] if
+                   rules.move_from_json(state.geo, m["move"], state.phase) == move]
+        assert entry in legal
+        for key in entry["cells"]:
+            page.click(f'#board .cell[data-key="{key}"]')
+        cells = entry["cells"]
+        if not cells or len([m for m in legal if m["cells"][:len(cells)] == cells]) > 1:
+            page.click(f'#choices button.choice[data-i="{entry["i"]}"]')
+        wait_ready(page)
+        played = page.locator("#log div", has_text=f"(you): {entry['label']}")
+        assert played.count() == 1, (kind, entry["label"])
+        page.click("#load summary")  # fold it again
+        page.evaluate("() => { document.getElementById('log').textContent = ''; }")
+    assert not errors, errors
+    page.close()

@@ -293,9 +293,30 @@
     app.evalHistory = [];
     document.getElementById("log").textContent = "";
     app.busy = true;
+    setStatus("Starting a new game...", "busy");
     post("/v1/game/new", {boardType: document.getElementById("board-type").value,
                           numPlayers: players}).then(function (v) {
       app.busy = false;
+      show(v);
+    }).catch(fail);
+  }
+
+  // A position pasted as JSON: the server checks it and sends its view; you play the seat
+  // chosen under "you play".
+  function loadState() {
+    var data;
+    try { data = JSON.parse(document.getElementById("state-json").value); }
+    catch (e) { fail(new Error("not JSON: " + e.message)); return; }
+    app.replay = null;
+    showPanel("play");
+    app.human = parseInt(document.getElementById("human-seat").value, 10);
+    app.selected = [];
+    app.evalHistory = [];
+    app.busy = true;
+    setStatus("Loading the position...", "busy");
+    post("/v1/game/legal", {state: data}).then(function (v) {
+      app.busy = false;
+      log("loaded a position: player " + v.currentPlayer + " to move [" + v.phase + "]");
       show(v);
     }).catch(fail);
   }
@@ -411,6 +432,10 @@
       });
       return;
     }
+    var load = el("details", {id: "load"}, right);
+    el("summary", {}, load, "Load a position (RULES.md state JSON)");
+    el("textarea", {id: "state-json", rows: 4, cols: 48}, load);
+    el("button", {id: "load-state"}, load, "Load").addEventListener("click", loadState);
     el("div", {}, right, "Stored games (replay):");
     el("div", {id: "games"}, right);
     fetch("/v1/health").then(function (r) { return r.json(); }).then(function (h) {
