@@ -213,3 +213,16 @@ def test_engine_follows_promotions_of_the_production_model(tmp_path):
         assert proc.wait(timeout=60) == 0
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_oversized_and_undecodable_lines_get_errors():
+    live = json.dumps({"id": "ok", "state": rules.state_to_json(midgame_state()),
+                       "engine": "random"}).encode()
+    data = b"\xff\xfe{bad bytes}\n" + b"[" * (5 << 20) + b"\n" + live + b"\n"
+    proc = subprocess.run(ENGINE, input=data, capture_output=True, timeout=120)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr
+    responses = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert len(responses) == 3
+    assert responses[0]["error"].startswith("bad JSON")
+    assert "over the limit" in responses[1]["error"]
+    assert responses[2]["id"] == "ok" and "move" in responses[2]
