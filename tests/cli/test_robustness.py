@@ -224,8 +224,8 @@ def test_a_nan_loss_stops_training_and_keeps_the_old_model(capsys, ws, monkeypat
     save.write_bytes(b"the good model")
     real_run, calls = trainer.TrainStep.run, []
 
-    def run(self, batches, step):
-        metrics = real_run(self, batches, step)
+    def run(self, batches, step, *more, **options):
+        metrics = real_run(self, batches, step, *more, **options)
         calls.append(step)
         return {**metrics, "loss": float("nan")} if len(calls) >= 3 else metrics
 
