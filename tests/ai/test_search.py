@@ -181,7 +181,7 @@ def test_fixed_seed_gives_the_same_game(engine):
         players = [make_player(engine, GameSpec("square8", 2), opts, seed=seed + s) for s in range(2)]
         if engine == "mcts":
             for p in players:
-                p.schedule = lambda move_number: 1.0  # sample: exercises the generator
+                p.schedule = lambda move_number, state=None: 1.0  # sample: exercises the rng
         game = play_game(rules.new_game("square8", 2), players, max_moves=40)
         return [m.move.key() for m in game.moves]
 
