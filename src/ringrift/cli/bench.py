@@ -22,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.train.benchmark import add_bench_train
 
     add_bench_train(sub)
+    from ringrift.bench.step_cost import add_bench_presets
+
+    add_bench_presets(sub)
     from ringrift.serve.loadtest import add_bench_serve
 
     add_bench_serve(sub)

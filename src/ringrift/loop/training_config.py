@@ -97,3 +97,14 @@ def default_run_dir(board_type: str, num_players: int) -> str:
     """A new run folder under runs/, named by board, players and start time."""
     return f"runs/{board_type}_{num_players}p_{time.strftime('%Y%m%d-%H%M%S')}"
 
+
+def get_training_config_for_board(board_type: Any, num_players: int = 2,
+                                  **overrides: Any) -> TrainingLoopConfig:
+    """The seed's per-board preset (ringrift.train.presets, chosen from measurements) as a
+    TrainingLoopConfig; `overrides` set any other field."""
+    from ringrift.train.presets import preset_for_board
+
+    preset = preset_for_board(board_type)
+    return TrainingLoopConfig(board_type=preset.board_type, num_players=num_players,
+                              model_version=preset.model_version, batch_size=preset.batch_size,
+                              learning_rate=preset.learning_rate, **overrides)

@@ -1,0 +1,79 @@
+"""Per-board training presets (the seed's `get_training_config_for_board` and
+`get_model_version_for_board`), derived from measured figures by two stated rules.
+
+The figures (MEASURED) are one training step (forward, backward, AdamW) of each architecture on
+each board, two players, on this project's CPU machine, one torch thread, timed in process CPU
+seconds (the machine was shared by many jobs; CPU time is what that leaves comparable), at two
+batch sizes; the growth of peak resident memory between them gives the memory per sample.
+`ringrift bench presets` measures them again (README "Python API", "Presets").
+
+Rules:
+- architecture: v3 only where a v3 sample costs at most V3_MAX_COST_RATIO times a v2 sample.
+  Measured, v3 costs 5.1-6.1x v2 per sample on every board, so every preset is v2 (a GPU, not
+  measured here, may change that: `--model-version v3` stays one flag away).
+- batch size: the largest power of two up to MAX_BATCH whose activation memory (memory per
+  sample x batch) fits in BATCH_MEMORY_MB; the big boards get smaller batches.
+The learning rate and the other knobs keep the TrainConfig/LoopConfig defaults: no measurement
+here ranks other values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ringrift.errors import UserError
+from ringrift.rules.spec import BOARD_TYPES
+
+# board -> architecture -> (training samples per CPU second at the larger batch measured, MB of
+# peak memory per sample: the growth between the two batches over their difference)
+MEASURED: dict[str, dict[str, tuple[float, float]]] = {
+    "square8": {"v2": (209.4, 2.3), "v3": (37.4, 8.7)},  # batches 16 and 64
+    "hex8": {"v2": (159.3, 3.0), "v3": (29.6, 10.3)},  # batches 16 and 64
+    "square19": {"v2": (35.3, 12.7), "v3": (5.8, 44.9)},  # v2: 16 and 64; v3: 4 and 16
+    "hexagonal": {"v2": (18.5, 23.4), "v3": (3.6, 78.6)},  # v2: 8 and 32; v3: 4 and 16
+}
+V3_MAX_COST_RATIO = 2.0
+MAX_BATCH = 512
+BATCH_MEMORY_MB = 2048.0
+
+
+@dataclass(frozen=True)
+class BoardPreset:
+    board_type: str
+    model_version: str
+    batch_size: int
+    learning_rate: float  # the TrainConfig default (no measurement ranks another)
+
+
+def _model_version(board: str) -> str:
+    v2_rate, v3_rate = MEASURED[board]["v2"][0], MEASURED[board]["v3"][0]
+    return "v3" if v2_rate <= V3_MAX_COST_RATIO * v3_rate else "v2"
+
+
+def _batch_size(board: str, version: str) -> int:
+    per_sample_mb = MEASURED[board][version][1]
+    batch = MAX_BATCH
+    while batch > 1 and batch * per_sample_mb > BATCH_MEMORY_MB:
+        batch //= 2
+    return batch
+
+
+def preset_for_board(board_type: Any) -> BoardPreset:
+    """The preset of a board (a name, or the seed's BoardType enum member)."""
+    from ringrift.config_defaults import field_default
+    from ringrift.train.config import TrainConfig
+
+    board = str(getattr(board_type, "value", board_type)).lower()
+    if board not in BOARD_TYPES:
+        raise UserError(f"unknown board type {board_type!r} (expected one of "
+                        f"{', '.join(BOARD_TYPES)})")
+    version = _model_version(board)
+    return BoardPreset(board_type=board, model_version=version,
+                       batch_size=_batch_size(board, version),
+                       learning_rate=field_default(TrainConfig, "learning_rate"))
+
+
+def get_model_version_for_board(board_type: Any) -> str:
+    """The architecture the preset of this board trains ("v2" on every board, measured)."""
+    return preset_for_board(board_type).model_version
