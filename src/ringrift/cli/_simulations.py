@@ -7,9 +7,14 @@ import argparse
 
 
 def simulations_arg(text: str) -> int:
-    """argparse type: parse_budget, its error as an argparse error (one line, exit 2)."""
+    """argparse type: an integer as it is (its range is checked with the other flags, as a
+    one-line error), or a budget name turned into its count."""
     from ringrift.ai.search.gumbel import parse_budget
 
+    try:
+        return int(text)
+    except ValueError:
+        pass
     try:
         return parse_budget(text)
     except ValueError as exc:
