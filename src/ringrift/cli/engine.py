@@ -7,6 +7,10 @@ import argparse
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by `engine` and `serve`: the model and the limits on requests."""
+    from ringrift.serve.config import ServeConfig
+    from ringrift.serve.protocol import Limits
+
+    limits = Limits()
     parser.add_argument("--model", default=None,
                         help="model file, or 'production' (the registry's production model for "
                              "--board-type/--num-players, reloaded when a new one is promoted);"
@@ -14,19 +18,20 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board-type", default=None, help="board of the model (production)")
     parser.add_argument("--num-players", type=int, default=None)
     parser.add_argument("--registry", default=None, help="model store (default models/registry.db)")
-    parser.add_argument("--reload-interval", type=float, default=30.0,
+    parser.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval,
                         help="seconds between checks for a newly promoted model (0: never)")
     parser.add_argument("--use-gpu", action="store_true", help="network on CUDA when present")
     parser.add_argument("--amp", action="store_true",
                         help="network in bf16 (CUDA, or a CPU with native bf16)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--max-visits", type=int, default=1600,
+    parser.add_argument("--max-visits", type=int, default=limits.max_visits,
                         help="largest maxVisits a request may ask for")
-    parser.add_argument("--max-time-ms", type=float, default=30000.0,
+    parser.add_argument("--max-time-ms", type=float, default=limits.max_time_ms,
                         help="largest timeLimitMs a request may ask for")
-    parser.add_argument("--default-time-ms", type=float, default=10000.0,
+    parser.add_argument("--default-time-ms", type=float,
+                        default=limits.default_time_ms,
                         help="time limit of a request that gives none")
-    parser.add_argument("--max-active", type=int, default=64,
+    parser.add_argument("--max-active", type=int, default=ServeConfig.max_active,
                         help="requests searched at once (their leaves share network batches)")
 
 

@@ -10,17 +10,20 @@ from ringrift.cli.engine import add_model_flags
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve", help="HTTP service (moves, analysis, metrics) and the board in the browser")
+    from ringrift.serve.config import ServeConfig
+
+    defaults = ServeConfig()
     add_model_flags(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default loopback only)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--games-db", default=None,
                         help="game database whose games the board page can replay")
-    parser.add_argument("--max-body-bytes", type=int, default=1 << 20,
+    parser.add_argument("--max-body-bytes", type=int, default=defaults.max_body_bytes,
                         help="largest request body (413 above)")
-    parser.add_argument("--body-timeout", type=float, default=10.0,
+    parser.add_argument("--body-timeout", type=float, default=defaults.body_timeout_s,
                         help="seconds a client has to send its whole body (408 after)")
-    parser.add_argument("--max-connections", type=int, default=1000,
+    parser.add_argument("--max-connections", type=int, default=defaults.max_connections,
                         help="concurrent connections (503 above)")
     parser.add_argument("--log-level", default="warning",
                         choices=("critical", "error", "warning", "info", "debug"))
@@ -45,17 +48,19 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from ringrift.serve.app import ServeConfig, create_app
+    from ringrift.serve.app import create_app
+    from ringrift.serve.config import ServeConfig
 
     config = ServeConfig(limits, max_body_bytes=args.max_body_bytes,
                          body_timeout_s=args.body_timeout, max_active=args.max_active,
-                         reload_interval=args.reload_interval, games_db=args.games_db)
+                         reload_interval=args.reload_interval, games_db=args.games_db,
+                         max_connections=args.max_connections)
     app = create_app(source, config)
     model = source.current.describe()["name"]
     print(f"ringrift serve: http://{args.host}:{args.port}/ (model {model}; board page at /, "
           f"API docs at /docs)", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                limit_concurrency=args.max_connections, timeout_keep_alive=5)
+                limit_concurrency=config.max_connections, timeout_keep_alive=5)
     return 0
 
 

@@ -9,6 +9,7 @@
 - `models`: the model being served (a file or the registry's production model, reloaded on
   promotion).
 - `engine`: `ringrift engine`, requests on stdin, responses on stdout.
+- `config`: `ServeConfig`, the settings of `ringrift serve` (the CLI defaults).
 - `app`, `metrics`, `limits`, `board`: `ringrift serve` (FastAPI), its Prometheus metrics,
   request size/time limits and the board page's view of a state.
 - `replay`: a stored game as board frames plus an evaluation graph (`ringrift view`).

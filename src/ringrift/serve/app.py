@@ -28,10 +28,11 @@ from ringrift import rules
 from ringrift.errors import UserError
 from ringrift.serve import board
 from ringrift.serve.analysis import AnalysisError, analysis_steps
+from ringrift.serve.config import ServeConfig
 from ringrift.serve.limits import BodyLimits
 from ringrift.serve.metrics import ServeMetrics
 from ringrift.serve.models import ModelSource
-from ringrift.serve.protocol import ENGINES, FIELDS, Limits, RequestError, parse_request, parse_state
+from ringrift.serve.protocol import ENGINES, FIELDS, RequestError, parse_request, parse_state
 from ringrift.serve.scheduler import SearchPool
 
 MOVE_FIELDS = ("id", "move", "value", "pv", "engine", "evaluator", "currentPlayer", "elapsedMs")
@@ -56,19 +57,6 @@ assert set(ANALYZE_SCHEMA["properties"]) | {"reportDuringSearchEvery"} == set(FI
 def _body_doc(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True,
                             "content": {"application/json": {"schema": schema}}}}
-
-
-class ServeConfig:
-    def __init__(self, limits: Limits | None = None, *, max_body_bytes: int = 1 << 20,
-                 body_timeout_s: float = 10.0, max_active: int = 64, max_queued: int = 1024,
-                 reload_interval: float = 30.0, games_db: str | None = None) -> None:
-        self.limits = limits or Limits()
-        self.max_body_bytes = max_body_bytes
-        self.body_timeout_s = body_timeout_s
-        self.max_active = max_active
-        self.max_queued = max_queued
-        self.reload_interval = reload_interval
-        self.games_db = games_db
 
 
 class BadRequest(Exception):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ringrift import rules
-from ringrift.ai.search.gumbel import BUDGETS, STANDARD
+from ringrift.ai.search.gumbel import BUDGETS, STANDARD, ULTIMATE
 from ringrift.rules import GameState
 
 ENGINES = ("gumbel", "mcts", "policy-only", "heuristic", "random")
@@ -45,7 +45,7 @@ class RequestError(ValueError):
 class Limits:
     """Caps the server puts on every request (a client cannot ask for more)."""
 
-    max_visits: int = 1600
+    max_visits: int = ULTIMATE
     max_time_ms: float = 30000.0
     default_time_ms: float = 10000.0
 
