@@ -18,6 +18,10 @@ def test_seed_names_are_accepted(tmp_path):
     assert config.options.device == "auto"  # CUDA when present
     assert config.num_games == 3 and config.batch_size == 4
     assert config.output_path == "data/games/selfplay_square8_2p"
+    # the seed's Gumbel example gives no board: square8, 2 players
+    bare = ringrift.SelfplayConfig(engine_mode="gumbel",
+                                   mcts_simulations=ringrift.GUMBEL_BUDGET_QUALITY)
+    assert (bare.board_type, bare.num_players, bare.options.simulations) == ("square8", 2, 800)
     with pytest.raises(UserError, match="mcts_simulations"):
         ringrift.SelfplayConfig(board_type="square8", num_players=2, mcts_simulations="lots")
 

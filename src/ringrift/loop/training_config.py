@@ -15,6 +15,7 @@ from typing import Any
 
 from ringrift.config_defaults import field_default
 from ringrift.loop.config import LoopConfig
+from ringrift.selfplay.runner import SelfplayConfig
 
 # seed field -> LoopConfig field
 SEED_TO_LOOP: dict[str, str] = {
@@ -53,8 +54,8 @@ class TrainingLoopConfig:
     evaluations batched (True), or always on the CPU (False).
     """
 
-    board_type: str = "square8"
-    num_players: int = 2
+    board_type: str = field_default(SelfplayConfig, "board_type")
+    num_players: int = field_default(SelfplayConfig, "num_players")
     iterations: int = _loop("iterations")
     episodes_per_iter: int = _loop("selfplay_games")
     epochs_per_iter: int = _loop("training_epochs")

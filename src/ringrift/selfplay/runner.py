@@ -32,11 +32,12 @@ class SelfplayConfig:
     where. The `ringrift selfplay` flags take their defaults from these fields.
 
     The seed's names are accepted too: `engine_mode` (= engine) and `mcts_simulations` (a
-    number or a budget name, = options.simulations).
+    number or a budget name, = options.simulations); like the seed, a config without a board
+    plays square8 with 2 players.
     """
 
-    board_type: str
-    num_players: int
+    board_type: str = "square8"
+    num_players: int = 2
     engine: str = "heuristic"
     mix: str = "heuristic:0.8,random:0.2"
     mix_per: str = "game"  # or "seat"
