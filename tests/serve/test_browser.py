@@ -247,3 +247,21 @@ def test_every_kind_of_decision_can_be_made_by_clicking(browser, server):
         page.evaluate("() => { document.getElementById('log').textContent = ''; }")
     assert not errors, errors
     page.close()
+
+
+def test_three_players_with_the_person_in_seat_two(browser, server):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(url)
+    page.select_option("#board-type", "hex8")
+    page.select_option("#num-players", "3")
+    page.select_option("#human-seat", "2")
+    page.select_option("#engine", "heuristic")
+    page.click("#new-game")
+    assert wait_ready(page) == "human"
+    view = page.evaluate("() => window.ringrift.view")
+    assert view["numPlayers"] == 3 and view["currentPlayer"] == 2
+    assert page.locator("#log div", has_text="P1 (heuristic)").count() >= 1  # the AI went first
+    assert page.locator("#players div").count() == 3
+    assert page.locator("#board .stack").count() >= 1
+    page.close()
