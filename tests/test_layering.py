@@ -12,6 +12,7 @@ sits below the game producers that use it.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import ringrift
@@ -80,6 +81,7 @@ def _targets(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [name]
 
 
+@cache
 def imports() -> list[tuple[str, str, int]]:
     """(importing module, imported module, line) for every ringrift import in the package."""
     out = []

@@ -7,9 +7,10 @@ import pytest
 from ringrift.cli.main import main
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> str:
-    """A tiny v2 square8 2p model trained for one epoch on 3 random games (path as str)."""
+    """A tiny v2 square8 2p model trained for one epoch on 3 random games (path as str); one
+    per test session, shared read-only by the modules that play it."""
     folder = tmp_path_factory.mktemp("m")
     assert main(["selfplay", "--board-type", "square8", "--num-players", "2", "--engine",
                  "random", "--num-games", "3", "--output-dir", str(folder), "--format", "npz",
