@@ -19,7 +19,7 @@ def random_game_db(path, board_type="square8", seed=0) -> str:
     """A game between random players (no stored values)."""
     from ringrift.ai.game import play_game
     from ringrift.ai.random_player import RandomPlayer
-    from ringrift.selfplay.runner import game_record
+    from ringrift.data.played import game_record
 
     game = play_game(rules.new_game(board_type, 2), [RandomPlayer(seed), RandomPlayer(seed + 1)])
     record = game_record(game, ["random", "random"], seed, source="selfplay")
