@@ -235,6 +235,7 @@ def playout(state: rules.GameState, seed: int) -> None:
 
 
 # --------------------------------------------------------------------------- the properties
+@pytest.mark.slow  # ~25 s of CPU with the CI profile
 @FUZZ
 @given(data=st.data())
 def test_mutated_states_raise_rules_error_or_load_playable(data: st.DataObject) -> None:
@@ -252,6 +253,7 @@ def test_mutated_states_raise_rules_error_or_load_playable(data: st.DataObject) 
     playout(state, data.draw(st.integers(0, 2**32), label="seed"))
 
 
+@pytest.mark.slow  # ~12 s of CPU with the CI profile
 @FUZZ
 @given(data=st.data())
 def test_mutated_moves_raise_rules_error_or_apply_cleanly(data: st.DataObject) -> None:
@@ -283,6 +285,7 @@ def decision_moves() -> tuple[tuple[int, str], ...]:
                  if json.loads(m)["type"] in DECISION_TYPES)
 
 
+@pytest.mark.slow  # ~3 s of CPU with the CI profile, more under load
 @settings(FUZZ, max_examples=max(1, EXAMPLES // 5))
 @given(data=st.data())
 def test_payload_less_decisions_resolve_or_raise_rules_error(data: st.DataObject) -> None:
