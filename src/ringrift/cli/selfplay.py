@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, required=True)
     p.add_argument("--engine", default=_default("engine"),
-                   help=f"{', '.join(ENGINES)} or mixed (--mix)")
+                   help="; ".join(f"{name}: {e.help}" for name, e in ENGINES.items())
+                   + "; mixed: engines picked from --mix")
     p.add_argument("--mix", default=_default("mix"),
                    help="engine weights for --engine mixed, any engines (default %(default)s)")
     p.add_argument("--mix-per", default=_default("mix_per"), choices=("game", "seat"),
