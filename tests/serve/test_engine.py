@@ -226,3 +226,19 @@ def test_oversized_and_undecodable_lines_get_errors():
     assert responses[0]["error"].startswith("bad JSON")
     assert "over the limit" in responses[1]["error"]
     assert responses[2]["id"] == "ok" and "move" in responses[2]
+
+
+def test_other_engines_of_the_engine_table_are_served_through_their_player():
+    from ringrift.ai import engines as table
+
+    state = midgame_state("hex8", 2, 14)
+    lines = [json.dumps({"id": "n", "state": rules.state_to_json(state),
+                         "engine": "nnue-guided", "includePolicy": True}),
+             json.dumps({"id": "o", "state": rules.state_to_json(state), "engine": "online"})]
+    answers = by_id(run_engine(lines))
+    [n] = answers["n"]
+    assert is_legal(state, n["move"]) and len(n["value"]) == 2 and n["engine"] == "nnue-guided"
+    # an engine that needs a model file of its own is not served
+    assert table.ENGINES["online"].model == table.REQUIRED
+    assert "unknown engine 'online'" in answers["o"][0]["error"]
+    assert "nnue-guided" in answers["o"][0]["error"]

@@ -83,6 +83,8 @@ def analysis_steps(req: AnalysisRequest, leaves: Leaves, emit: Emit | None = Non
     legal = rules.legal_moves(state)
     if req.engine in ("random", "heuristic"):
         out = _basic(req, state, legal)
+    elif req.engine not in ("gumbel", "mcts", "policy-only"):
+        out = _table_engine(req, state, legal)
     elif req.engine == "policy-only":
         out = yield from _policy_only(req, state, legal, leaves)
     else:
@@ -132,6 +134,35 @@ def _basic(req: AnalysisRequest, state: GameState, legal: list[Move]) -> dict[st
     if req.include_policy:
         out["policy"] = [{"move": rules.move_to_json(geo, m), "prior": round(p, 6)}
                          for m, p in zip(legal, priors)]
+    return out
+
+
+def _table_engine(req: AnalysisRequest, state: GameState, legal: list[Move]
+                  ) -> dict[str, Any]:
+    """Another engine of the engine table (e.g. nnue-guided), played through its player
+    without a model file: the move, plus the distribution and value its decision carries (the
+    hand-written evaluation when it gives no value). Not batched: it runs on its own."""
+    from ringrift.ai.engines import make_player
+    from ringrift.ai.options import EngineOptions
+    from ringrift.rules.spec import GameSpec
+
+    geo = state.geo
+    player = make_player(req.engine, GameSpec(geo.board_type, state.num_players),
+                         EngineOptions(), seed=req.seed)
+    decision = player.choose(state, legal)
+    value = ([round(float(v), 5) for v in decision.value] if decision.value is not None
+             else _heuristic_value(state))
+    policy = sorted(decision.policy or [], key=lambda mp: -mp[1])
+    out = _base(req, state, "heuristic")
+    out.update(move=rules.move_to_json(geo, decision.move), value=value,
+               pv=[rules.move_to_json(geo, decision.move)],
+               moveInfos=[{"move": rules.move_to_json(geo, m), "visits": 0,
+                           "prior": round(float(p), 6), "q": None, "pv": []}
+                          for m, p in policy[:MAX_MOVE_INFOS]],
+               rootInfo={"visits": 0, "value": value, "currentPlayer": state.current_player})
+    if req.include_policy:
+        out["policy"] = [{"move": rules.move_to_json(geo, m), "prior": round(float(p), 6)}
+                         for m, p in policy]
     return out
 
 

@@ -32,7 +32,7 @@ from ringrift.serve.config import ServeConfig
 from ringrift.serve.limits import BodyLimits
 from ringrift.serve.metrics import ServeMetrics
 from ringrift.serve.models import ModelSource
-from ringrift.serve.protocol import ENGINES, FIELDS, RequestError, parse_request, parse_state
+from ringrift.serve.protocol import FIELDS, RequestError, parse_request, parse_state, served_engines
 from ringrift.serve.scheduler import SearchPool
 
 MOVE_FIELDS = ("id", "move", "value", "pv", "engine", "evaluator", "currentPlayer", "elapsedMs")
@@ -43,7 +43,9 @@ ANALYZE_SCHEMA = {
     "properties": {
         "id": {"type": ["string", "integer"]},
         "state": STATE_SCHEMA,
-        "engine": {"type": "string", "enum": list(ENGINES), "default": "gumbel"},
+        "engine": {"type": "string", "default": "gumbel",
+                   "description": "gumbel, mcts, policy-only, heuristic, random, or another "
+                                  "engine of the engine table (GET /v1/health lists them)"},
         "maxVisits": {"type": ["integer", "string"],
                       "description": "simulations, or throughput|standard|quality|ultimate"},
         "timeLimitMs": {"type": "number"},
@@ -167,7 +169,7 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
         return {"status": "ok", "model": source.current.describe(),
                 "modelReloads": source.reloads, "lastReloadError": source.last_error or None,
                 "analysesInFlight": pool.busy, "uptimeSeconds": round(time.time() - started, 1),
-                "engines": list(ENGINES), "gamesDb": bool(config.games_db)}
+                "engines": list(served_engines()), "gamesDb": bool(config.games_db)}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
     async def prometheus() -> Response:

@@ -18,6 +18,9 @@ from ringrift import rules
 from ringrift.ai.search.gumbel import BUDGETS, STANDARD, ULTIMATE
 from ringrift.rules import GameState
 
+# Engines analysed here (top moves, visits, PV). Other engines of the engine table
+# (`ringrift.ai.engines`) that play without a model file of their own are served through
+# their player: the move and what its decision carries.
 ENGINES = ("gumbel", "mcts", "policy-only", "heuristic", "random")
 DEFAULT_ENGINE = "gumbel"
 FIELDS = ("id", "state", "engine", "maxVisits", "timeLimitMs", "includePolicy",
@@ -94,9 +97,7 @@ def parse_request(data: dict[str, Any], limits: Limits | None = None, *,
         raise RequestError("reportDuringSearchEvery streams partial results: use "
                            "`ringrift engine`", rid, "reportDuringSearchEvery")
     engine = data.get("engine", DEFAULT_ENGINE)
-    if engine not in ENGINES:
-        raise RequestError(f"unknown engine {engine!r} (expected one of {', '.join(ENGINES)})",
-                           rid, "engine")
+    check_engine(engine, rid)
     visits = _visits(data.get("maxVisits"), limits, rid)
     time_ms = _number(data, "timeLimitMs", rid, limits.default_time_ms)
     if time_ms <= 0:
@@ -120,6 +121,25 @@ def parse_request(data: dict[str, Any], limits: Limits | None = None, *,
     return AnalysisRequest(id=rid, state=state, engine=engine, visits=visits,
                            time_limit_s=time_ms / 1000.0, include_policy=include,
                            report_every_s=report, seed=seed, received=received)
+
+
+def served_engines() -> tuple[str, ...]:
+    """Every engine name a request may give: ENGINES, then the engine table's others that
+    need no model file of their own."""
+    from ringrift.ai import engines as table
+
+    return ENGINES + tuple(name for name, e in table.ENGINES.items()
+                           if name not in ENGINES and e.model != table.REQUIRED)
+
+
+def check_engine(engine: Any, request_id: Any = None) -> None:
+    if isinstance(engine, str) and engine in ENGINES:
+        return
+    served = served_engines()
+    if isinstance(engine, str) and engine in served:
+        return
+    raise RequestError(f"unknown engine {engine!r} (expected one of {', '.join(served)})",
+                       request_id, "engine")
 
 
 def parse_state(data: Any, request_id: Any = None, *, playable: bool = True) -> GameState:

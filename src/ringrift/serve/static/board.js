@@ -439,6 +439,12 @@
     el("div", {}, right, "Stored games (replay):");
     el("div", {id: "games"}, right);
     fetch("/v1/health").then(function (r) { return r.json(); }).then(function (h) {
+      var engines = document.getElementById("engine"), current = engines.value;
+      while (engines.firstChild) engines.removeChild(engines.firstChild);
+      h.engines.forEach(function (name) {  // the server's list: it knows its engine table
+        var opt = el("option", {value: name}, engines, name);
+        if (name === current) opt.selected = true;
+      });
       if (h.gamesDb) loadGameList();
       log("server model: " + h.model.name);
     });
