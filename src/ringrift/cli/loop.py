@@ -113,6 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="engine of the candidate in the gauntlet (default: --engine)")
     p.add_argument("--eval-opponents", default=",".join(_d("eval_opponents")),
                    help="gauntlet opponents besides the previous best (default %(default)s)")
+    p.add_argument("--async-eval", action="store_true", default=_d("async_eval"),
+                   help="evaluate candidate k in a worker process while selfplay k+1 runs with "
+                   "the current best; a promotion decided meanwhile is used by the later games")
     p.add_argument("--seed", type=int, default=_d("seed"))
     p.set_defaults(func=run)
 
@@ -133,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
                             f"{config.board_type} (a resumed run keeps its settings)")
         if args.iterations is not None:
             config.iterations = args.iterations
+        if args.async_eval:
+            config.async_eval = True
     else:
         if not args.board_type:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
@@ -168,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
             warmup_epochs=args.warmup_epochs, test_games=args.test_games,
             keep_optimizer=args.keep_optimizer, lr_span=args.lr_span,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
+            async_eval=args.async_eval,
             thresholds=parse_thresholds(args.thresholds),
             eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])
     run_training_loop(config, resume=args.resume)

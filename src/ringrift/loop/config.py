@@ -91,6 +91,8 @@ class LoopConfig:
     eval_batch_size: int = 16  # evaluation games per process at once, leaf evaluations batched
     thresholds: dict[str, float | None] = field(default_factory=dict)  # None: report-only
     auto_promote: bool = True
+    # evaluate candidate k in a worker process while selfplay k+1 runs (loop/async_eval.py)
+    async_eval: bool = False
     sprt: str | None = None
     seed: int = 0
     max_moves: int = 2000

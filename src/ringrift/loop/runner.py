@@ -55,13 +55,19 @@ def run_training_loop(config: LoopConfig | TrainingLoopConfig, *, resume: bool =
 
     ensure_test_set(config, log)  # (reused when it exists: a resumed loop keeps its test set)
     writer = _tensorboard(run_dir)
+    evaluator = None
+    if config.async_eval:
+        from ringrift.loop.async_eval import AsyncEvaluator
+
+        evaluator = AsyncEvaluator(config, run_dir, log)
+        evaluator.resume(state)
     while state.iteration < config.iterations:
         if state.stage == STAGES[0] and not state.current:
             log(f"== iteration {state.iteration} ==")
         stage = state.stage
         started = time.perf_counter()
         with _torch_threads(None if stage == "train" else 1):
-            result = _STAGE_FUNCTIONS[stage](config, state, log)
+            result = _run_stage(config, state, log, stage, evaluator)
         result["seconds"] = round(time.perf_counter() - started, 1)
         state.current[stage] = result
         _write_stage_result(run_dir, state.iteration, stage, result)
@@ -78,6 +84,23 @@ def run_training_loop(config: LoopConfig | TrainingLoopConfig, *, resume: bool =
     if writer is not None:
         writer.close()
     return state
+
+
+def _run_stage(config: LoopConfig, state: LoopState, log, stage: str, evaluator) -> dict:
+    """One stage; with --async-eval, selfplay watches for the evaluation in flight, export
+    waits for it, evaluate starts it and promote is decided when it ends (loop/async_eval.py)."""
+    if evaluator is not None:
+        from ringrift.loop.async_eval import run_selfplay_watching
+
+        if stage == "selfplay":
+            return run_selfplay_watching(config, state, log, evaluator)
+        if stage == "export":
+            evaluator.wait_and_apply(state)
+        elif stage == "evaluate":
+            return evaluator.launch(state)
+        elif stage == "promote":
+            return evaluator.defer_promotion(state)
+    return _STAGE_FUNCTIONS[stage](config, state, log)
 
 
 @contextlib.contextmanager
@@ -111,7 +134,11 @@ def _brief(stage: str, r: dict[str, Any]) -> str:
         loss = r.get("val_loss")
         return f"val loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
     if stage == "evaluate":
+        if r.get("pending"):
+            return "running in a worker process (--async-eval)"
         return ", ".join(f"{k} {v['win_rate']:.0%}" for k, v in r["opponents"].items())
+    if r.get("deferred"):
+        return "deferred until the evaluation in flight ends"
     return "promoted" if r.get("promoted") else "not promoted"
 
 

@@ -26,6 +26,9 @@ class LoopState:
     latest_model: str | None = None  # the newest trained model (promoted or not)
     history: list[dict[str, Any]] = field(default_factory=list)  # one summary per iteration
     current: dict[str, Any] = field(default_factory=dict)  # stage results of this iteration
+    # --async-eval: the evaluation in flight (iteration, its train result, the best and
+    # latest models when it started), so a killed loop starts its worker again
+    pending_eval: dict[str, Any] | None = None
 
     def save(self, run_dir: Path) -> None:
         atomic_write_text(run_dir / "loop_state.json", json.dumps(asdict(self), indent=1))
@@ -47,7 +50,7 @@ class LoopState:
             raise UserError(f"{path}: unreadable loop state ({problem})")
         state = cls(**data)
         if saved_run_dir and Path(saved_run_dir) not in (Path(run_dir), Path(".")):
-            for name in ("best_model", "latest_model", "history", "current"):
+            for name in ("best_model", "latest_model", "history", "current", "pending_eval"):
                 setattr(state, name, _rebase(getattr(state, name), str(saved_run_dir),
                                              str(run_dir)))
         return state
