@@ -11,10 +11,20 @@ from ringrift.errors import UserError
 
 _EVALUATORS: dict[tuple[str, str | None, bool], Any] = {}
 _NNUE_VALUES: dict[str, Any] = {}
+# model file -> an evaluator served by another process (exec.gpu_evaluator): every player of
+# that file in this process sends its leaves there, whatever device/precision it asks for
+_SHARED: dict[str, Any] = {}
+
+
+def share_evaluator(path: str, evaluator: Any) -> None:
+    """Play model file `path` through `evaluator` in this process (the GPU evaluator)."""
+    _SHARED[path] = evaluator
 
 
 def load_evaluator(path: str, device: str | None = None, amp: bool = False):
     """One Evaluator per (model file, device, precision) per process."""
+    if path in _SHARED:
+        return _SHARED[path]
     key = (path, device, amp)
     if key not in _EVALUATORS:
         from ringrift.nn.inference import Evaluator
@@ -38,6 +48,7 @@ def forget_model(path: str) -> None:
     for key in [k for k in _EVALUATORS if k[0] == path]:
         del _EVALUATORS[key]
     _NNUE_VALUES.pop(path, None)
+    _SHARED.pop(path, None)
 
 
 def check_model_fits(path: str, metadata: dict, board_type: str, num_players: int) -> None:

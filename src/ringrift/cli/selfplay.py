@@ -76,6 +76,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "checked before each batch")
     p.add_argument("--use-gpu", action="store_true", default=_default("use_gpu"),
                    help="evaluate the network on CUDA when present (default CPU)")
+    g = p.add_argument_group(
+        "GPU evaluator", "--gpu-evaluator: one process holds the network (on CUDA when present, "
+        "else the CPU; RINGRIFT_DISABLE_GPU_DATAGEN=1 keeps it on the CPU) and evaluates the "
+        "leaves of every worker's games in shared batches (local backend)")
+    g.add_argument("--gpu-evaluator", action="store_true",
+                   help="share one network evaluator between the --workers")
+    g.add_argument("--gpu-batch-size", type=int, default=256, metavar="N",
+                   help="most positions per evaluator batch (default %(default)s; on a GH200/"
+                   "H100/A100 scaled up from the GPU's memory unless RINGRIFT_AUTO_BATCH_SCALE=0)")
+    g.add_argument("--gpu-max-wait-ms", type=float, default=2.0, metavar="MS",
+                   help="longest wait for a batch to fill (default %(default)s)")
     p.add_argument("--amp", action="store_true", default=_option("amp"),
                    help="network in bf16 (CUDA, or a CPU with native bf16: ~1.6x faster leaf "
                    "batches there; elsewhere float32)")
@@ -199,14 +210,41 @@ def run(args: argparse.Namespace) -> int:
                         mean_len=f"{summary.mean_length:.0f}")
         bar.update(1)
 
+    service = _start_evaluator(args)
     runner = SelfplayRunner(config, backend=args.backend, ray_address=args.ray_address,
-                            progress=progress)
+                            progress=progress,
+                            evaluator=None if service is None else service.handle)
     try:
         summary = runner.run()
     finally:
         bar.close()
+        stats = None if service is None else service.close()
     print("\n".join(summary.lines()))
+    if stats is not None and stats.batches:
+        print(f"  evaluator on {service.handle.device}: {stats.positions} positions in "
+              f"{stats.batches} batches (mean {stats.positions / stats.batches:.1f}, most "
+              f"{service.batch_size}), {stats.seconds:.1f} s in the network")
     return 0
+
+
+def _start_evaluator(args: argparse.Namespace):
+    """The running GPU evaluator service of --gpu-evaluator (None without it)."""
+    from ringrift.errors import UserError
+
+    if not args.gpu_evaluator:
+        return None
+    if not args.model:
+        raise UserError("--gpu-evaluator needs --model (the network it serves)")
+    if args.backend != "local":
+        raise UserError("--gpu-evaluator runs with --backend local (a Ray evaluator actor is "
+                        "not built yet)")
+    from ringrift.exec.gpu_evaluator import EvaluatorService
+
+    service = EvaluatorService(args.model, args.workers, device="auto", amp=args.amp,
+                               batch_size=args.gpu_batch_size,
+                               max_wait_s=args.gpu_max_wait_ms / 1000, threads=args.threads)
+    service.start()
+    return service
 
 
 def _run_daemon(args: argparse.Namespace) -> int:
@@ -227,6 +265,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
     if args.backend != "local":
         raise UserError("--daemon runs on the local backend only (the daemon on Ray is not "
                         "built yet)")
+    if args.gpu_evaluator:
+        raise UserError("--gpu-evaluator is not built for --daemon yet")
     config = _selfplay_config(args)
 
     if args.use_gpu:

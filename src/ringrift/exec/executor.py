@@ -78,9 +78,13 @@ class Executor:
 
     def __init__(self, workers: int = 1, *, backend: str = "local", network: bool = False,
                  threads: int = 1, window: int | None = None,
-                 ray_address: str | None = None) -> None:
+                 ray_address: str | None = None,
+                 worker_init: Callable[[int], None] | None = None) -> None:
         check_workers(workers)
         check_backend(backend, ray_address)
+        if worker_init is not None and backend != "local":
+            raise NotImplementedError("Executor worker_init on the Ray backend")
+        self.worker_init = worker_init  # run once in each worker, with its slot number
         self.workers = workers
         self.backend_name = backend
         self.network = network
@@ -137,6 +141,8 @@ class Executor:
 
     def _stream(self, fn: Callable, jobs: Iterable, in_order: bool) -> Iterator[tuple]:
         if self.in_process:
+            if self.worker_init is not None:
+                self.worker_init(0)
             for key, task in jobs:
                 if task is None:
                     yield key, None
@@ -238,7 +244,8 @@ class Executor:
                               address=self.ray_address)
         from ringrift.exec.local import LocalBackend
 
-        return LocalBackend(self.workers, network=self.network, threads=self.threads)
+        return LocalBackend(self.workers, network=self.network, threads=self.threads,
+                            worker_init=self.worker_init)
 
 
 def torch_threads(threads: int | None):

@@ -31,17 +31,20 @@ class _Worker:
 class LocalBackend:
     """`workers` processes, started now."""
 
-    def __init__(self, workers: int, *, network: bool = False, threads: int = 1) -> None:
+    def __init__(self, workers: int, *, network: bool = False, threads: int = 1,
+                 worker_init: Callable[[int], None] | None = None) -> None:
         self.network = network
         self.threads = threads
+        self.worker_init = worker_init
         fork = not network and sys.platform.startswith("linux") and _thread_count() == 1
         self._ctx = mp.get_context("fork" if fork else "spawn")
-        self._procs: list[_Worker] = [self._launch() for _ in range(workers)]
+        self._procs: list[_Worker] = [self._launch(slot) for slot in range(workers)]
 
-    def _launch(self) -> _Worker:
+    def _launch(self, slot: int) -> _Worker:
         parent_end, child_end = self._ctx.Pipe()
         process = self._ctx.Process(target=_worker_main,
-                                    args=(child_end, self.threads, os.getpid(), self.network),
+                                    args=(child_end, self.threads, os.getpid(), self.network,
+                                          self.worker_init, slot),
                                     daemon=True, name="ringrift-worker")
         process.start()
         child_end.close()
@@ -75,7 +78,7 @@ class LocalBackend:
                 w.process.join(1)
                 reason = _exit_reason(w.process.exitcode)
                 conn.close()
-                self._procs[slot] = self._launch()
+                self._procs[slot] = self._launch(slot)
                 events.append(("lost", w.job, f"worker pid {w.process.pid} {reason}"))
                 continue
             w.job = None
@@ -115,7 +118,8 @@ def _thread_count() -> int:
         return threading.active_count()
 
 
-def _worker_main(conn, threads: int, parent_pid: int, network: bool) -> None:
+def _worker_main(conn, threads: int, parent_pid: int, network: bool,
+                 worker_init: Callable[[int], None] | None = None, slot: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
@@ -124,6 +128,8 @@ def _worker_main(conn, threads: int, parent_pid: int, network: bool) -> None:
 
         torch.set_num_threads(threads)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    if worker_init is not None:
+        worker_init(slot)
     while True:
         try:
             message = conn.recv()

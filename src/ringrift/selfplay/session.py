@@ -60,7 +60,8 @@ class SelfplayRunner:
 
     def __init__(self, config: SelfplayConfig, *, backend: str = "local",
                  ray_address: str | None = None,
-                 progress: Callable[[int, SelfplaySummary], None] | None = None) -> None:
+                 progress: Callable[[int, SelfplaySummary], None] | None = None,
+                 evaluator=None) -> None:
         if self.engine is not None and config.engine != self.engine:
             if config.engine != SelfplayConfig.engine:  # an explicit other engine
                 raise UserError(f"{type(self).__name__} plays {self.engine}, but the config "
@@ -73,6 +74,7 @@ class SelfplayRunner:
         self.backend = backend
         self.ray_address = ray_address
         self.progress = progress
+        self.evaluator = evaluator  # a running exec.gpu_evaluator service's handle, or None
 
     def run(self) -> SelfplaySummary:
         """Play the games (appending to an existing output) and return the summary."""
@@ -90,7 +92,8 @@ class SelfplayRunner:
         started = time.perf_counter()
         try:
             for record in run_games(cfg, indices, cfg.workers, batch_size=cfg.batch_size,
-                                    backend=self.backend, ray_address=self.ray_address):
+                                    backend=self.backend, ray_address=self.ray_address,
+                                    evaluator=self.evaluator):
                 if not sink.add(record):  # (stored already, by a run with the same seed)
                     continue
                 summary.games += 1

@@ -10,11 +10,16 @@ played again by another worker, so every index is played exactly once.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from ringrift.data.records import GameRecord
+from ringrift.errors import UserError
 from ringrift.exec import Executor, check_batch_size
 from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.runner import SelfplayConfig
+
+if TYPE_CHECKING:
+    from ringrift.exec.gpu_evaluator import ServiceHandle
 
 
 def play_selfplay_unit(unit: tuple[SelfplayConfig, tuple[int, ...], int]) -> list[GameRecord]:
@@ -33,16 +38,24 @@ def selfplay_units(config: SelfplayConfig, indices: Sequence[int], batch_size: i
 
 
 def run_games(config: SelfplayConfig, indices: Sequence[int], workers: int = 1, *,
-              batch_size: int = 1, backend: str = "local",
-              ray_address: str | None = None) -> Iterator[GameRecord]:
-    """Yield finished games as they complete (in completion order with several workers)."""
+              batch_size: int = 1, backend: str = "local", ray_address: str | None = None,
+              evaluator: ServiceHandle | None = None) -> Iterator[GameRecord]:
+    """Yield finished games as they complete (in completion order with several workers).
+    With `evaluator` (a running `exec.gpu_evaluator` service) every worker's network leaves go
+    to that one shared network."""
     check_batch_size(batch_size)
+    if evaluator is not None and backend != "local":
+        raise UserError("--gpu-evaluator runs with --backend local (a Ray evaluator actor is "
+                        "not built yet)")
     if backend == "local" and workers == 1:
         # in this process, one stream of games refilled as each finishes (no unit boundaries)
+        if evaluator is not None:
+            evaluator.install(0)
         yield from play_batched(config, list(indices), batch_size)
         return
     with Executor(workers, backend=backend, network=bool(config.options.model_path),
-                  threads=config.options.threads or 1, ray_address=ray_address) as executor:
+                  threads=config.options.threads or 1, ray_address=ray_address,
+                  worker_init=None if evaluator is None else evaluator.install) as executor:
         for _, records in executor.unordered(play_selfplay_unit,
                                              selfplay_units(config, indices, batch_size)):
             yield from records
