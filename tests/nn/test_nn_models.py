@@ -76,6 +76,9 @@ def test_off_board_inputs_do_not_change_outputs():
     with torch.no_grad():
         a, b = model(x, g), model(x2, g)
     for ta, tb in zip(a, b, strict=True):
+        if ta is None:  # an auxiliary head this model does not have
+            assert tb is None
+            continue
         assert torch.equal(ta, tb)
 
 
