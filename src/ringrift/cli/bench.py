@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.bench.step_cost import add_bench_presets
 
     add_bench_presets(sub)
+    from ringrift.bench.scale import add_bench_scale
+
+    add_bench_scale(sub)
     from ringrift.serve.loadtest import add_bench_serve
 
     add_bench_serve(sub)
