@@ -35,6 +35,8 @@ from ringrift.serve.models import ModelSource
 from ringrift.serve.protocol import FIELDS, RequestError, parse_request, parse_state, served_engines
 from ringrift.serve.scheduler import SearchPool
 
+# Handlers return JSONResponse directly: analyses and board views are large plain-JSON dicts,
+# and FastAPI's jsonable_encoder pass over them would cost more than the encoding itself.
 MOVE_FIELDS = ("id", "move", "value", "pv", "engine", "evaluator", "currentPlayer", "elapsedMs")
 
 STATE_SCHEMA = {"type": "object", "description": "a RULES.md §6 game state"}
@@ -155,14 +157,14 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
 
     @app.post("/v1/analyze", openapi_extra=_body_doc(ANALYZE_SCHEMA),
               summary="Search a position: chosen move, top moves, value per player, PV")
-    async def analyze(request: Request) -> dict[str, Any]:
-        return await analyze_in_pool(await read_json(request))
+    async def analyze(request: Request) -> JSONResponse:
+        return JSONResponse(await analyze_in_pool(await read_json(request)))
 
     @app.post("/v1/move", openapi_extra=_body_doc(ANALYZE_SCHEMA),
               summary="The move the engine plays in a position (and its value)")
-    async def move(request: Request) -> dict[str, Any]:
+    async def move(request: Request) -> JSONResponse:
         out = await analyze_in_pool(await read_json(request))
-        return {k: out[k] for k in MOVE_FIELDS if k in out}
+        return JSONResponse({k: out[k] for k in MOVE_FIELDS if k in out})
 
     @app.get("/v1/health", summary="Liveness, the served model and the load")
     async def health() -> dict[str, Any]:
@@ -199,7 +201,7 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
               openapi_extra=_body_doc({"type": "object", "properties": {
                   "boardType": {"type": "string", "enum": list(rules.BOARD_TYPES)},
                   "numPlayers": {"type": "integer", "enum": [2, 3, 4]}}}))
-    async def new_game(request: Request) -> dict[str, Any]:
+    async def new_game(request: Request) -> JSONResponse:
         data = await read_json(request)
         _only(data, ("boardType", "numPlayers"))
         board_type = data.get("boardType", "square8")
@@ -214,29 +216,30 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
             state = rules.new_game(board_type, players)
             return board.view(state, board.advance_forced(state))
 
-        return await run_in_threadpool(make)
+        return JSONResponse(await run_in_threadpool(make))
 
     @app.post("/v1/game/legal", summary="The board view (pieces, legal moves) of a state",
               openapi_extra=_body_doc({"type": "object", "required": ["state"],
                                        "properties": {"state": STATE_SCHEMA}}))
-    async def legal(request: Request) -> dict[str, Any]:
+    async def legal(request: Request) -> JSONResponse:
         data = await read_json(request)
         _only(data, ("state",))
-        return await run_in_threadpool(
-            lambda: board.view(parse_state(data.get("state"), playable=False)))
+        return JSONResponse(await run_in_threadpool(
+            lambda: board.view(parse_state(data.get("state"), playable=False))))
 
     @app.post("/v1/game/apply", summary="Apply a legal move (then any forced moves)",
               openapi_extra=_body_doc({"type": "object", "required": ["state", "move"],
                                        "properties": {"state": STATE_SCHEMA,
                                                       "move": {"type": "object"},
                                                       "autoForced": {"type": "boolean"}}}))
-    async def apply(request: Request) -> dict[str, Any]:
+    async def apply(request: Request) -> JSONResponse:
         data = await read_json(request)
         _only(data, ("state", "move", "autoForced"))
         auto = data.get("autoForced", True)
         if not isinstance(auto, bool):
             raise RequestError("autoForced must be true or false", field="autoForced")
-        return await run_in_threadpool(_apply, data.get("state"), data.get("move"), auto)
+        return JSONResponse(await run_in_threadpool(_apply, data.get("state"), data.get("move"),
+                                                    auto))
 
     # ------------------------------------------------------------- replays
 
@@ -255,7 +258,7 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
         return await run_in_threadpool(listing)
 
     @app.get("/v1/games/{game_id}/replay", summary="A stored game's frames and value graph")
-    async def replay(game_id: str) -> dict[str, Any]:
+    async def replay(game_id: str) -> JSONResponse:
         from ringrift.serve.replay import load_game, replay_data
 
         db_path = _games_db(config)
@@ -266,7 +269,7 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
             except UserError as exc:
                 raise BadRequest(404 if "no game" in str(exc) else 400, str(exc)) from None
 
-        return await run_in_threadpool(build)
+        return JSONResponse(await run_in_threadpool(build))
 
     return BodyLimits(app, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s,
                       on_reject=lambda status: metrics.requests.labels("body", str(status)).inc())
