@@ -90,7 +90,7 @@ class PBTSettings:
         """What a resumed run must match (generations may grow)."""
         out = {k: v for k, v in asdict(self).items()
                if k not in ("generations", "run_dir", "device", "workers", "registry",
-                            "data_paths", "baseline")}
+                            "data_paths", "baseline", "model_name")}
         out["reference_pool"] = list(self.reference_pool)
         out["data_sha256"] = [_sha256(p) for p in self.data_paths]
         return out
