@@ -23,15 +23,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES
 
 # board -> architecture -> (training samples per CPU second at the larger batch measured, MB of
 # peak memory per sample: the growth between the two batches over their difference)
+# (the two architectures of ringrift.nn.architectures, fast and strong, in its order)
+FAST, STRONG = PRESETS
 MEASURED: dict[str, dict[str, tuple[float, float]]] = {
-    "square8": {"v2": (209.4, 2.3), "v3": (37.4, 8.7)},  # batches 16 and 64
-    "hex8": {"v2": (159.3, 3.0), "v3": (29.6, 10.3)},  # batches 16 and 64
-    "square19": {"v2": (35.3, 12.7), "v3": (5.8, 44.9)},  # v2: 16 and 64; v3: 4 and 16
-    "hexagonal": {"v2": (18.5, 23.4), "v3": (3.6, 78.6)},  # v2: 8 and 32; v3: 4 and 16
+    "square8": {FAST: (209.4, 2.3), STRONG: (37.4, 8.7)},  # batches 16 and 64
+    "hex8": {FAST: (159.3, 3.0), STRONG: (29.6, 10.3)},  # batches 16 and 64
+    "square19": {FAST: (35.3, 12.7), STRONG: (5.8, 44.9)},  # v2: 16 and 64; v3: 4 and 16
+    "hexagonal": {FAST: (18.5, 23.4), STRONG: (3.6, 78.6)},  # v2: 8 and 32; v3: 4 and 16
 }
 V3_MAX_COST_RATIO = 2.0
 MAX_BATCH = 512
@@ -47,8 +50,8 @@ class BoardPreset:
 
 
 def _model_version(board: str) -> str:
-    v2_rate, v3_rate = MEASURED[board]["v2"][0], MEASURED[board]["v3"][0]
-    return "v3" if v2_rate <= V3_MAX_COST_RATIO * v3_rate else "v2"
+    fast_rate, strong_rate = MEASURED[board][FAST][0], MEASURED[board][STRONG][0]
+    return STRONG if fast_rate <= V3_MAX_COST_RATIO * strong_rate else FAST
 
 
 def _batch_size(board: str, version: str) -> int:
@@ -75,5 +78,5 @@ def preset_for_board(board_type: Any) -> BoardPreset:
 
 
 def get_model_version_for_board(board_type: Any) -> str:
-    """The architecture the preset of this board trains ("v2" on every board, measured)."""
+    """The architecture the preset of this board trains (v2 on every board, measured)."""
     return preset_for_board(board_type).model_version
