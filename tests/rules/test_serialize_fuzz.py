@@ -328,3 +328,15 @@ def test_every_prebuilt_hostile_value_in_every_top_field(where: str, value: Any)
     node[last] = value
     result = bounded(rules.state_from_json, state_json)
     assert isinstance(result, RulesError), where
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 10))
+@given(board=st.one_of(st.sampled_from(BOARDS), VALUES), players=st.one_of(st.integers(1, 5), VALUES),
+       swap=st.one_of(st.none(), st.booleans(), VALUES), rings=st.one_of(st.none(), VALUES))
+def test_new_game_raises_rules_error_or_starts_a_playable_game(board, players, swap, rings) -> None:
+    try:
+        state = rules.new_game(board, players, swap_rule=swap, rings_per_player=rings)
+    except RulesError:
+        return
+    assert state.hand[1:] == [state.rings_per_player] * state.num_players
+    playout(state, 1)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ringrift.rules.errors import RulesError
+from ringrift.rules.jsonread import show  # bounded: the value may be anything
 
 PLAYER_COUNTS = (2, 3, 4)
 
@@ -48,7 +49,7 @@ BOARD_TYPES = tuple(BOARDS)
 def check_board_type(board_type: object, error: type[Exception] = RulesError) -> str:
     """`board_type` if it is a known board, else `error` naming it and the known ones."""
     if not isinstance(board_type, str) or board_type not in BOARDS:
-        raise error(f"unknown board type {board_type!r} (expected one of "
+        raise error(f"unknown board type {show(board_type)} (expected one of "
                     f"{', '.join(BOARD_TYPES)})")
     return board_type
 
@@ -57,7 +58,7 @@ def check_num_players(num_players: object, error: type[Exception] = RulesError) 
     """`num_players` if it is 2, 3 or 4, else `error` naming it."""
     if not isinstance(num_players, int) or isinstance(num_players, bool) \
             or num_players not in PLAYER_COUNTS:  # 2.0 == 2, but is no player count
-        raise error(f"num_players must be 2, 3 or 4, got {num_players!r}")
+        raise error(f"num_players must be 2, 3 or 4, got {show(num_players)}")
     return num_players  # type: ignore[return-value]
 
 

@@ -327,15 +327,16 @@ def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None
     elimination victory threshold (§1.4).
     """
     from ringrift.rules.errors import RulesError
+    from ringrift.rules.jsonread import show
 
     GameSpec(board_type, num_players)  # validates both
     if swap_rule is not None and not isinstance(swap_rule, bool):
-        raise RulesError(f"swap_rule must be True, False or None, got {swap_rule!r}")
+        raise RulesError(f"swap_rule must be True, False or None, got {show(swap_rule)}")
     if rings_per_player is not None and (
             not isinstance(rings_per_player, int) or isinstance(rings_per_player, bool)
             or not 1 <= rings_per_player <= MAX_RINGS_PER_PLAYER):
         raise RulesError(f"rings_per_player must be an integer in 1..{MAX_RINGS_PER_PLAYER}, "
-                         f"got {rings_per_player!r}")
+                         f"got {show(rings_per_player)}")
     geo = boards.get_geometry(board_type)
     s = GameState.empty(geo, num_players)
     if rings_per_player is not None:
