@@ -265,3 +265,19 @@ def test_three_players_with_the_person_in_seat_two(browser, server):
     assert page.locator("#players div").count() == 3
     assert page.locator("#board .stack").count() >= 1
     page.close()
+
+
+def test_an_ai_error_is_shown_and_another_engine_takes_over(browser, server):
+    url, _ = server  # this server has no model: policy-only cannot play
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(url)
+    page.wait_for_function("() => document.querySelectorAll('#engine option').length >= 5")
+    page.select_option("#engine", "policy-only")
+    page.select_option("#human-seat", "2")
+    page.click("#new-game")
+    assert wait_ready(page) == "error"
+    assert "needs a model" in page.text_content("#status")
+    page.select_option("#engine", "random")
+    assert wait_ready(page) == "human"
+    assert page.evaluate("() => window.ringrift.view.currentPlayer") == 2
+    page.close()

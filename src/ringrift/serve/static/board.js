@@ -239,6 +239,7 @@
 
   function play(choice) {
     app.selected = [];
+    app.error = "";
     app.busy = true;
     render();
     log("P" + app.view.currentPlayer + " (you): " + choice.label);
@@ -256,6 +257,7 @@
   }
 
   function aiMove() {
+    app.error = "";
     app.busy = true;
     render();
     var engine = document.getElementById("engine").value;
@@ -399,7 +401,12 @@
       el("label", {}, controls, "you play");
       select(controls, "human-seat", [1, 2, 3, 4], 1);
       el("label", {}, controls, "AI");
-      select(controls, "engine", ["gumbel", "mcts", "policy-only", "heuristic", "random"], "gumbel");
+      select(controls, "engine", ["gumbel", "mcts", "policy-only", "heuristic", "random"], "gumbel")
+        .addEventListener("change", function () {
+          // an AI move that failed (e.g. policy-only without a model) is retried with the new one
+          var v = app.view;
+          if (v && !app.replay && !app.busy && !v.gameOver && v.currentPlayer !== app.human) aiMove();
+        });
       el("label", {}, controls, "budget");
       el("input", {id: "visits", value: "64", size: 8, title: "simulations or throughput/standard/quality/ultimate"}, controls);
       el("button", {id: "new-game"}, controls, "New game").addEventListener("click", newGame);
