@@ -551,3 +551,15 @@ def _umask() -> int:
     os.umask(mask)
     return mask
 
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only files")
+def test_a_read_only_database_is_one_line(capsys, ws):
+    (ws / "games.db").chmod(0o444)
+    try:
+        before = snapshot(ws)
+        refused(capsys, ["selfplay", *BOARD, "--engine", "random", "--num-games", "1",
+                         "--output-dir", ws])  # (SQLite's words: "readonly database")
+        assert snapshot(ws) == before
+    finally:
+        (ws / "games.db").chmod(0o644)

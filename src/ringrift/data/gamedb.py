@@ -498,3 +498,5 @@ def _check_file(path: Path, readonly: bool) -> None:
         header = fh.read(len(_SQLITE_MAGIC))
     if header != _SQLITE_MAGIC:
         raise UserError(f"{path}: not a SQLite database")
+    if not readonly and not os.access(path, os.W_OK):
+        raise UserError(f"{path}: the database file is read-only; games cannot be added")
