@@ -36,7 +36,8 @@ def test_a_killed_worker_loses_only_its_job_which_is_played_once_more():
     config = heuristic_config()
     units = list(selfplay_units(config, range(6), 1))
     records = []
-    with Executor(2) as ex:
+    lost: list[str] = []
+    with Executor(2, on_lost=lost.append) as ex:
         stream = ex.unordered(play_selfplay_unit, units)
         first = next(stream)
         records += first[1]
@@ -45,6 +46,7 @@ def test_a_killed_worker_loses_only_its_job_which_is_played_once_more():
         for _, unit_records in stream:
             records += unit_records
         assert ex.lost_jobs == 1
+        assert len(lost) == 1 and "killed by SIGKILL" in lost[0]
         assert len(ex._backend.pids()) == 2  # replaced
     played = by_index(records)
     assert sorted(played) == list(range(6))

@@ -13,6 +13,7 @@ from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.exec import Executor
+from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.selfplay.workers import run_games
 from tests.exec.helpers import by_index, heuristic_config
 
@@ -69,6 +70,43 @@ def test_ray_exceptions_come_back_in_order():
         assert next(results) == (0, 2.0)
         with pytest.raises(ValueError, match="math domain"):
             next(results)
+
+
+def test_the_daemon_on_ray_follows_a_promotion_without_a_restart(tmp_path):
+    from ringrift.registry import ModelRegistry
+    from ringrift.selfplay.daemon import DaemonConfig, run_daemon
+    from tests.selfplay.test_daemon import empty_registry, promote, stored_games, tiny_model
+
+    registry = empty_registry(tmp_path / "models" / "registry.db")
+    v1 = promote(registry, tiny_model(tmp_path / "models", "v1.pt", seed=1))
+    v2_file = tiny_model(tmp_path / "models", "v2.pt", seed=2)
+    config = DaemonConfig(
+        selfplay=SelfplayConfig(board_type="square8", num_players=2, engine="gumbel", seed=3,
+                                max_moves=12),
+        output_dir=tmp_path / "out", registry=registry, max_games=8, backend="ray")
+    config.selfplay.options.simulations = 2
+    config.selfplay.options.device = "cpu"
+    lines: list[str] = []
+    promoted: list[int] = []
+
+    def after_game(record, stored):
+        if stored == 2:
+            promoted.append(promote(registry, v2_file))
+
+    summary = run_daemon(config, log=lines.append, on_game=after_game)
+    assert summary.games == 8
+    assert any(line.startswith(f"picked up model square8_2p v2 (id {promoted[0]},")
+               for line in lines)
+    games = stored_games(tmp_path / "out" / "games.db")
+    assert sorted(g.metadata["game_index"] for g in games) == list(range(8))
+    ids = [g.metadata["model"]["registry_id"]
+           for g in sorted(games, key=lambda g: g.metadata["game_index"])]
+    # the units handed out before the promotion play v1, every later one v2
+    assert ids[0] == v1 and ids[-1] == promoted[0]
+    assert ids == sorted(ids)
+    with ModelRegistry(registry) as reg:
+        assert games[-1].metadata["model"]["sha256"] in (reg.get(v1).sha256,
+                                                         reg.get(promoted[0]).sha256)
 
 
 def test_a_bad_ray_address_is_a_user_error():

@@ -262,9 +262,6 @@ def _run_daemon(args: argparse.Namespace) -> int:
                         "model (register and promote the file with `ringrift models`)")
     if args.seed is None:
         args.seed = secrets.randbelow(1 << 31)
-    if args.backend != "local":
-        raise UserError("--daemon runs on the local backend only (the daemon on Ray is not "
-                        "built yet)")
     if args.gpu_evaluator:
         raise UserError("--gpu-evaluator is not built for --daemon yet")
     config = _selfplay_config(args)
@@ -279,6 +276,7 @@ def _run_daemon(args: argparse.Namespace) -> int:
         registry=Path(args.registry) if args.registry else DEFAULT_REGISTRY,
         registry_required=args.registry is not None, fmt=args.format,
         bootstrap_engine=args.bootstrap_engine, workers=args.workers,
+        backend=args.backend, ray_address=args.ray_address,
         batch_size=args.batch_size, max_games=args.max_games,
         status_interval_s=args.status_interval)
     run_daemon(daemon, log=_log)

@@ -79,12 +79,14 @@ class Executor:
     def __init__(self, workers: int = 1, *, backend: str = "local", network: bool = False,
                  threads: int = 1, window: int | None = None,
                  ray_address: str | None = None,
-                 worker_init: Callable[[int], None] | None = None) -> None:
+                 worker_init: Callable[[int], None] | None = None,
+                 on_lost: Callable[[str], None] | None = None) -> None:
         check_workers(workers)
         check_backend(backend, ray_address)
         if worker_init is not None and backend != "local":
             raise NotImplementedError("Executor worker_init on the Ray backend")
         self.worker_init = worker_init  # run once in each worker, with its slot number
+        self.on_lost = on_lost  # told why, each time a job is sent again (its worker died)
         self.workers = workers
         self.backend_name = backend
         self.network = network
@@ -176,6 +178,8 @@ class Executor:
                                            f"(last: {reason}); not retried")
                     self.lost_jobs += 1
                     unsent.appendleft((job, tasks[job]))
+                    if self.on_lost is not None:
+                        self.on_lost(reason)
 
         try:
             while True:

@@ -145,7 +145,9 @@ class RayBackend:
             if block:
                 raise RuntimeError("executor: waiting on a job that no worker is playing")
             return []
-        done, _ = ray.wait(refs, num_returns=1, timeout=None if block else 0)
+        done, _ = ray.wait(refs, num_returns=1, timeout=1.0 if block else 0)
+        while block and not done:  # (in slices: a stop signal's handler runs in between)
+            done, _ = ray.wait(refs, num_returns=1, timeout=1.0)
         if done:
             done, _ = ray.wait(refs, num_returns=len(refs), timeout=0)
         events: list[tuple] = []

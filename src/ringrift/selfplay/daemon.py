@@ -63,9 +63,16 @@ class DaemonConfig:
     batch_size: int = 1
     max_games: int | None = None  # stop after this many stored games (None: until a signal)
     status_interval_s: float = 60.0
+    # "ray": the workers are Ray actors fed by this process's executor (ringrift.exec), which
+    # follows the registry and hands each unit of games the model to play
+    backend: str = "local"
+    ray_address: str | None = None
 
     def validate(self) -> None:
+        from ringrift.exec import check_backend
+
         self.selfplay.validate(require_models=False)  # the registry supplies the model
+        check_backend(self.backend, self.ray_address)
         if self.bootstrap_engine is None and any(e in NETWORK_ENGINES
                                                  for e in self.selfplay.engines()):
             raise UserError(f"--engine {self.selfplay.engine} plays the registry's production "
@@ -334,7 +341,7 @@ def run_daemon(config: DaemonConfig, log: Log = print,
     # At start a broken registry or production model is the user's to fix (UserError); later
     # the daemon logs it and keeps playing what it has.
     check_config = config
-    if config.workers > 1:  # the parent only checks; workers load for themselves
+    if config.workers > 1 or config.backend != "local":  # the workers load for themselves
         check_config = replace(config, selfplay=replace(
             config.selfplay, options=replace(config.selfplay.options, device="cpu")))
     follower = ModelFollower(check_config)
@@ -357,7 +364,9 @@ def run_daemon(config: DaemonConfig, log: Log = print,
     end = None if config.max_games is None else start + config.max_games
     guard = StopGuard().install()
     try:
-        if config.workers == 1:
+        if config.backend != "local":
+            _serve_with_executor(config, follower, start, end, sink, progress, guard, on_game)
+        elif config.workers == 1:
             next_index = [start]
 
             def claim(n: int) -> range:
@@ -388,6 +397,80 @@ def run_daemon(config: DaemonConfig, log: Log = print,
     log(f"stopped: {summary.games} games stored in {summary.seconds:.1f} s "
         f"({progress.rate():.2f} games/s), last model {progress.model} -> {sink.path}")
     return summary
+
+
+# ------------------------------------------------------------------------------ executor
+
+_PLAYED_MODEL: list[str | None] = [None]  # the model file this worker process plays now
+
+
+def play_daemon_unit(unit: tuple[SelfplayConfig, tuple[int, ...], int, dict | None]
+                     ) -> list[GameRecord]:
+    """In a worker: play one unit (config with the model to play, indices, batch size, the
+    model's registry record), each game naming the model in `metadata["model"]`."""
+    config, indices, batch_size, model = unit
+    path = config.options.model_path
+    if _PLAYED_MODEL[0] not in (None, path):  # a promotion: drop the old network
+        from ringrift.ai.model_cache import forget_model
+
+        forget_model(_PLAYED_MODEL[0])
+    _PLAYED_MODEL[0] = path
+    records = list(play_batched(config, list(indices), batch_size))
+    for record in records:
+        record.metadata["model"] = model
+    return records
+
+
+def _serve_with_executor(config: DaemonConfig, follower: ModelFollower, start: int,
+                         end: int | None, sink: GameSink, progress: _Progress, guard: StopGuard,
+                         on_game: Callable[[GameRecord, int], None] | None) -> None:
+    """The daemon on the executor (the Ray backend): this process follows the registry before
+    handing out each unit of `batch_size` games, so the workers play a promoted model from the
+    next unit on, without a restart; it stores every finished game. A stop signal abandons the
+    units in flight. A worker (or node) that dies loses only its unit, which is played again."""
+    from ringrift.exec import Executor
+
+    device = config.selfplay.options.device  # (the follower checks models on the CPU)
+    next_index = start
+
+    def units():
+        nonlocal next_index
+        while not guard.stopping and (end is None or next_index < end):
+            for line in follower.check():
+                progress.log(line)
+            first = next_index
+            next_index = first + config.batch_size if end is None else \
+                min(first + config.batch_size, end)
+            game_config = replace(follower.game_config, options=replace(
+                follower.game_config.options, device=device))
+            yield first, (game_config, tuple(range(first, next_index)), config.batch_size,
+                          follower.model_metadata())
+
+    executor = Executor(config.workers, backend=config.backend, ray_address=config.ray_address,
+                        network=follower.uses_model,
+                        threads=config.selfplay.options.threads or 1,
+                        on_lost=lambda why: progress.log(f"{why}: replaced; its games are "
+                                                         f"played again"))
+    stream = executor.unordered(play_daemon_unit, units())
+    try:
+        while True:
+            with guard.abandonable():
+                item = next(stream, None)
+            if item is None:
+                return
+            for record in item[1]:
+                sink.add(record)
+                progress.stored(record)
+                if on_game is not None:
+                    on_game(record, progress.games)
+    except GameAbandoned:
+        return
+    except RuntimeError as exc:  # a unit that kills every worker it is sent to
+        raise WorkerCrashLoop(f"selfplay workers keep crashing ({exc}): giving up; the "
+                              f"{progress.games} game(s) stored by this run are kept") from None
+    finally:
+        stream.close()
+        executor.close()
 
 
 # ------------------------------------------------------------------------------ workers
