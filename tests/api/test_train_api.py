@@ -71,6 +71,7 @@ def test_bad_settings_are_refused_by_the_trainers_checks():
         TrainingLoopConfig(loop_fields={"bogus": 1}).to_loop_config()
 
 
+@pytest.mark.slow
 def test_run_training_loop_takes_the_seed_config(tmp_path, capsys):
     cfg = ringrift.TrainConfig(board_type="square8", iterations=1, episodes_per_iter=4,
                                epochs_per_iter=1, batch_size=64, lr_min=1e-5,
