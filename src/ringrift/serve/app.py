@@ -107,16 +107,6 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
     async def bad_request(_request: Request, exc: BadRequest) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
-    @app.middleware("http")
-    async def count(request: Request, call_next):
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        endpoint = getattr(route, "path", "other")
-        metrics.requests.labels(endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
-        return response
-
     async def read_json(request: Request) -> dict[str, Any]:
         body = await request.body()
         try:
@@ -271,8 +261,38 @@ def create_app(source: ModelSource, config: ServeConfig | None = None) -> Any:
 
         return JSONResponse(await run_in_threadpool(build))
 
-    return BodyLimits(app, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s,
+    counted = RequestMetrics(app, metrics)
+    return BodyLimits(counted, max_bytes=config.max_body_bytes, timeout_s=config.body_timeout_s,
                       on_reject=lambda status: metrics.requests.labels("body", str(status)).inc())
+
+
+class RequestMetrics:
+    """Counts requests by endpoint (the route's path template) and status, and times them: a
+    plain ASGI middleware (Starlette's BaseHTTPMiddleware costs more per request)."""
+
+    def __init__(self, app: Any, metrics: ServeMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # when the app fails before starting a response
+
+        async def send_status(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            endpoint = getattr(scope.get("route"), "path", "other")  # set by the router
+            self.metrics.requests.labels(endpoint, str(status)).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 
 
 def _first(items, n: int) -> list:
