@@ -48,6 +48,7 @@ def _numeric_flags() -> list[tuple[list[str], str, type]]:
 
 
 NUMERIC = _numeric_flags()
+PARSER = build_parser()  # (parsing does not change it: one for every case)
 
 
 def test_every_command_has_numeric_flags_found():
@@ -58,7 +59,7 @@ def test_every_command_has_numeric_flags_found():
 @pytest.mark.parametrize("path,flag,kind", NUMERIC,
                          ids=[f"{p[0]} {f}" for p, f, _ in NUMERIC])
 def test_negative_and_nan_values_are_refused_by_every_numeric_flag(path, flag, kind):
-    parser = build_parser()
+    parser = PARSER
     bad = ["-5"] + (["nan", "inf"] if kind is float else [])
     for value in bad:
         args = parser.parse_args([*path, flag, value])
