@@ -44,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--samples-per-epoch", type=int, default=_d("samples_per_epoch"), metavar="N",
                    help="an epoch trains on N samples drawn at random from the window (default: "
                    "all): the training cost of an iteration stays fixed as the window grows")
+    p.add_argument("--temperature-schedule", dest="selfplay_temperature",
+                   default=_d("selfplay_temperature"),
+                   help="selfplay temperature schedule (default %(default)s); 'curriculum' "
+                   "follows the loop: progress 0 at the first iteration, 1 at the last")
     p.add_argument("--engine", default=_d("engine"),
                    help="selfplay engine of the current best model")
     p.add_argument("--bootstrap-engine", default=_d("bootstrap_engine"),
@@ -157,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
             model_version=resolve_architecture(args.model_version),
             selfplay_games=args.selfplay_games,
             training_epochs=args.training_epochs, engine=args.engine,
+            selfplay_temperature=args.selfplay_temperature,
             bootstrap_engine=args.bootstrap_engine, bootstrap_games=args.bootstrap_games,
             mcts_simulations=args.mcts_simulations,
             channels=args.channels, blocks=args.blocks,

@@ -142,6 +142,9 @@ class LoopConfig:
                 raise UserError(f"{flag} {engine!r}: the loop plays {', '.join(allowed)} there")
         self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
         self.train_settings_check()
+        from ringrift.selfplay.temperature import get_schedule
+
+        get_schedule(self.selfplay_temperature)  # a bad schedule fails before any work
 
     def train_settings_check(self) -> None:
         """The trainer's own checks on the training knobs, before the first iteration."""

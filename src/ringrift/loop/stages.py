@@ -63,6 +63,18 @@ def selfplay_game_id(iteration: int, index: int) -> str:
     return f"loop-{iteration:03d}-{index:06d}"
 
 
+def iteration_schedule(cfg: LoopConfig, iteration: int) -> str:
+    """The selfplay temperature schedule of `iteration`: a `curriculum` schedule is set to the
+    loop's progress, 0 at the first iteration and 1 at the last (the seed's "based on training
+    progress"); any other schedule is the configured one."""
+    from ringrift.selfplay.temperature import CurriculumSchedule, get_schedule
+
+    schedule = get_schedule(cfg.selfplay_temperature)
+    if isinstance(schedule, CurriculumSchedule):
+        return schedule.at_progress(iteration / max(1, cfg.iterations - 1)).spec
+    return cfg.selfplay_temperature
+
+
 def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     """Play this iteration's games into its own database through the selfplay runner (the same
     players, schedules and records as `ringrift selfplay`), with `cfg.workers` processes; a
@@ -77,7 +89,8 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     config = SelfplayConfig(board_type=cfg.board_type, num_players=cfg.num_players,
                             engine=engine, seed=cfg.seed * 1000 + state.iteration,
                             max_moves=cfg.max_moves,
-                            temperature_schedule=cfg.selfplay_temperature, options=options)
+                            temperature_schedule=iteration_schedule(cfg, state.iteration),
+                            options=options)
     started = time.perf_counter()
     planned = cfg.games_for(bootstrap=state.best_model is None)
     step = max(1, planned // 5)
