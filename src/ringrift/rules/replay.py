@@ -183,7 +183,14 @@ def state_summary(state: GameState, extraction_offset: int) -> dict[str, Any]:
 
 
 def json_summary(state: GameState, data: dict[str, Any]) -> dict[str, Any]:
-    """The same fields, read from a recorded serialized state."""
+    """The same fields, read from a recorded serialized state (RulesError if it is malformed)."""
+    try:
+        return _json_summary(state, data)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # reading the record only
+        raise RulesError(f"malformed recorded state ({type(exc).__name__}: {exc})") from None
+
+
+def _json_summary(state: GameState, data: dict[str, Any]) -> dict[str, Any]:
     geo = state.geo
     board = data["board"]
     players = data["players"]
@@ -261,14 +268,15 @@ def replay_game(header: dict, steps: list[dict], final: dict | None,
         geo = state.geo
         step_ok = True
         try:
-            recorded = [move_from_json(geo, m, state.phase) for m in step["legalMoves"]]
-            played = move_from_json(geo, step["move"], state.phase)
+            legal_raw, move_raw = step_record(step, i)
+            recorded = [move_from_json(geo, m, state.phase) for m in legal_raw]
+            played = move_from_json(geo, move_raw, state.phase)
         except RulesError as exc:
             note(i, f"cannot parse recorded move: {exc}", None)
             stopped = True
             break
         ours = legal_moves(state)
-        diff, devs = _classify_legal(state, ours, recorded, step["legalMoves"])
+        diff, devs = _classify_legal(state, ours, recorded, legal_raw)
         if diff is not None or devs:
             step_ok = False
             note(i, diff or "legal move lists differ only in form", devs if diff is None or devs
@@ -292,19 +300,22 @@ def replay_game(header: dict, steps: list[dict], final: dict | None,
                 break
             nxt_state = None
             expected = _expected_after(steps, i, final)
-            for cand in candidates:
-                trial = state.copy()
-                apply_move(trial, cand, validate=False)
-                trial_offset = offset + _extraction_cost(cand)
-                if expected is None or _compare_after(trial, trial_offset, expected,
-                                                      header) is None:
-                    nxt_state, chosen = trial, cand
-                    break
+            try:
+                for cand in candidates:
+                    trial = state.copy()
+                    apply_move(trial, cand, validate=False)
+                    trial_offset = offset + _extraction_cost(cand)
+                    if expected is None or _compare_after(trial, trial_offset, expected,
+                                                          header) is None:
+                        nxt_state, chosen = trial, cand
+                        break
+                what = None if nxt_state is not None else _compare_after(
+                    trial, offset + _extraction_cost(candidates[-1]), expected, header)
+            except RulesError as exc:  # the next recorded state is malformed
+                note(i, f"cannot read the state recorded after step {i}: {exc}", None)
+                stopped = True
+                break
             if nxt_state is None:
-                trial = state.copy()
-                apply_move(trial, candidates[0], validate=False)
-                what = _compare_after(trial, offset + _extraction_cost(candidates[0]),
-                                      expected, header)
                 note(i, f"after {played.type}: {what}", None)
                 stopped = True
                 break
@@ -324,6 +335,14 @@ def replay_game(header: dict, steps: list[dict], final: dict | None,
     _finish_report(report, first_known, first_unknown)
 
 
+def step_record(step: dict, i: int) -> tuple[list, dict]:
+    """The recorded legal moves and move of step `i` (RulesError if the record lacks them)."""
+    legal, move = step.get("legalMoves"), step.get("move")
+    if not isinstance(legal, list) or not isinstance(move, dict):
+        raise RulesError(f"step {i}: the record needs a 'legalMoves' list and a 'move' object")
+    return legal, move
+
+
 def _candidates_for(played: Move, ours: list[Move]) -> list[Move]:
     key = played.key()
     exact = [m for m in ours if m.key() == key]
@@ -336,12 +355,12 @@ def _candidates_for(played: Move, ours: list[Move]) -> list[Move]:
 
 
 def _expected_after(steps: list[dict], i: int, final: dict | None) -> dict | None:
+    after = steps[i].get("after")
+    after = after if isinstance(after, dict) else {}
     if i + 1 < len(steps):
-        return {"state": steps[i + 1]["state"], "extras": steps[i + 1].get("stateExtras") or {},
-                "after": steps[i].get("after") or {}}
+        return {"state": steps[i + 1].get("state"), "after": after}
     if final is not None and final.get("finalState"):
-        return {"state": final["finalState"], "extras": {}, "after": steps[i].get("after") or {},
-                "final": True}
+        return {"state": final["finalState"], "after": after, "final": True}
     return None
 
 
@@ -410,7 +429,7 @@ def trace_moves(header: dict, steps: list[dict], final: dict | None) -> Iterator
     state = state_from_json(header["initialState"], header.get("initialStateExtras"))
     offset = 0
     for i, step in enumerate(steps):
-        played = move_from_json(state.geo, step["move"], state.phase)
+        played = move_from_json(state.geo, step_record(step, i)[1], state.phase)
         if played.type == mv.PROCESS_LINE and len(played.line) > state.line_length:
             continue
         candidates = _candidates_for(played, legal_moves(state))
