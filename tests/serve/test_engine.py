@@ -114,6 +114,7 @@ def test_reports_during_search_and_time_limit():
     assert is_legal(state, final["move"])
 
 
+@pytest.mark.slow  # subprocesses that load torch (~10 s on a loaded 2-core machine)
 def test_engine_with_a_model_uses_the_network(tmp_path):
     model = tiny_model(tmp_path)
     state = midgame_state("square8", 2, 14)
@@ -178,6 +179,7 @@ def test_time_spent_waiting_counts_against_the_limit():
     assert is_legal(state, out["move"]) and out["elapsedMs"] >= 5000
 
 
+@pytest.mark.slow  # subprocesses that load torch (~10 s on a loaded 2-core machine)
 def test_engine_follows_promotions_of_the_production_model(tmp_path):
     import time
 

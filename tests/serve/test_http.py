@@ -170,6 +170,7 @@ def test_game_actions_play_a_game_through_the_server(server):
     assert view["gameOver"] and view["winner"] in (1, 2) and view["legal"] == []
 
 
+@pytest.mark.slow  # subprocesses that load torch (~10 s on a loaded 2-core machine)
 def test_production_model_is_reloaded_after_a_promotion(tmp_path):
     registry = tmp_path / "registry.db"
     first, second = tiny_model(tmp_path, seed=1, name="a.pt"), tiny_model(tmp_path, seed=2,

@@ -62,6 +62,7 @@ def test_games_without_values_are_valued_by_the_network_or_the_heuristic(tmp_pat
     assert game_id in html and "<script src=" not in html  # inlined, nothing to fetch
 
 
+@pytest.mark.slow  # subprocesses that load torch (~10 s on a loaded 2-core machine)
 def test_view_command(tmp_path):
     db = tmp_path / "r.db"
     game_id = random_game_db(db, seed=3)
