@@ -78,6 +78,8 @@ def analysis_steps(req: AnalysisRequest, leaves: Leaves, emit: Emit | None = Non
                    clock: Callable[[], float] = time.monotonic) -> Steps:
     """The analysis of `req` (see the module docstring); `emit` receives reports made during
     the search (`reportDuringSearchEvery`)."""
+    # the time limit counts from when the request was read (a monotonic time: another clock,
+    # as tests may pass, starts here)
     start = req.received if req.received is not None and clock is time.monotonic else clock()
     state = req.state
     legal = rules.legal_moves(state)
