@@ -17,6 +17,7 @@ from typing import Any
 from ringrift.rules import moves as mv
 from ringrift.rules.apply import apply_move
 from ringrift.rules.errors import RulesError
+from ringrift.rules.jsonread import as_list, obj, opt_obj, show
 from ringrift.rules.movegen import legal_moves
 from ringrift.rules.serialize import move_from_json, parse_position, state_from_json
 from ringrift.rules.state import GameState
@@ -127,7 +128,9 @@ def load_vector_files(paths: list[str]) -> list[tuple[str, dict[str, Any]]]:
 
 
 def run_vector(vector: dict[str, Any]) -> VectorResult:
-    vid = str(vector.get("id", "?"))
+    if not isinstance(vector, dict):
+        return VectorResult("?", "fail", f"error: a vector must be a JSON object, got {show(vector)}")
+    vid = show(vector["id"])[1:-1] if isinstance(vector.get("id"), str) else "?"
     reason = skip_reason(vector)
     if reason:
         return VectorResult(vid, "skip", reason)
@@ -138,8 +141,9 @@ def run_vector(vector: dict[str, Any]) -> VectorResult:
 
 
 def _run(vid: str, vector: dict[str, Any]) -> VectorResult:
-    inp = vector.get("input") or {}
-    expected = vector.get("expectedOutput") or {}
+    inp = opt_obj(vector, "input", "vector")
+    expected = opt_obj(vector, "expectedOutput", "vector")
+    assertions = opt_obj(expected, "assertions", "vector.expectedOutput")
     state = state_from_json(inp.get("state"))
     before = state.s_invariant()
     geo = state.geo
@@ -153,7 +157,7 @@ def _run(vid: str, vector: dict[str, Any]) -> VectorResult:
     chain.observe(move)
     status = expected.get("status", "complete")
     sequence = inp.get("expectedChainSequence")
-    expects_chain = (expected.get("assertions") or {}).get("currentPhase") == "chain_capture"
+    expects_chain = assertions.get("currentPhase") == "chain_capture"
     if "initialMove" in inp and not expects_chain:
         _follow_chain(state, sequence, chain)
     if status == "complete":
@@ -182,15 +186,16 @@ class ChainRecord:
 
 
 def _follow_chain(state: GameState, sequence: list | None, chain: ChainRecord) -> None:
-    steps = list(sequence or [])[1:] if sequence and chain.segments else list(sequence or [])
+    sequence = as_list(sequence, "input.expectedChainSequence", 64) if sequence else []
+    steps = sequence[1:] if sequence and chain.segments else list(sequence)
     while state.phase == "chain_capture" and not state.is_over:
         options = legal_moves(state)
         choice = options[0]
         if steps:
-            step = steps.pop(0)
-            want = (parse_position(state.geo, step["from"], "expectedChainSequence.from"),
-                    parse_position(state.geo, step["captureTarget"], "captureTarget"),
-                    parse_position(state.geo, step.get("landing") or step["to"], "landing"))
+            step = obj(steps.pop(0), "input.expectedChainSequence[]")
+            want = (parse_position(state.geo, step.get("from"), "expectedChainSequence.from"),
+                    parse_position(state.geo, step.get("captureTarget"), "captureTarget"),
+                    parse_position(state.geo, step.get("landing") or step.get("to"), "landing"))
             match = [m for m in options if (m.frm, m.target, m.to) == want]
             if not match:
                 raise RulesError(f"expected chain segment {step} is not legal")
@@ -216,13 +221,13 @@ def _check(state: GameState, before: int, mover: int, status: str, expected: dic
     if status in ("complete", "awaiting_decision") and status != actual_status:
         return f"status: expected {status}, got {actual_status} (phase {state.phase})"
     actual = _actual_values(state, before, chain)
-    for key, want in (expected.get("assertions") or {}).items():
+    for key, want in opt_obj(expected, "assertions", "vector.expectedOutput").items():
         if key not in actual:
             continue  # informational assertion keys (§6.8)
         got = actual[key]() if callable(actual[key]) else actual[key]
         if got != want:
             return f"{key}: expected {want!r}, got {got!r}"
-    final = expected.get("finalState")
+    final = opt_obj(expected, "finalState", "vector.expectedOutput")
     if final:
         geo = state.geo
         if final.get("finalStackPosition") is not None:
@@ -231,7 +236,8 @@ def _check(state: GameState, before: int, mover: int, status: str, expected: dic
                 return (f"finalStackPosition: expected {geo.keys[want]}, got "
                         f"{geo.keys[chain.last_landing] if chain.last_landing >= 0 else None}")
         if final.get("markerPositions") is not None:
-            want_set = {parse_position(geo, p, "markerPositions") for p in final["markerPositions"]}
+            marker_list = as_list(final["markerPositions"], "finalState.markerPositions", geo.num_cells)
+            want_set = {parse_position(geo, p, "markerPositions") for p in marker_list}
             got_set = {c for c, m in enumerate(state.markers) if m}
             if want_set != got_set:
                 return (f"markerPositions: expected {sorted(geo.keys[c] for c in want_set)}, "
