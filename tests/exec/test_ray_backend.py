@@ -109,6 +109,24 @@ def test_the_daemon_on_ray_follows_a_promotion_without_a_restart(tmp_path):
                                                          reg.get(promoted[0]).sha256)
 
 
+def test_ray_workers_share_their_nodes_evaluator_actor(tmp_path):
+    from ringrift.ai.options import EngineOptions
+    from ringrift.exec.gpu_evaluator import RayEvaluatorService
+    from tests.selfplay.test_daemon import tiny_model
+
+    model = str(tiny_model(tmp_path, "m.pt", seed=1))
+    config = SelfplayConfig("square8", 2, engine="gumbel", seed=4, max_moves=20,
+                            options=EngineOptions(model_path=model, simulations=4, threads=1,
+                                                  device="cpu"))
+    with RayEvaluatorService(model, batch_size=64, max_wait_s=0.005) as service:
+        assert len(service.actors) == 1  # one node: one evaluator
+        records = list(run_games(config, range(4), 2, batch_size=2, backend="ray",
+                                 evaluator=service.handle))
+    assert sorted(by_index(records)) == [0, 1, 2, 3]
+    stats = service.stats
+    assert stats.positions > 0 and stats.positions / stats.batches > 1
+
+
 def test_a_bad_ray_address_is_a_user_error():
     ray.shutdown()
     with pytest.raises(UserError, match="--ray-address 127.0.0.1:1: no Ray cluster there"):

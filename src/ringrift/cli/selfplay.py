@@ -79,7 +79,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group(
         "GPU evaluator", "--gpu-evaluator: one process holds the network (on CUDA when present, "
         "else the CPU; RINGRIFT_DISABLE_GPU_DATAGEN=1 keeps it on the CPU) and evaluates the "
-        "leaves of every worker's games in shared batches (local backend)")
+        "leaves of every worker's games in shared batches (--backend ray: one per node)")
     g.add_argument("--gpu-evaluator", action="store_true",
                    help="share one network evaluator between the --workers")
     g.add_argument("--gpu-batch-size", type=int, default=256, metavar="N",
@@ -235,9 +235,15 @@ def _start_evaluator(args: argparse.Namespace):
         return None
     if not args.model:
         raise UserError("--gpu-evaluator needs --model (the network it serves)")
-    if args.backend != "local":
-        raise UserError("--gpu-evaluator runs with --backend local (a Ray evaluator actor is "
-                        "not built yet)")
+    if args.backend == "ray":  # one evaluator actor per node of the cluster
+        from ringrift.exec.gpu_evaluator import RayEvaluatorService
+
+        service = RayEvaluatorService(args.model, ray_address=args.ray_address, amp=args.amp,
+                                      batch_size=args.gpu_batch_size,
+                                      max_wait_s=args.gpu_max_wait_ms / 1000,
+                                      threads=args.threads, min_cpus=args.workers)
+        service.start()
+        return service
     from ringrift.exec.gpu_evaluator import EvaluatorService
 
     service = EvaluatorService(args.model, args.workers, device="auto", amp=args.amp,

@@ -83,8 +83,6 @@ class Executor:
                  on_lost: Callable[[str], None] | None = None) -> None:
         check_workers(workers)
         check_backend(backend, ray_address)
-        if worker_init is not None and backend != "local":
-            raise NotImplementedError("Executor worker_init on the Ray backend")
         self.worker_init = worker_init  # run once in each worker, with its slot number
         self.on_lost = on_lost  # told why, each time a job is sent again (its worker died)
         self.workers = workers
@@ -245,7 +243,7 @@ class Executor:
             from ringrift.exec.ray_backend import RayBackend
 
             return RayBackend(self.workers, network=self.network, threads=self.threads,
-                              address=self.ray_address)
+                              address=self.ray_address, worker_init=self.worker_init)
         from ringrift.exec.local import LocalBackend
 
         return LocalBackend(self.workers, network=self.network, threads=self.threads,

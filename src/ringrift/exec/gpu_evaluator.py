@@ -8,8 +8,10 @@ answers each worker on its own response queue. In a worker, `RemoteEvaluator` st
 `nn.inference.Evaluator` (same `evaluate_arrays`), installed in the process's model cache, so the
 search players use it without knowing.
 
-Local backend only: the queues are multiprocessing queues handed to worker processes when they
-start (the executor's `worker_init`).
+On the local backend the queues are multiprocessing queues handed to worker processes when they
+start (the executor's `worker_init`). On Ray, `RayEvaluatorService` starts one `EvaluatorActor`
+per node (an asyncio actor gathering the calls of that node's workers; `num_gpus=1` where the node
+has a GPU), and each worker actor sends its leaves to the evaluator of its own node.
 """
 
 from __future__ import annotations
@@ -140,6 +142,7 @@ class ServiceHandle:
     config: Any
     metadata: dict[str, Any]
     device: str
+    backend: str = "local"
 
     def install(self, slot: int) -> None:
         """In worker `slot`: play `model_path` through the service (model cache entry)."""
@@ -229,6 +232,190 @@ class EvaluatorService:
         return self.stats
 
     def __enter__(self) -> EvaluatorService:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------- Ray
+
+class EvaluatorActor:
+    """The service as a Ray actor (asyncio: many workers' calls wait at once), one per node.
+    Calls are gathered until `batch_size` positions or `max_wait_s` after the first."""
+
+    def __init__(self, model_path: str, device: str, amp: bool, batch_size: int,
+                 max_wait_s: float, threads: int) -> None:
+        import torch
+
+        from ringrift.nn.inference import Evaluator
+
+        torch.set_num_threads(threads)
+        self.evaluator = Evaluator.from_checkpoint(model_path, device=device, amp=amp,
+                                                   max_batch=batch_size)
+        self.batch_size, self.max_wait_s = batch_size, max_wait_s
+        self.pending: list = []
+        self.rows = 0
+        self.timer = None
+        self.stats = EvaluatorStats()
+
+    async def info(self) -> tuple:
+        import ray
+
+        e = self.evaluator
+        return e.config, e.metadata, str(e.device), ray.get_runtime_context().get_node_id()
+
+    async def evaluate(self, features: np.ndarray, globals_: np.ndarray,
+                       legal: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.pending.append((features, globals_, legal, future))
+        self.rows += len(features)
+        if self.rows >= self.batch_size:
+            self._flush()
+        elif self.timer is None:
+            self.timer = loop.call_later(self.max_wait_s, self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending, self.rows = self.pending, [], 0
+        if not batch:
+            return
+        start = time.perf_counter()
+        try:
+            probs, values = self.evaluator.evaluate_arrays(
+                np.concatenate([b[0] for b in batch]), np.concatenate([b[1] for b in batch]),
+                [idx for b in batch for idx in b[2]])
+        except Exception as exc:  # each waiting worker gets the error
+            for *_, future in batch:
+                future.set_exception(exc)
+            return
+        self.stats.seconds += time.perf_counter() - start
+        self.stats.batches += 1
+        self.stats.requests += len(batch)
+        offset = 0
+        for features, _, _, future in batch:
+            n = len(features)
+            self.stats.positions += n
+            future.set_result((probs[offset:offset + n], values[offset:offset + n]))
+            offset += n
+
+    async def get_stats(self) -> EvaluatorStats:
+        return self.stats
+
+
+class RayRemoteEvaluator(RemoteEvaluator):
+    """A Ray worker's handle on its node's evaluator actor."""
+
+    def __init__(self, actor, config, metadata: dict[str, Any], device: str) -> None:
+        super().__init__(0, None, None, config, metadata, device)
+        self.actor = actor
+
+    def evaluate_arrays(self, features, globals_, legal_indices):
+        import ray
+
+        return ray.get(self.actor.evaluate.remote(
+            np.asarray(features, dtype=np.float32), np.asarray(globals_, dtype=np.float32),
+            [np.asarray(i, dtype=np.int64) for i in legal_indices]))
+
+
+@dataclass
+class RayServiceHandle:
+    """Evaluator actors by node id (picklable into Ray workers)."""
+
+    model_path: str
+    actors: dict[str, Any]
+    config: Any
+    metadata: dict[str, Any]
+    device: str
+    backend: str = "ray"
+
+    def install(self, slot: int) -> None:
+        """In a Ray worker: play `model_path` through the evaluator of the worker's node (any
+        evaluator when its node has none)."""
+        import ray
+
+        from ringrift.ai.model_cache import share_evaluator
+
+        node = ray.get_runtime_context().get_node_id()
+        actor = self.actors.get(node) or next(iter(self.actors.values()))
+        share_evaluator(self.model_path, RayRemoteEvaluator(actor, self.config, self.metadata,
+                                                            self.device))
+
+
+class RayEvaluatorService:
+    """One evaluator actor per alive node of the Ray cluster: `num_gpus=1` on a node with a
+    GPU (unless RINGRIFT_DISABLE_GPU_DATAGEN=1), else on its CPU (taking no CPU slot: it
+    mostly waits)."""
+
+    def __init__(self, model_path: str, *, ray_address: str | None = None, amp: bool = False,
+                 batch_size: int = 256, max_wait_s: float = 0.002, threads: int = 1,
+                 min_cpus: int = 1) -> None:
+        if batch_size < 1:
+            raise UserError(f"--gpu-batch-size must be at least 1, got {batch_size}")
+        self.model_path, self.amp, self.batch_size = model_path, amp, batch_size
+        self.max_wait_s, self.threads = max_wait_s, max(1, threads)
+        self.ray_address, self.min_cpus = ray_address, min_cpus
+        self.actors: dict[str, Any] = {}
+        self.handle: RayServiceHandle | None = None
+        self.stats: EvaluatorStats | None = None
+
+    def start(self) -> RayServiceHandle:
+        import ray
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        from ringrift.exec.gpu_scaling import gpu_datagen_disabled
+        from ringrift.exec.ray_backend import connect
+
+        connect(self.ray_address, self.min_cpus)
+        remote = ray.remote(EvaluatorActor)
+        for node in ray.nodes():
+            if not node.get("Alive"):
+                continue
+            gpu = node.get("Resources", {}).get("GPU", 0) >= 1 and not gpu_datagen_disabled()
+            actor = remote.options(
+                num_cpus=0, num_gpus=1 if gpu else 0, max_restarts=1,
+                scheduling_strategy=NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
+            ).remote(self.model_path, "auto" if gpu else "cpu", self.amp, self.batch_size,
+                     self.max_wait_s, self.threads)
+            self.actors[node["NodeID"]] = actor
+        infos = ray.get([a.info.remote() for a in self.actors.values()])
+        config, metadata, device, _ = infos[0]
+        devices = sorted({info[2] for info in infos})
+        self.handle = RayServiceHandle(self.model_path, self.actors, config, metadata,
+                                       ",".join(devices))
+        return self.handle
+
+    def close(self) -> EvaluatorStats | None:
+        import ray
+
+        if not self.actors:
+            return self.stats
+        total = EvaluatorStats()
+        try:
+            for s in ray.get([a.get_stats.remote() for a in self.actors.values()], timeout=30):
+                total.batches += s.batches
+                total.positions += s.positions
+                total.requests += s.requests
+                total.seconds += s.seconds
+            self.stats = total
+        except Exception:  # a node is gone: no figures from it
+            pass
+        for actor in self.actors.values():
+            try:
+                ray.kill(actor, no_restart=True)
+            except Exception:
+                pass
+        self.actors = {}
+        return self.stats
+
+    def __enter__(self) -> RayEvaluatorService:
         self.start()
         return self
 

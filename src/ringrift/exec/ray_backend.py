@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -24,18 +25,22 @@ from typing import Any
 from ringrift.errors import UserError
 
 MAX_REPLACEMENTS = 100  # actors that die before playing anything must not be replaced forever
+NEVER_STARTED_BACKOFF_S = 1.0
 
 
 class GameActor:
     """A worker: plays `fn(task)` units, one at a time."""
 
-    def __init__(self, threads: int, network: bool) -> None:
+    def __init__(self, threads: int, network: bool,
+                 worker_init: Callable[[int], None] | None = None, slot: int = 0) -> None:
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(threads)
         if network:
             import torch
 
             torch.set_num_threads(threads)
+        if worker_init is not None:
+            worker_init(slot)
 
     def ready(self) -> int:
         return os.getpid()
@@ -87,16 +92,19 @@ class RayBackend:
     """`workers` actors, created now."""
 
     def __init__(self, workers: int, *, network: bool = False, threads: int = 1,
-                 address: str | None = None) -> None:
+                 address: str | None = None,
+                 worker_init: Callable[[int], None] | None = None) -> None:
         import ray
 
         connect(address, workers * threads)
-        gpus = ray.cluster_resources().get("GPU", 0.0) if network else 0.0
+        # (with a worker_init, the shared evaluator actors hold the GPUs, not the workers)
+        gpus = ray.cluster_resources().get("GPU", 0.0) if network and not worker_init else 0.0
         num_gpus = min(1.0, gpus / workers) if gpus else 0
         self._actor_class = ray.remote(GameActor).options(
             num_cpus=threads, num_gpus=num_gpus, max_restarts=0, max_concurrency=1)
         self.threads = threads
         self.network = network
+        self.worker_init = worker_init
         self.replacements = 0
         self._actors: list[Any] = []
         self._ready: list[bool] = []
@@ -110,7 +118,7 @@ class RayBackend:
             self._launch(len(self._actors) - 1)
 
     def _launch(self, slot: int) -> None:
-        actor = self._actor_class.remote(self.threads, self.network)
+        actor = self._actor_class.remote(self.threads, self.network, self.worker_init, slot)
         self._actors[slot] = actor
         self._ready[slot] = False
         self._jobs[slot] = None
@@ -158,6 +166,10 @@ class RayBackend:
                     ray.get(ref)
                     self._ready[slot] = True
                 except RayError as exc:
+                    # it never started (placed on a node that is dying, say): wait a little
+                    # before the next try, or a lost node's slot is retried in a tight loop
+                    # until Ray has noticed the node is gone
+                    time.sleep(NEVER_STARTED_BACKOFF_S)
                     self._replace(slot, _describe(exc))
                 continue
             slot, job = self._pending.pop(ref)

@@ -44,9 +44,10 @@ def run_games(config: SelfplayConfig, indices: Sequence[int], workers: int = 1, 
     With `evaluator` (a running `exec.gpu_evaluator` service) every worker's network leaves go
     to that one shared network."""
     check_batch_size(batch_size)
-    if evaluator is not None and backend != "local":
-        raise UserError("--gpu-evaluator runs with --backend local (a Ray evaluator actor is "
-                        "not built yet)")
+    served_for = getattr(evaluator, "backend", "local")
+    if evaluator is not None and served_for != backend:
+        raise UserError(f"--gpu-evaluator: the evaluator serves --backend {served_for}, the "
+                        f"workers run on --backend {backend}")
     if backend == "local" and workers == 1:
         # in this process, one stream of games refilled as each finishes (no unit boundaries)
         if evaluator is not None:
