@@ -479,7 +479,8 @@ def test_corrupt_database_pages_are_one_line(capsys, ws, argv, code):
     _damage_tail(ws / "games.db")
     before = snapshot(ws)
     names = {"DB": ws / "games.db", "OUT": ws / "good.npz"}
-    refused(capsys, [names.get(a, a) for a in argv], code=code, message="malformed")
+    refused(capsys, [names.get(a, a) for a in argv], code=code,
+            message="games.db: damaged database (database disk image is malformed)")
     assert snapshot(ws) == before
 
 

@@ -375,6 +375,9 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         except UserError:
             pass
     arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], board_type, num_players)
+    if not npz_format.sample_count(arrays) and skipped:
+        raise UserError(f"none of the games could be used ({len(skipped)} unreadable; first: "
+                        f"{skipped[0]}); nothing written")
     if not npz_format.sample_count(arrays) and output.exists():
         raise UserError(f"no samples passed the filters ({total_games} games selected); "
                         f"{output} is left as it was")

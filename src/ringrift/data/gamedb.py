@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Self
 
 from ringrift.data.records import GameRecord, MoveRecord, normalize_timestamp
+from ringrift.data.sqlite_damage import NamedConnection
 from ringrift.errors import UserError
 
 SCHEMA_NAME = "ringrift-gamedb"
@@ -154,16 +155,17 @@ class GameDB:
         if readonly:
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             self._conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s,
-                                         isolation_level=None)
+                                         isolation_level=None, factory=NamedConnection)
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(self.path, timeout=busy_timeout_s,
-                                         isolation_level=None)
+                                         isolation_level=None, factory=NamedConnection)
         try:
             self._open(synchronous)
         except BaseException:
             self._conn.close()
             raise
+        self._conn.path = str(self.path)  # (damage found by any later query names the file)
 
     def _open(self, synchronous: str) -> None:
         conn = self._conn
