@@ -565,3 +565,11 @@ def test_a_read_only_database_is_one_line(capsys, ws):
         assert snapshot(ws) == before
     finally:
         (ws / "games.db").chmod(0o644)
+
+
+def test_state_paths_are_rebased_only_under_the_saved_run_dir(tmp_path):
+    from ringrift.loop.state import _rebase
+
+    assert _rebase("runs/a/models/x.pt", "runs/a", str(tmp_path)) == str(tmp_path / "models/x.pt")
+    assert _rebase("runs/ab/x.pt", "runs/a", "new") == "runs/ab/x.pt"  # a sibling, not inside
+    assert _rebase({"k": ["heuristic", 3]}, "runs/a", "new") == {"k": ["heuristic", 3]}
