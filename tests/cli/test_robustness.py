@@ -573,3 +573,20 @@ def test_state_paths_are_rebased_only_under_the_saved_run_dir(tmp_path):
     assert _rebase("runs/a/models/x.pt", "runs/a", str(tmp_path)) == str(tmp_path / "models/x.pt")
     assert _rebase("runs/ab/x.pt", "runs/a", "new") == "runs/ab/x.pt"  # a sibling, not inside
     assert _rebase({"k": ["heuristic", 3]}, "runs/a", "new") == {"k": ["heuristic", 3]}
+
+
+def test_environment_failures_become_one_line():
+    import sqlite3
+
+    from ringrift.cli.main import _environment_problem
+
+    oom = RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+                       "can't allocate memory: you tried to allocate 360000000000 bytes.")
+    assert _environment_problem(oom).startswith("out of memory (335.3 GiB asked)")
+    assert _environment_problem(MemoryError()).startswith("out of memory")
+    assert _environment_problem(PermissionError(13, "Permission denied", "/x/y")) == \
+        "/x/y: Permission denied"
+    assert "malformed" in _environment_problem(
+        sqlite3.DatabaseError("database disk image is malformed"))
+    assert _environment_problem(BrokenPipeError(32, "Broken pipe", "x")) is None
+    assert _environment_problem(RuntimeError("a bug")) is None  # bugs keep their traceback

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import re
 import sys
 
 import ringrift.cli as cli_package
@@ -114,6 +115,13 @@ def _environment_problem(exc: Exception) -> str | None:
         return f"database problem: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
     if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
+    text = str(exc)
+    if isinstance(exc, MemoryError) or (isinstance(exc, RuntimeError) and (
+            "can't allocate memory" in text or "out of memory" in text.lower())):
+        wanted = re.search(r"allocate (\d+) bytes", text)
+        size = f" ({int(wanted.group(1)) / 2**30:.1f} GiB asked)" if wanted else ""
+        return (f"out of memory{size}: a smaller network (--channels, --blocks) or batch "
+                "(--batch-size) may fit")
     return None
 
 
