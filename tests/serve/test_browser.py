@@ -281,3 +281,21 @@ def test_an_ai_error_is_shown_and_another_engine_takes_over(browser, server):
     assert wait_ready(page) == "human"
     assert page.evaluate("() => window.ringrift.view.currentPlayer") == 2
     page.close()
+
+
+def test_analyse_lists_the_engines_top_moves(browser, server):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.goto(url)
+    page.select_option("#engine", "mcts")
+    page.fill("#visits", "24")
+    page.select_option("#human-seat", "1")
+    page.click("#new-game")
+    assert wait_ready(page) == "human"
+    page.click("#analyze")
+    page.wait_for_selector("#analysis .analysis-value", timeout=60000)
+    items = page.locator("#analysis li.analysis-move")
+    assert items.count() >= 1
+    assert "visits" in items.first.text_content()
+    assert "(heuristic, 25 visits)" in page.text_content("#analysis .analysis-value")
+    page.close()

@@ -252,6 +252,8 @@
   function show(v) {
     app.view = v;
     app.error = "";
+    var box = document.getElementById("analysis");
+    while (box && box.firstChild) box.removeChild(box.firstChild);
     render();
     if (!v.gameOver && v.currentPlayer !== app.human) aiMove();
   }
@@ -276,6 +278,30 @@
       app.busy = false;
       show(v);
     }).catch(fail);
+  }
+
+  // The engine's view of the current position: its top moves with visits, prior and Q.
+  function analyze() {
+    var v = app.view;
+    if (!v || v.gameOver || app.busy || app.replay) return;
+    var box = document.getElementById("analysis");
+    while (box.firstChild) box.removeChild(box.firstChild);
+    var visits = document.getElementById("visits").value || "64";
+    post("/v1/analyze", {state: v.state, engine: document.getElementById("engine").value,
+                         maxVisits: /^[0-9]+$/.test(visits) ? parseInt(visits, 10) : visits})
+      .then(function (r) {
+        if (app.view !== v) return;  // the position changed meanwhile
+        r.moveInfos.forEach(function (info) {
+          var label = v.legal.filter(function (m) {
+            return JSON.stringify(m.move) === JSON.stringify(info.move);
+          }).map(function (m) { return m.label; })[0] || info.move.type;
+          el("li", {"class": "analysis-move"}, box, label + ": " + info.visits + " visits, prior " +
+             info.prior.toFixed(3) + (info.q === null ? "" : ", Q " + info.q.toFixed(3)));
+        });
+        el("div", {"class": "analysis-value"}, box, "value " +
+           r.value.map(function (x) { return x.toFixed(2); }).join("/") + " (" + r.evaluator +
+           ", " + r.rootInfo.visits + " visits)");
+      }).catch(fail);
   }
 
   function fail(err) {
@@ -410,12 +436,14 @@
       el("label", {}, controls, "budget");
       el("input", {id: "visits", value: "64", size: 8, title: "simulations or throughput/standard/quality/ultimate"}, controls);
       el("button", {id: "new-game"}, controls, "New game").addEventListener("click", newGame);
+      el("button", {id: "analyze"}, controls, "Analyse").addEventListener("click", analyze);
     }
     svg("svg", {id: "board", xmlns: SVGNS}, left);
     el("div", {id: "status", "data-state": "idle"}, right, "Choose a board and press New game.");
     el("div", {id: "players"}, right);
     var play = el("div", {id: "play-panel"}, right);
     el("div", {id: "choices"}, play);
+    el("ol", {id: "analysis"}, play);
     var replay = el("div", {id: "replay-panel", style: "display:none"}, right);
     el("div", {id: "replay-title"}, replay);
     var rc = el("div", {"class": "controls", id: "replay-controls"}, replay);
