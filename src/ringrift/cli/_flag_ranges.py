@@ -72,6 +72,12 @@ BOUNDS: dict[str, Bound] = {
     "sprt_beta": OPEN_PROBABILITY,
 }
 ANY_SIGN: frozenset[str] = frozenset()  # dests that may be negative (none so far)
+# No integer flag needs more than 31 bits (seeds are reduced to them); larger values only
+# overflow a C integer deep inside SQLite, numpy or torch. Process counts are bounded too: a
+# typo must not fork a million workers.
+INT_MAX = 2**31 - 1
+PROCESS_MAX = 1024
+PROCESS_DESTS = ("workers", "threads")
 
 
 def _chosen_actions(parser: argparse.ArgumentParser,
@@ -108,5 +114,8 @@ def check_flag_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace)
                     continue
                 bound = Bound()
             problem = bound.problem(v)
+            if problem is None and isinstance(v, int):
+                limit = PROCESS_MAX if action.dest in PROCESS_DESTS else INT_MAX
+                problem = f"must be at most {limit}" if v > limit else None
             if problem:
                 raise UserError(f"{flag} {problem} (got {_num(v)})")
