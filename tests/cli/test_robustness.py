@@ -296,6 +296,9 @@ def test_db_import_replays_before_storing(capsys, ws, tmp_path):
     assert cli(["db", "verify", db]) == 0
     refused(capsys, ["db", "import", jsonl, tmp_path / "missing.jsonl", "--db", db],
             message="no such file")
+    refused(capsys, ["db", "import", ws / "games.db", "--db", tmp_path / "new.db"],
+            message="a SQLite database, not JSONL")
+    assert not (tmp_path / "new.db").exists()
 
 
 def test_readers_skip_a_game_whose_stored_json_is_corrupt(capsys, ws):

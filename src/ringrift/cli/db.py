@@ -68,10 +68,11 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from ringrift.data.gamedb import GameDB
-    from ringrift.data.importer import import_files
+    from ringrift.data.importer import check_import_files, import_files
     from ringrift.output_paths import check_output_file
 
     check_output_file(args.db, "--db")
+    check_import_files(args.files)  # (before the database is created)
     with GameDB(args.db) as db:
         added, present, problems = import_files(args.files, db)
     for p in problems:

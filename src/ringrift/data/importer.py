@@ -53,13 +53,21 @@ def trace_records(path: Path) -> Iterator[tuple[GameRecord | None, str]]:
         yield record, ""
 
 
+def check_import_files(paths: list[str]) -> None:
+    """Every file exists and is not a database (checked before anything is stored)."""
+    for name in paths:
+        if not Path(name).is_file():
+            raise UserError(f"{name}: no such file")
+        with open(name, "rb") as fh:
+            if fh.read(16) == b"SQLite format 3\x00":
+                raise UserError(f"{name}: a SQLite database, not JSONL game records or traces")
+
+
 def import_files(paths: list[str], db) -> tuple[int, int, list[str]]:
     """Import every game of the files; returns (added, already present, problems)."""
     added = present = 0
     problems: list[str] = []
-    for name in paths:  # every file is checked before anything is stored
-        if not Path(name).is_file():
-            raise UserError(f"{name}: no such file")
+    check_import_files(paths)
     for name in paths:
         path = Path(name)
         trace = is_trace_file(path)
