@@ -279,3 +279,15 @@ def test_a_closed_pipe_exits_quietly(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.stdout == "x" * 10
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+def test_population_based_training(here, capsys):
+    # python -m app.training.pbt --board-type square8 --num-players 2 --population-size 8
+    #   --generations 10   (no data named: train's default file, data/training/<board>_<N>p.npz)
+    code, out = run(["pbt", "--board-type", "hex8", "--num-players", "2", "--population-size",
+                     "2", "--generations", "1", "--steps-per-generation", "1", "--games", "2",
+                     "--channels", "8", "--blocks", "1", "--batch-size", "32", "--no-register",
+                     "--run-dir", "runs/pbt_seed"], capsys)
+    assert code == 0, out
+    assert "best member:" in out and Path("runs/pbt_seed/generations.txt").is_file()

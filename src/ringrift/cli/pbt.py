@@ -20,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and label smoothing. Rerun the same command to resume a killed run.")
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--data-path", action="extend", nargs="+", help=".npz training file(s)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--data-path", action="extend", nargs="+",
+                     help=".npz training file(s) (default, as `ringrift train`: "
+                     "data/training/<board>_<N>p.npz)")
     src.add_argument("--db", action="extend", nargs="+", metavar="GAMES.db",
                      help="game databases, exported once to RUN_DIR/data.npz")
     p.add_argument("--run-dir", default="runs/pbt")
@@ -61,6 +63,10 @@ def _run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
     pool = tuple(e.strip() for e in args.reference_pool.split(",") if e.strip())
     data = list(args.data_path or [])
+    if not data and not args.db:  # the seed's line names no data: train's default file
+        from ringrift.train.config import default_data_paths
+
+        data = default_data_paths(args.board_type, args.num_players)
     if args.db:
         missing = [d for d in args.db if not Path(d).is_file()]
         if missing:
