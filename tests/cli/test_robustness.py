@@ -299,6 +299,10 @@ def test_db_import_replays_before_storing(capsys, ws, tmp_path):
     refused(capsys, ["db", "import", ws / "games.db", "--db", tmp_path / "new.db"],
             message="a SQLite database, not JSONL")
     assert not (tmp_path / "new.db").exists()
+    (tmp_path / "broken.jsonl").write_text('{"format": \n')
+    refused(capsys, ["db", "import", tmp_path / "broken.jsonl", "--db", tmp_path / "new.db"],
+            message="broken.jsonl")
+    assert not list(tmp_path.glob("new.db*"))  # no empty database left behind
 
 
 def test_readers_skip_a_game_whose_stored_json_is_corrupt(capsys, ws):

@@ -69,13 +69,32 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_import(args: argparse.Namespace) -> int:
     from ringrift.data.gamedb import GameDB
     from ringrift.data.importer import check_import_files, import_files
+    from ringrift.errors import UserError
     from ringrift.output_paths import check_output_file
 
-    check_output_file(args.db, "--db")
+    target = check_output_file(args.db, "--db")
     check_import_files(args.files)  # (before the database is created)
-    with GameDB(args.db) as db:
-        added, present, problems = import_files(args.files, db)
+    created = not target.exists()
+    try:
+        with GameDB(target) as db:
+            added, present, problems = import_files(args.files, db)
+    except UserError:
+        if created:
+            _remove_if_empty(target)  # a failed import leaves no new, empty database behind
+        raise
     for p in problems:
         print(f"  skipped {p}")
     print(f"{added} games added, {present} already present, {len(problems)} skipped -> {args.db}")
     return 0
+
+
+def _remove_if_empty(path) -> None:
+    from pathlib import Path
+
+    from ringrift.data.gamedb import GameDB
+
+    with GameDB(path, readonly=True) as db:
+        if db.count_games():
+            return
+    for leftover in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
