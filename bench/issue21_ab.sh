@@ -8,11 +8,15 @@
 set -euo pipefail
 W=${1:?workdir}
 R=${RINGRIFT:-ringrift}
+B=${BOARD:-square8}
+P=${PLAYERS:-2}
 PY=${PYTHON:-python}
 ARCH=(--channels 32 --blocks 3 --batch-size 128 --learning-rate 2e-3 --no-progress
       --no-tensorboard --seed 0)
-STEPS=(--epochs ${EPOCHS:-3} --samples-per-epoch ${SAMPLES:-8192})
-train() { local name=$1; shift; rm -rf "$W/$name"*; $R train --board-type square8 --num-players 2 \
+# one epoch of SAMPLES drawn samples, no validation split (the test set is the yardstick;
+# validating every epoch would cost as much as training at this size)
+STEPS=(--epochs ${EPOCHS:-1} --samples-per-epoch ${SAMPLES:-6144} --val-split 0)
+train() { local name=$1; shift; rm -rf "$W/$name"*; $R train --board-type "$B" --num-players "$P" \
     --save-path "$W/$name.pt" "${ARCH[@]}" "${STEPS[@]}" "$@" | tail -1; }
 score() {
   $PY - "$W/test.npz" "$@" <<'EOF'
@@ -42,18 +46,22 @@ $R mine --model "$W/uniform.pt" --data-path "$W/train.npz" --output "$W/hard.npz
 train cont_plain --data-path "$W/train.npz" --init-weights "$W/uniform.pt"
 train cont_hard --data-path "$W/train.npz" "$W/hard.npz" --init-weights "$W/uniform.pt"
 score "$W"/uniform.pt "$W"/per.pt "$W"/aux.pt "$W"/cont_plain.pt "$W"/cont_hard.pt
-# strength: each network alone (policy-only, argmax) against the heuristic player, and PER
-# against uniform head to head
+# strength: each network alone (policy-only, argmax) against the heuristic player, and the
+# arms head to head
 G=${MATCH_GAMES:-40}
 for m in uniform per aux cont_plain cont_hard; do
-  echo "$m vs heuristic: $($R match --board-type square8 --candidate policy-only \
+  echo "$m vs heuristic: $($R match --board-type "$B" --num-players "$P" --candidate policy-only \
       --model "$W/$m.pt" --opponent heuristic --games "$G" --json)"
 done
-echo "per vs uniform: $($R match --board-type square8 --candidate policy-only --model "$W/per.pt" \
-    --opponent policy-only --opponent-model "$W/uniform.pt" --games "$G" --json)"
+# head to head with --temperature 0.5 (two argmax players would replay the same 2 games)
+for pair in "per uniform" "aux uniform" "cont_hard cont_plain"; do
+  set -- $pair
+  echo "$1 vs $2: $($R match --board-type "$B" --num-players "$P" --candidate policy-only --model "$W/$1.pt" \
+      --opponent policy-only --opponent-model "$W/$2.pt" --temperature 0.5 --games 40 --json)"
+done
 # online learning: the online engine (gumbel over a network that learns after every game)
 # against the same search over its frozen starting network
 S=${ONLINE_SIMS:-8}
-echo "online vs frozen: $($R match --board-type square8 --candidate "online:$W/uniform.pt" \
+echo "online vs frozen: $($R match --board-type "$B" --num-players "$P" --candidate "online:$W/uniform.pt" \
     --mcts-simulations "$S" --opponent gumbel --opponent-model "$W/uniform.pt" \
     --opponent-mcts-simulations "$S" --games "${ONLINE_GAMES:-$G}" --json)"
