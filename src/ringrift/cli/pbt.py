@@ -43,6 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--blocks", type=int)
     p.add_argument("--device", default="auto")
     p.add_argument("--workers", type=int, default=1, help="processes for the match games")
+    p.add_argument("--backend", default="local", choices=("local", "ray"),
+                   help="where the match games run: local processes (default) or Ray actors")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="--backend ray: 'auto' or HOST:PORT (default: a local Ray instance)")
     p.add_argument("--registry", default="models/registry.db", metavar="PATH",
                    help="model store the best member is registered in (development)")
     p.add_argument("--no-register", action="store_true", help="do not register the best member")
@@ -80,7 +84,8 @@ def _run(args: argparse.Namespace) -> int:
         steps_per_generation=args.steps_per_generation, batch_size=args.batch_size,
         reference_pool=pool, games=args.games, seed=args.seed,
         model_version=args.model_version, channels=args.channels, blocks=args.blocks,
-        device=args.device, workers=args.workers,
+        device=args.device, workers=args.workers, backend=args.backend,
+        ray_address=args.ray_address,
         registry=None if args.no_register else Path(args.registry),
         model_name=args.model_name, baseline=args.baseline)
     run_pbt(settings, out=sys.stdout)

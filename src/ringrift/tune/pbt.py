@@ -14,7 +14,8 @@ Elo fit over the whole generation's games (members are only comparable through t
 the members' weights and optimizer state are our training checkpoints (the trainer's
 --init-weights / --init-optimizer), and a killed run must resume from our own state file.
 Ray would add a cluster runtime on a 2-core machine for what is a loop of a few dozen lines.
-The scorer is a seam (`PopulationScorer`): match games run in local processes (`--workers`).
+The scorer is a seam (`PopulationScorer`): match games run on the executor (`ringrift.exec`:
+local processes, `--workers`, by default; `--backend ray` for Ray actors).
 
 A killed run resumes: `pbt_state.json` (written atomically after every member's training and
 after every generation's scoring) records the generation in progress, which members are
@@ -59,6 +60,8 @@ class PBTSettings:
     blocks: int | None = None
     device: str = "auto"
     workers: int = 1
+    backend: str = "local"  # where the match games run (ringrift.exec): local or ray
+    ray_address: str | None = None
     registry: Path | None = None  # None: do not register
     model_name: str | None = None
     baseline: bool = False  # also train one default run with the same total steps
@@ -76,6 +79,9 @@ class PBTSettings:
         for ok, message in checks:
             if not ok:
                 raise UserError(message)
+        from ringrift.exec import check_backend
+
+        check_backend(self.backend, self.ray_address)
         if not self.data_paths:
             raise UserError("no training data: give --data-path FILE.npz or --db GAMES.db")
         for path in self.data_paths:
@@ -90,7 +96,8 @@ class PBTSettings:
         """What a resumed run must match (generations may grow)."""
         out = {k: v for k, v in asdict(self).items()
                if k not in ("generations", "run_dir", "device", "workers", "registry",
-                            "data_paths", "baseline", "model_name")}
+                            "data_paths", "baseline", "model_name", "backend",
+                            "ray_address")}
         out["reference_pool"] = list(self.reference_pool)
         out["data_sha256"] = [_sha256(p) for p in self.data_paths]
         return out
@@ -209,9 +216,11 @@ class MatchPoolScorer:
     Bradley-Terry fit over all of them, the first reference anchored at Elo 0."""
 
     def __init__(self, board_type: str, num_players: int, pool: tuple[str, ...], games: int,
-                 seed: int = 0, workers: int = 1) -> None:
+                 seed: int = 0, workers: int = 1, backend: str = "local",
+                 ray_address: str | None = None) -> None:
         self.board_type, self.num_players = board_type, num_players
         self.pool, self.games, self.seed, self.workers = tuple(pool), games, seed, workers
+        self.backend, self.ray_address = backend, ray_address
 
     def check(self) -> None:
         from ringrift.evaluate.engine_spec import EngineSpec
@@ -236,7 +245,8 @@ class MatchPoolScorer:
             for r, ref in enumerate(refs):
                 result = play_match(me, ref, self.board_type, self.num_players, self.games,
                                     seed=self.seed * 100003 + generation * 1009 + k * 31 + r,
-                                    workers=self.workers)
+                                    workers=self.workers, backend=self.backend,
+                                    ray_address=self.ray_address)
                 for score, count in ((1.0, result.wins), (0.5, result.draws),
                                      (0.0, result.losses)):
                     for _ in range(count):
@@ -255,7 +265,7 @@ def run_pbt(settings: PBTSettings, *, scorer: PopulationScorer | None = None,
     if scorer is None:
         scorer = MatchPoolScorer(settings.board_type, settings.num_players,
                                  settings.reference_pool, settings.games, settings.seed,
-                                 settings.workers)
+                                 settings.workers, settings.backend, settings.ray_address)
     if hasattr(scorer, "check"):
         scorer.check()  # a bad reference engine fails before any training
     run_dir = settings.run_dir
