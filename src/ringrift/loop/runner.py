@@ -252,7 +252,8 @@ def plot_progress(history: list[dict[str, Any]], path: Path,
     ax.set_ylabel("win rate (95% CI)")
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if opponents:  # (none yet while --async-eval's first evaluation runs)
+        ax.legend()
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png", dpi=100)
 
