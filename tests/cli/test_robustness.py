@@ -604,3 +604,11 @@ def test_environment_failures_become_one_line():
         sqlite3.DatabaseError("database disk image is malformed"))
     assert _environment_problem(BrokenPipeError(32, "Broken pipe", "x")) is None
     assert _environment_problem(RuntimeError("a bug")) is None  # bugs keep their traceback
+
+
+def test_warnings_are_one_line(capsys, tmp_path):
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(b'{"format": "ringrift-game"')  # a line cut by a killed writer
+    assert cli(["db", "import", torn, "--db", tmp_path / "g.db"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: ") and "incomplete" in err[0]

@@ -72,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + 13  # SIGPIPE
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"warning: {message}\n"  # (not Python's two lines quoting our source code)
+
+
 def _main(argv: list[str] | None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
