@@ -46,7 +46,7 @@ def test_a_killed_worker_loses_only_its_job_which_is_played_once_more():
         for _, unit_records in stream:
             records += unit_records
         assert ex.lost_jobs == 1
-        assert len(lost) == 1 and "killed by SIGKILL" in lost[0]
+        assert len(lost) == 1 and lost[0].reason == "killed by SIGKILL"
         assert len(ex._backend.pids()) == 2  # replaced
     played = by_index(records)
     assert sorted(played) == list(range(6))

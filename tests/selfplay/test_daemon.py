@@ -299,12 +299,12 @@ def test_a_crash_loop_stops_the_daemon_with_the_database_intact(tmp_path, capsys
     assert main([*argv, "--max-games", "3"]) == 0
     capsys.readouterr()
 
-    def crashing_play_loop(*args, **kwargs):  # (forked workers inherit the patch)
+    def crashing_unit(*args, **kwargs):  # (forked workers inherit the patch)
         if crash == "exit":
             os._exit(3)  # the process vanishes without a word
         raise ZeroDivisionError("a bug in a game")
 
-    monkeypatch.setattr(daemon, "play_loop", crashing_play_loop)
+    monkeypatch.setattr(daemon, "play_daemon_unit", crashing_unit)
     assert main(argv) == 2
     captured = capsys.readouterr()
     err = captured.err.strip()

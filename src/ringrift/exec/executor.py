@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from ringrift.errors import UserError
@@ -56,9 +57,21 @@ def check_backend(backend: str, ray_address: str | None = None) -> None:
         raise UserError("--ray-address is for --backend ray")
 
 
+@dataclass(frozen=True)
+class WorkerLoss:
+    """A worker that died with a job: who, why, and who took its place."""
+
+    worker: str  # e.g. "worker 0 (pid 123)"
+    reason: str  # e.g. "killed by SIGKILL"
+    replacement: str  # e.g. "worker 2"
+
+    def __str__(self) -> str:
+        return f"{self.worker} {self.reason}; started {self.replacement} in its place"
+
+
 class Backend(Protocol):
-    """Where the workers run. Events from `collect`: ("result", job, ok, value) for a finished
-    job, ("lost", job, reason) for a job whose worker died (already replaced)."""
+    """Where the workers run. Events from `collect`: ("result", job, ok, value, worker label)
+    for a finished job, ("lost", job, WorkerLoss) for a job whose worker died (replaced)."""
 
     def idle(self) -> list[int]: ...
 
@@ -80,11 +93,19 @@ class Executor:
                  threads: int = 1, window: int | None = None,
                  ray_address: str | None = None,
                  worker_init: Callable[[int], None] | None = None,
-                 on_lost: Callable[[str], None] | None = None) -> None:
+                 on_lost: Callable[[WorkerLoss], None] | None = None,
+                 on_failure: Callable[[str, BaseException, str], None] | None = None,
+                 max_job_losses: int | None = MAX_JOB_LOSSES,
+                 start_method: str | None = None) -> None:
         check_workers(workers)
         check_backend(backend, ray_address)
         self.worker_init = worker_init  # run once in each worker, with its slot number
-        self.on_lost = on_lost  # told why, each time a job is sent again (its worker died)
+        self.on_lost = on_lost  # told each time a job is sent again (its worker died)
+        # with on_failure, a job whose fn raised is not raised to the caller: on_failure(worker,
+        # exception, traceback text) is told (it may raise to give up) and the job is sent again
+        self.on_failure = on_failure
+        self.max_job_losses = max_job_losses  # None: no limit (the caller has its own rule)
+        self.start_method = start_method  # local workers: "fork"/"spawn" (None: decided here)
         self.workers = workers
         self.backend_name = backend
         self.network = network
@@ -165,13 +186,18 @@ class Executor:
         def take(events: list[tuple]) -> None:
             for event in events:
                 if event[0] == "result":
-                    _, job, ok, value = event
-                    if job in tasks and job not in results:  # each job's result once
-                        results[job] = (ok, value)
+                    _, job, ok, value, worker = event
+                    if job not in tasks or job in results:  # each job's result once
+                        continue
+                    if not ok and self.on_failure is not None:
+                        self.on_failure(worker, *value)
+                        unsent.appendleft((job, tasks[job]))
+                        continue
+                    results[job] = (ok, value)
                 elif event[1] in tasks and event[1] not in results:  # "lost": send it again
                     job, reason = event[1], event[2]
                     losses[job] = losses.get(job, 0) + 1
-                    if losses[job] >= MAX_JOB_LOSSES:
+                    if self.max_job_losses is not None and losses[job] >= self.max_job_losses:
                         raise RuntimeError(f"a job killed {losses[job]} workers in a row "
                                            f"(last: {reason}); not retried")
                     self.lost_jobs += 1
@@ -247,7 +273,7 @@ class Executor:
         from ringrift.exec.local import LocalBackend
 
         return LocalBackend(self.workers, network=self.network, threads=self.threads,
-                            worker_init=self.worker_init)
+                            worker_init=self.worker_init, start_method=self.start_method)
 
 
 def torch_threads(threads: int | None):

@@ -9,6 +9,7 @@ closes (killed, crashed) is replaced at once and its job reported lost (the exec
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 import signal
@@ -20,24 +21,33 @@ from collections.abc import Callable
 from multiprocessing.connection import wait
 from typing import Any
 
+from ringrift.exec.executor import WorkerLoss
+
 
 class _Worker:
-    def __init__(self, process, conn) -> None:
+    def __init__(self, process, conn, number: int) -> None:
         self.process = process
         self.conn = conn
+        self.number = number  # unique in this backend: a replacement gets a new one
         self.job: int | None = None  # id of the job it is playing
+
+    @property
+    def label(self) -> str:
+        return f"worker {self.number} (pid {self.process.pid})"
 
 
 class LocalBackend:
     """`workers` processes, started now."""
 
     def __init__(self, workers: int, *, network: bool = False, threads: int = 1,
-                 worker_init: Callable[[int], None] | None = None) -> None:
+                 worker_init: Callable[[int], None] | None = None,
+                 start_method: str | None = None) -> None:
         self.network = network
         self.threads = threads
         self.worker_init = worker_init
         fork = not network and sys.platform.startswith("linux") and _thread_count() == 1
-        self._ctx = mp.get_context("fork" if fork else "spawn")
+        self._ctx = mp.get_context(start_method or ("fork" if fork else "spawn"))
+        self._numbers = itertools.count()
         self._procs: list[_Worker] = [self._launch(slot) for slot in range(workers)]
 
     def _launch(self, slot: int) -> _Worker:
@@ -48,7 +58,7 @@ class LocalBackend:
                                     daemon=True, name="ringrift-worker")
         process.start()
         child_end.close()
-        return _Worker(process, parent_end)
+        return _Worker(process, parent_end, next(self._numbers))
 
     def idle(self) -> list[int]:
         return [i for i, w in enumerate(self._procs) if w.job is None]
@@ -78,11 +88,11 @@ class LocalBackend:
                 w.process.join(1)
                 reason = _exit_reason(w.process.exitcode)
                 conn.close()
-                self._procs[slot] = self._launch(slot)
-                events.append(("lost", w.job, f"worker pid {w.process.pid} {reason}"))
+                self._procs[slot] = new = self._launch(slot)
+                events.append(("lost", w.job, WorkerLoss(w.label, reason, f"worker {new.number}")))
                 continue
             w.job = None
-            events.append(("result", job, ok, value))
+            events.append(("result", job, ok, value, w.label))
         return events
 
     def close(self) -> None:
@@ -108,7 +118,7 @@ def _exit_reason(exitcode: int | None) -> str:
             return f"killed by {signal.Signals(-exitcode).name}"
         except ValueError:
             pass
-    return f"exited with status {exitcode}"
+    return f"exited with status {exitcode} without reporting"
 
 
 def _thread_count() -> int:
@@ -121,6 +131,7 @@ def _thread_count() -> int:
 def _worker_main(conn, threads: int, parent_pid: int, network: bool,
                  worker_init: Callable[[int], None] | None = None, slot: int = 0) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (not a forking parent's handler)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     if network or "torch" in sys.modules:

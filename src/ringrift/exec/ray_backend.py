@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.exec.executor import WorkerLoss
 
 MAX_REPLACEMENTS = 100  # actors that die before playing anything must not be replaced forever
 NEVER_STARTED_BACKOFF_S = 1.0
@@ -179,10 +180,11 @@ class RayBackend:
                 ok, value = False, (RuntimeError("Ray worker failed"), str(exc))
             except RayError as exc:  # the actor, its process or its node died
                 self._replace(slot, _describe(exc))
-                events.append(("lost", job, f"Ray worker lost ({_describe(exc)})"))
+                events.append(("lost", job, WorkerLoss(f"Ray actor {slot}", _describe(exc),
+                                                       f"Ray actor {slot} (new)")))
                 continue
             self._jobs[slot] = None
-            events.append(("result", job, ok, value))
+            events.append(("result", job, ok, value, f"Ray actor {slot}"))
         return events
 
     def close(self) -> None:

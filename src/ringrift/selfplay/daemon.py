@@ -9,25 +9,22 @@ names the model that played it in `metadata["model"]` (None: no model).
 
 A game is stored only once it is finished. The first SIGTERM/SIGINT *abandons* the games in
 flight (they are not stored; nothing half-played is ever written), closes the database and
-returns; a second signal exits at once (status 128 + signal number). With several workers each
-process follows the registry itself and sends its finished games to the parent, which stores
-them. A worker that dies while the daemon is not stopping (an exception in a game, or killed: OOM,
-a segfault) is logged and replaced; its games in flight are lost. More than MAX_CRASHES (5) crashes
+returns; a second signal exits at once (status 128 + signal number). With several workers (or
+on Ray) they run on the executor (`ringrift.exec`): this process follows the registry, hands each
+unit of games the model to play, and stores the finished games. A worker that dies while the
+daemon is not stopping (an exception in a game, or killed: OOM, a segfault, its node lost) is
+logged and replaced; its unit is played again. More than MAX_CRASHES (5) crashes
 within CRASH_WINDOW_S (60 s), or more than 5 in a row with no game stored in between, is a crash
 loop: the daemon closes the database and stops with WorkerCrashLoop (a UserError: exit status 2).
 """
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing as mp
-import multiprocessing.connection as mp_connection
-import os
+import re
 import signal
 import sqlite3
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -364,9 +361,9 @@ def run_daemon(config: DaemonConfig, log: Log = print,
     end = None if config.max_games is None else start + config.max_games
     guard = StopGuard().install()
     try:
-        if config.backend != "local":
+        if config.backend != "local" or config.workers > 1:
             _serve_with_executor(config, follower, start, end, sink, progress, guard, on_game)
-        elif config.workers == 1:
+        else:  # one worker: play in this process
             next_index = [start]
 
             def claim(n: int) -> range:
@@ -382,12 +379,6 @@ def run_daemon(config: DaemonConfig, log: Log = print,
                     on_game(record, progress.games)
 
             play_loop(follower, config.batch_size, claim, emit, log, guard)
-        else:
-            follower.close()
-            follower._forget(follower.game_config.options.model_path)
-            picked = [line for line in startup_lines if line.startswith("picked up")]
-            _serve_with_workers(config, start, end, sink, progress, guard, log, on_game,
-                                picked[-1] if picked else None)
     finally:
         guard.restore()
         follower.close()
@@ -421,16 +412,25 @@ def play_daemon_unit(unit: tuple[SelfplayConfig, tuple[int, ...], int, dict | No
     return records
 
 
+def _run_unit(unit) -> list[GameRecord]:
+    """What the executor sends to the workers (looks `play_daemon_unit` up when called, so a
+    test may replace it in forked workers)."""
+    return play_daemon_unit(unit)
+
+
 def _serve_with_executor(config: DaemonConfig, follower: ModelFollower, start: int,
                          end: int | None, sink: GameSink, progress: _Progress, guard: StopGuard,
                          on_game: Callable[[GameRecord, int], None] | None) -> None:
-    """The daemon on the executor (the Ray backend): this process follows the registry before
-    handing out each unit of `batch_size` games, so the workers play a promoted model from the
-    next unit on, without a restart; it stores every finished game. A stop signal abandons the
-    units in flight. A worker (or node) that dies loses only its unit, which is played again."""
+    """The daemon's workers on the executor (local processes or Ray actors): this process
+    follows the registry before handing out each unit of `batch_size` games, so the workers
+    play a promoted model from the next unit on, without a restart; it stores every finished
+    game. A stop signal abandons the units in flight. A worker that dies, or whose game raises,
+    is a crash: logged, and its unit is played again (by its replacement), within the
+    crash-loop rule (see MAX_CRASHES)."""
     from ringrift.exec import Executor
 
     device = config.selfplay.options.device  # (the follower checks models on the CPU)
+    crashes = _CrashLimit()
     next_index = start
 
     def units():
@@ -446,12 +446,28 @@ def _serve_with_executor(config: DaemonConfig, follower: ModelFollower, start: i
             yield first, (game_config, tuple(range(first, next_index)), config.batch_size,
                           follower.model_metadata())
 
-    executor = Executor(config.workers, backend=config.backend, ray_address=config.ray_address,
-                        network=follower.uses_model,
-                        threads=config.selfplay.options.threads or 1,
-                        on_lost=lambda why: progress.log(f"{why}: replaced; its games are "
-                                                         f"played again"))
-    stream = executor.unordered(play_daemon_unit, units())
+    def crashed(worker: str, reason: str, then: str) -> None:
+        if guard.stopping:  # (a worker stopped with us: not a crash)
+            raise GameAbandoned()
+        give_up = crashes.crashed()
+        if give_up is not None:
+            raise WorkerCrashLoop(f"selfplay workers keep crashing ({give_up}; last: {worker}: "
+                                  f"{reason}): giving up; the {progress.games} game(s) stored "
+                                  f"by this run are kept")
+        progress.log(f"selfplay {worker} crashed: {reason}; {then} (restart {crashes.total})")
+
+    executor = Executor(
+        config.workers, backend=config.backend, ray_address=config.ray_address,
+        network=follower.uses_model, threads=config.selfplay.options.threads or 1,
+        max_job_losses=None,  # (the crash-loop rule decides)
+        # torch is not fork-safe: spawn when a network may be loaded, else fork (fast starts)
+        start_method=None if config.backend != "local" else
+        ("spawn" if follower.uses_model else "fork"),
+        on_lost=lambda loss: crashed(loss.worker, loss.reason,
+                                     f"started {loss.replacement} in its place"),
+        on_failure=lambda worker, exc, text: crashed(worker, _describe_failure(exc, text),
+                                                     "its games are played again"))
+    stream = executor.unordered(_run_unit, units())
     try:
         while True:
             with guard.abandonable():
@@ -460,17 +476,26 @@ def _serve_with_executor(config: DaemonConfig, follower: ModelFollower, start: i
                 return
             for record in item[1]:
                 sink.add(record)
+                crashes.game_stored()
                 progress.stored(record)
                 if on_game is not None:
                     on_game(record, progress.games)
     except GameAbandoned:
         return
-    except RuntimeError as exc:  # a unit that kills every worker it is sent to
-        raise WorkerCrashLoop(f"selfplay workers keep crashing ({exc}): giving up; the "
-                              f"{progress.games} game(s) stored by this run are kept") from None
     finally:
         stream.close()
         executor.close()
+
+
+def _describe_failure(exc: BaseException, text: str) -> str:
+    """One line: the exception and where it was raised (from the worker's traceback text)."""
+    line = " ".join(f"{type(exc).__name__}: {exc}".split())
+    if len(line) > 300:
+        line = line[:297] + "..."
+    frames = re.findall(r'File "([^"]+)", line (\d+)', text)
+    if frames:
+        line += f" (at {Path(frames[-1][0]).name}:{frames[-1][1]})"
+    return line
 
 
 # ------------------------------------------------------------------------------ workers
@@ -514,193 +539,3 @@ class _CrashLimit:
         if self.in_a_row > self.limit:
             return f"{self.in_a_row} worker crashes in a row without a game stored"
         return None
-
-
-@dataclass
-class _Worker:
-    number: int  # unique per process: a replacement gets a new one
-    process: Any
-    conn: Any  # the parent's (reading) end of the worker's own pipe
-    done: bool = False  # reported it finished (no game left, or stopped)
-    error: str | None = None  # what it reported when a game raised
-
-
-def _claim_shared(counter, end: int | None, n: int) -> range:
-    with counter.get_lock():
-        first = counter.value
-        last = first + n if end is None else min(first + n, end)
-        counter.value = max(first, last)
-    return range(first, last)
-
-
-def _describe_exception(exc: BaseException) -> str:
-    """One line: the exception and where it was raised."""
-    text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    if len(text) > 300:
-        text = text[:297] + "..."
-    frames = traceback.extract_tb(exc.__traceback__)
-    if frames:
-        text += f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})"
-    return text
-
-
-def _exit_reason(exitcode: int | None) -> str:
-    if exitcode is not None and exitcode < 0:
-        try:
-            return f"killed by {signal.Signals(-exitcode).name}"
-        except ValueError:
-            pass
-    return f"exited with status {exitcode} without reporting"
-
-
-def _worker_main(config: DaemonConfig, worker_id: int, counter, end: int | None, stop_event,
-                 conn, parent_pid: int) -> None:
-    # Ctrl-C reaches the whole process group: the parent decides, and stops us with SIGTERM.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    guard = StopGuard((signal.SIGTERM,)).install()
-
-    def report(message: tuple[str, Any]) -> None:
-        try:
-            conn.send(message)
-        except OSError:
-            pass  # the parent is gone: nobody to tell
-
-    follower = None
-    try:
-        follower = ModelFollower(config)
-        play_loop(follower, config.batch_size,
-                  lambda n: _claim_shared(counter, end, n),
-                  lambda record: conn.send(("game", record)),
-                  lambda line: conn.send(("log", line)), guard,
-                  lambda: not stop_event.is_set() and os.getppid() == parent_pid)
-        report(("done", worker_id))
-    except SystemExit:
-        raise
-    except UserError as exc:
-        report(("user_error", str(exc)))
-    except BaseException as exc:  # report, so the parent logs it and starts a replacement
-        report(("error", _describe_exception(exc)))
-    finally:
-        if follower is not None:
-            follower.close()
-        conn.close()
-
-
-def _serve_with_workers(config: DaemonConfig, start: int, end: int | None, sink: GameSink,
-                        progress: _Progress, guard: StopGuard, log: Log,
-                        on_game: Callable[[GameRecord, int], None] | None,
-                        model_line: str | None) -> None:
-    """Run the workers and store the games they send. Each worker has a pipe of its own: one
-    killed in the middle of a send garbles (and closes) only its own pipe. A worker that dies
-    unasked (its pipe closes without a "done") is replaced, within the crash-loop rule."""
-    # torch is not fork-safe: spawn when a network may be loaded (the parent has loaded one)
-    uses_model = any(e in MODEL_ENGINES for e in config.selfplay.engines())
-    ctx = mp.get_context("spawn" if uses_model else "fork")
-    counter = ctx.Value("q", start)
-    stop_event = ctx.Event()
-    numbers = itertools.count()
-    launched: list[_Worker] = []
-    running: dict[Any, _Worker] = {}  # by connection
-
-    def launch() -> _Worker:
-        number = next(numbers)
-        reader, writer = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_worker_main, daemon=True, name=f"selfplay-worker-{number}",
-                              args=(config, number, counter, end, stop_event, writer,
-                                    os.getpid()))
-        try:
-            process.start()
-        finally:
-            writer.close()  # the worker holds the only writing end: its exit is our EOF
-        worker = _Worker(number, process, reader)
-        launched.append(worker)
-        running[reader] = worker
-        return worker
-
-    crashes = _CrashLimit()
-
-    def ended(worker: _Worker) -> None:
-        """The worker's pipe is closed: it has exited. Replace it if it died unasked."""
-        worker.process.join(timeout=5)
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
-        if worker.done:
-            return
-        reason = worker.error or _exit_reason(worker.process.exitcode)
-        name = f"worker {worker.number} (pid {worker.process.pid})"
-        if guard.stopping:
-            if worker.error is not None:
-                log(f"selfplay {name} failed while stopping: {reason}")
-            return
-        give_up = crashes.crashed()
-        if give_up is not None:
-            raise WorkerCrashLoop(f"selfplay workers keep crashing ({give_up}; last: {name}: "
-                                  f"{reason}): giving up; the {progress.games} game(s) stored "
-                                  f"by this run are kept")
-        replacement = launch()
-        log(f"selfplay {name} crashed: {reason}; started worker {replacement.number} in its "
-            f"place (restart {crashes.total})")
-
-    warnings: set[str] = set()
-    deadline: float | None = None
-    try:
-        for _ in range(config.workers):
-            launch()
-        while running:
-            if guard.stopping and deadline is None:
-                stop_event.set()
-                for worker in running.values():
-                    if worker.process.is_alive():
-                        worker.process.terminate()  # SIGTERM: abandon the game, report done
-                deadline = time.monotonic() + 30.0
-            ready = mp_connection.wait(list(running), timeout=0.2)
-            if not ready:
-                if deadline is not None and time.monotonic() > deadline:
-                    break
-                progress.maybe_report()
-                continue
-            for conn in ready:
-                worker = running[conn]
-                try:
-                    kind, payload = conn.recv()
-                except (EOFError, OSError):  # exited (or died in the middle of a send)
-                    del running[conn]
-                    conn.close()
-                    ended(worker)
-                    continue
-                if kind == "game":
-                    sink.add(payload)
-                    crashes.game_stored()
-                    progress.stored(payload)
-                    if on_game is not None:
-                        on_game(payload, progress.games)
-                elif kind == "log":
-                    if payload.startswith(("picked up", "no production")):
-                        if payload != model_line:  # every worker picks up the same model
-                            model_line = payload
-                            log(payload)
-                    elif payload not in warnings:
-                        warnings.add(payload)
-                        log(payload)
-                elif kind == "done":
-                    worker.done = True
-                    if end is None and not guard.stopping:
-                        # a worker stops unasked only on a signal of its own (e.g. a SIGTERM sent
-                        # to the whole process group, which may reach it first): stop them all
-                        guard.stopping = True
-                elif kind == "user_error":
-                    raise UserError(payload)
-                else:  # "error": a game raised; the worker exits, and is replaced
-                    worker.error = payload
-    finally:
-        stop_event.set()
-        for worker in launched:
-            if worker.process.is_alive():
-                worker.process.terminate()
-        for worker in launched:
-            worker.process.join(timeout=5)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
-            worker.conn.close()
