@@ -618,3 +618,21 @@ def test_warnings_are_one_line(tmp_path):
     assert proc.returncode == 0
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: ") and "incomplete" in err[0]
+
+
+def test_a_rerun_after_out_of_order_games_plays_new_games(tmp_path):
+    from ringrift.data.gamedb import GameDB
+    from ringrift.selfplay.output import GameSink
+    from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+
+    config = SelfplayConfig("square8", 2, engine="random", seed=5, max_moves=60)
+    sink = GameSink(tmp_path, "db", "square8", 2)
+    for index in (0, 1, 3):  # a killed run with two workers: game 2 never finished
+        assert sink.add(play_selfplay_game(config, index))
+    assert sink.fresh_indices(config.game_seed, 3, 2) == [4, 5]  # (3 games stored)
+    sink.close()
+    assert cli(["selfplay", *BOARD, "--engine", "random", "--num-games", "2", "--seed", "5",
+                "--max-moves", "60", "--output-dir", tmp_path, "--quiet"]) == 0
+    with GameDB(tmp_path / "games.db", readonly=True) as db:
+        seeds = [r.seed for r in db.iter_games()]
+    assert len(seeds) == len(set(seeds)) == 5

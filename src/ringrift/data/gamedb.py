@@ -372,6 +372,11 @@ class GameDB:
             (record.seed, record.board_type, record.num_players, _dumps(record.engines),
              record.source)).fetchone() is not None
 
+    def stored_seeds(self, source: str = "selfplay") -> set[int]:
+        """The seeds of the stored games of `source` (selfplay games are functions of them)."""
+        return {row[0] for row in self._conn.execute("SELECT seed FROM games WHERE source = ?",
+                                                     (source,))}
+
     def count_games(self, board_type: str | None = None, num_players: int | None = None,
                     source: str | None = None, since: str | datetime | None = None,
                     status: str | None = None) -> int:

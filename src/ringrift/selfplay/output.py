@@ -8,6 +8,7 @@ existing file of the same folder).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ringrift.data.gamedb import GameDB
@@ -53,6 +54,22 @@ class GameSink:
             self.existing = (sum(1 for r in read_games_jsonl(self.path)
                                  if r.board_type == board_type and r.num_players == num_players)
                              if self.path.exists() else 0)
+
+    def fresh_indices(self, game_seed: Callable[[int], int], start: int,
+                      count: int) -> list[int]:
+        """`count` game indices from `start` on whose games are not stored yet: a run killed
+        with workers finishing out of order stored some games past its count, and a re-run
+        plays new games rather than those again."""
+        if self.db is None:
+            return list(range(start, start + count))
+        stored = self.db.stored_seeds()
+        out: list[int] = []
+        index = start
+        while len(out) < count:
+            if game_seed(index) not in stored:
+                out.append(index)
+            index += 1
+        return out
 
     def add(self, record: GameRecord) -> bool:
         """Store a finished game; False (with a warning, once) for a game that is stored

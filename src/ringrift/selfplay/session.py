@@ -84,7 +84,7 @@ class SelfplayRunner:
         cfg = self.config
         sink = GameSink(cfg.output_path, cfg.format, cfg.board_type, cfg.num_players)
         # A re-run with the same output continues the game numbering: it appends new games.
-        indices = range(sink.existing, sink.existing + cfg.num_games)
+        indices = sink.fresh_indices(cfg.game_seed, sink.existing, cfg.num_games)
         summary = SelfplaySummary(games=0, path=sink.path, board_type=cfg.board_type,
                                   num_players=cfg.num_players, engine=cfg.engine)
         wins: Counter[int] = Counter()
