@@ -151,6 +151,17 @@ def test_history_and_reference_fields_are_written_and_read_back():
     assert [m.key() for m in rules.legal_moves(clone)] == [m.key() for m in rules.legal_moves(state)]
 
 
+def test_a_position_without_history_still_loads_to_the_same_position():
+    # Replay frames ask for the position alone (a frame per move with the history would cost
+    # O(n^2) for a game of n moves); our extension object still carries the turn.
+    state = _first_state("square8", 2, lambda s: s.phase == "capture")
+    data = rules.state_to_json(state, history=False)
+    assert data["moveHistory"] == []
+    clone = rules.state_from_json(data)
+    assert clone.position_hash() == state.position_hash()
+    assert [m.key() for m in rules.legal_moves(clone)] == [m.key() for m in rules.legal_moves(state)]
+
+
 def test_history_is_per_state_across_copies():
     state = rules.new_game("hex8", 2)
     for _ in range(5):

@@ -480,8 +480,9 @@ def _check_playable(s: GameState) -> None:
 
 
 # --------------------------------------------------------------------------- writing
-def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
-    """The canonical JSON of a state (§6.3-6.4), history included, plus the `ringrift` object."""
+def state_to_json(s: GameState, *, game_id: str = "ringrift", history: bool = True) -> dict[str, Any]:
+    """The canonical JSON of a state (§6.3-6.4), history included (unless `history=False`:
+    a position alone, e.g. one frame of a replay), plus the `ringrift` object."""
     geo = s.geo
     stacks = {}
     for cell, rings in enumerate(s.stacks):
@@ -510,7 +511,7 @@ def state_to_json(s: GameState, *, game_id: str = "ringrift") -> dict[str, Any]:
         "currentPlayer": s.current_player,
         "currentPhase": s.phase,
         "turnNumber": s.move_count + 1,
-        "moveHistory": [move_to_json(geo, m) for m in s.moves_played()],
+        "moveHistory": [move_to_json(geo, m) for m in s.moves_played()] if history else [],
         "gameStatus": s.status,
         "victoryThreshold": s.victory_threshold,
         "territoryVictoryThreshold": geo.num_cells // 2 + 1,

@@ -25,7 +25,7 @@ ValueFn = Callable[[Sequence[GameState]], list[list[float]]]
 
 
 def _frame(state: GameState, move: dict[str, Any] | None, label: str) -> dict[str, Any]:
-    data = rules.state_to_json(state)
+    data = rules.state_to_json(state, history=False)  # a frame needs the position only
     board = data["board"]
     return {
         "stacks": {k: s["rings"] for k, s in board["stacks"].items()},
