@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
@@ -35,7 +36,7 @@ def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool)
                         "the same engine)")
     p.add_argument("--name", help="candidate's rated name (default: model file stem, "
                                   "':ENGINE' added for engines other than policy-only)")
-    p.add_argument("--temperature", type=float, default=0.0,
+    p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy sampling temperature (0 = argmax)")
     p.add_argument("--device", help="torch device for the network (default: cuda if present)")
     p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
+from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._simulations import simulations_arg
+from ringrift.config_defaults import field_default
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="candidate's simulations per move (mcts, gumbel)")
     p.add_argument("--opponent-mcts-simulations", type=simulations_arg, metavar="N",
                    help="opponent's simulations per move (mcts, gumbel)")
-    p.add_argument("--temperature", type=float, default=0.0,
+    p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy-only sampling temperature (0 = argmax)")
     p.add_argument("--games", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)

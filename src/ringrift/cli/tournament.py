@@ -11,7 +11,9 @@ import argparse
 import json
 
 from ringrift.ai.game import DEFAULT_MAX_MOVES
+from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
@@ -25,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="comma-separated ENGINE or ENGINE:MODEL_PATH, e.g. "
                         "random,heuristic,policy-only:models/a.pt")
     p.add_argument("--games-per-pair", type=int, default=10)
-    p.add_argument("--temperature", type=float, default=0.0,
+    p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy sampling temperature of the model players (0 = argmax)")
     p.add_argument("--device", help="torch device for the networks")
     p.add_argument("--seed", type=int, default=0)
@@ -49,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ringrift.ai.options import EngineOptions
     from ringrift.cli.elo import elo_table, parse_anchor
     from ringrift.data.gamedb import GameDB
     from ringrift.evaluate.engine_spec import parse_engine_spec
