@@ -14,6 +14,8 @@ import pytest
 from ringrift.ai.options import EngineOptions
 from ringrift.cli.main import build_parser
 from ringrift.evaluate.gauntlet import GauntletConfig
+from ringrift.evaluate.match import MatchConfig
+from ringrift.evaluate.tournament import TournamentConfig
 from ringrift.loop.config import LoopConfig
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
@@ -32,6 +34,8 @@ CONFIGS = {
     "loop": [(LoopConfig, {"eval_mcts_simulations": "eval_simulations"})],
     "gauntlet": [(GauntletConfig, {})],
     "promote": [(GauntletConfig, {})],
+    "match": [(MatchConfig, {})],
+    "tournament": [(TournamentConfig, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -43,7 +47,8 @@ RESOLVED_LATER = {
     ("gauntlet", "thresholds"), ("promote", "thresholds"), ("loop", "thresholds"),
 }
 # the least each command must check, so the test cannot pass by matching nothing
-AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7}
+AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7,
+            "match": 6, "tournament": 5}
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:
@@ -109,3 +114,34 @@ def test_written_once(pattern, home):
     found = [str(p.relative_to(SRC)) for p, text in _python_sources()
              if re.search(pattern, text)]
     assert found == [home], found
+
+
+@pytest.mark.parametrize("make,field,argv,flag", [
+    (lambda: LoopConfig("square8", 2, "r", min_window=0), "min_window",
+     ["loop", "--board-type", "square8", "--min-window", "0"], "--min-window"),
+    (lambda: LoopConfig("square8", 2, "r", eval_simulations=0), "eval_simulations",
+     ["loop", "--board-type", "square8", "--eval-mcts-simulations", "0"],
+     "--eval-mcts-simulations"),
+    (lambda: LoopConfig("square8", 2, "r", lr_span="run"), "samples_per_epoch",
+     ["loop", "--board-type", "square8", "--lr-span", "run"], "--samples-per-epoch"),
+    (lambda: GauntletConfig("square8", 2, thresholds={"mcts": 0.5}), "thresholds",
+     ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+      "--name", "cand", "--thresholds", "mcts=0.5"], "--thresholds"),
+    (lambda: GauntletConfig("square8", 2, opponents=("random",), sprt=(0.0, 50.0)), "sprt",
+     ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+      "--name", "cand", "--opponents", "random", "--sprt", "0,50"], "--sprt"),
+])
+def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys, make, field,
+                                                             argv, flag):
+    from ringrift.cli.main import main
+    from ringrift.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        make().validate()
+    assert info.value.field == field and str(info.value).startswith(f"{field} ")
+    out = ["--run-dir", str(tmp_path / "r")] if argv[0] == "loop" else \
+        ["--db", str(tmp_path / "e.db")]
+    assert main([*argv, *out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(f"ringrift {argv[0]}: error: {flag} {info.value.problem}"), err

@@ -8,7 +8,7 @@ import pytest
 
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec, parse_engine_spec
 from ringrift.evaluate.tournament import pair_seating, run_tournament
 
@@ -64,7 +64,7 @@ def test_tournament_errors():
         run_tournament([EngineSpec.build("random")], "square8", 2, 1)
     with pytest.raises(UserError, match="share the name"):
         run_tournament([EngineSpec.build("random"), EngineSpec.build("random")], "square8", 2, 1)
-    with pytest.raises(UserError, match="games-per-pair"):
+    with pytest.raises(ConfigError, match="^games_per_pair must be at least 1"):
         run_tournament([EngineSpec.build("random"), EngineSpec.build("heuristic")], "square8",
                        2, 0)
 

@@ -337,7 +337,7 @@ def test_the_crash_loop_rule():
 
 
 @pytest.mark.parametrize("extra,message", [
-    (["--format", "npz"], "--format npz is not supported with --daemon"),
+    (["--format", "npz"], "--format npz is not supported by the daemon"),
     (["--registry", "MISSING"], "no such file"),
     (["--num-games", "5"], "--num-games is not used with --daemon"),
     (["--model", "x.pt"], "--model is not used with --daemon"),

@@ -48,16 +48,24 @@ def _add_board_aliases(parser: argparse.ArgumentParser) -> None:
         parser._option_string_actions["--board"] = board_type
 
 
+# command -> {config field: flag dest} where the flag's dest is not the field's name
+FIELD_DESTS = {
+    "selfplay": {"status_interval_s": "status_interval", "fmt": "format"},
+    "loop": {"eval_simulations": "eval_mcts_simulations"},
+}
+
+
 def _as_flags(parser: argparse.ArgumentParser, args: argparse.Namespace,
               exc: UserError) -> str:
     """A ConfigError names a config field; on the command line, name the flag that sets it
-    (the option whose dest is the field), when the command has one."""
+    (the option whose dest is the field, or FIELD_DESTS's), when the command has one."""
     if not isinstance(exc, ConfigError):
         return str(exc)
+    dest = FIELD_DESTS.get(args.command, {}).get(exc.field, exc.field)
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction) and args.command in action.choices:
             for option in action.choices[args.command]._actions:
-                if option.dest == exc.field and option.option_strings:
+                if option.dest == dest and option.option_strings:
                     return f"{option.option_strings[0]} {exc.problem}"
     return str(exc)
 

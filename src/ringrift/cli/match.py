@@ -9,15 +9,20 @@ from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
+from ringrift.evaluate.match import MatchConfig
+
+
+def _default(name: str):
+    return field_default(MatchConfig, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("match", help="play a candidate against an opponent")
     p.add_argument("--board-type", required=True)
-    p.add_argument("--num-players", type=int, default=2)
+    p.add_argument("--num-players", type=int, default=_default("num_players"))
     p.add_argument("--candidate", required=True,
                    help="engine: random, heuristic, policy-only, mcts, gumbel or nnue-guided")
-    p.add_argument("--opponent", default="random", help="engine for every other seat")
+    p.add_argument("--opponent", default=_default("opponent"), help="engine for every other seat")
     p.add_argument("--model", help="model file for the candidate's network engine")
     p.add_argument("--opponent-model", help="model file for the opponent's network engine")
     p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",
@@ -26,15 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="opponent's simulations per move (mcts, gumbel)")
     p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy-only sampling temperature (0 = argmax)")
-    p.add_argument("--games", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--games", type=int, default=_default("games"))
+    p.add_argument("--seed", type=int, default=_default("seed"))
     p.add_argument("--db", help="store every game in this database (source = evaluation)")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes playing games (default 1; the same result for any N)")
+    p.add_argument("--workers", type=int, default=_default("workers"), metavar="N",
+                   help="processes playing games (default %(default)s; the same result for any N)")
     add_backend_arguments(p)
-    p.add_argument("--batch-size", type=int, default=1, metavar="B",
+    p.add_argument("--batch-size", type=int, default=_default("batch_size"), metavar="B",
                    help="games each process plays at once, their network evaluations "
-                        "batched (default 1; 8-32 is much faster for network players)")
+                        "batched (default %(default)s; 8-32 is much faster for network players)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
 

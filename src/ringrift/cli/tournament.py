@@ -10,12 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 
-from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
+from ringrift.evaluate.tournament_config import TournamentConfig
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+
+
+def _default(name: str):
+    return field_default(TournamentConfig, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,18 +30,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--participants", required=True, metavar="SPEC,...",
                    help="comma-separated ENGINE or ENGINE:MODEL_PATH, e.g. "
                         "random,heuristic,policy-only:models/a.pt")
-    p.add_argument("--games-per-pair", type=int, default=10)
+    p.add_argument("--games-per-pair", type=int, default=_default("games_per_pair"))
     p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy sampling temperature of the model players (0 = argmax)")
     p.add_argument("--device", help="torch device for the networks")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-moves", type=int, default=DEFAULT_MAX_MOVES)
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes playing games (default 1; the same results for any N)")
+    p.add_argument("--seed", type=int, default=_default("seed"))
+    p.add_argument("--max-moves", type=int, default=_default("max_moves"))
+    p.add_argument("--workers", type=int, default=_default("workers"), metavar="N",
+                   help="processes playing games (default %(default)s; the same results for any N)")
     add_backend_arguments(p)
-    p.add_argument("--batch-size", type=int, default=1, metavar="B",
+    p.add_argument("--batch-size", type=int, default=_default("batch_size"), metavar="B",
                    help="games each process plays at once, their network evaluations "
-                        "batched (default 1; 8-32 is much faster for network players)")
+                        "batched (default %(default)s; 8-32 is much faster for network players)")
     p.add_argument("--db", metavar="PATH", help="game database (default: evaluation.db beside "
                    "the first model, else models/evaluation.db)")
     p.add_argument("--anchor", metavar="NAME=ELO",

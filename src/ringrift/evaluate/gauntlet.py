@@ -44,7 +44,7 @@ from typing import Any
 
 from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import MatchResult, seat_outcome
 from ringrift.evaluate.series import Series, pairwise_counts
@@ -127,29 +127,29 @@ class GauntletConfig:
     def validate(self) -> None:
         rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
         if self.games < 1:
-            raise UserError(f"--games must be at least 1, got {self.games}")
+            raise ConfigError("games", f"must be at least 1, got {self.games}")
         if self.max_moves < 1:
-            raise UserError(f"--max-moves must be at least 1, got {self.max_moves}")
+            raise ConfigError("max_moves", f"must be at least 1, got {self.max_moves}")
         if not self.opponents:
-            raise UserError("--opponents: no opponents given")
+            raise ConfigError("opponents", "names no opponent")
         known = set(self.opponents) | set(DEFAULT_OPPONENTS)
         unknown = sorted(set(self.thresholds) - known)
         if unknown:
-            raise UserError(f"--thresholds names {', '.join(unknown)}, not an opponent "
-                            f"(opponents: {', '.join(self.opponents)})")
+            raise ConfigError("thresholds", f"names {', '.join(unknown)}, not an opponent "
+                              f"(opponents: {', '.join(self.opponents)})")
         for name in self.opponents:
             self.threshold(name)
         if self.sprt is not None:
             if PREVIOUS not in self.opponents:
-                raise UserError("--sprt tests the previous model, but --opponents does not "
-                                "include 'previous'")
+                raise ConfigError("sprt", "tests the previous model, but the opponent list does not "
+                                  "include 'previous'")
             if self.sprt_max_games < 1:
-                raise UserError(f"--sprt-max-games must be at least 1, got "
-                                f"{self.sprt_max_games}")
+                raise ConfigError("sprt_max_games", f"must be at least 1, got "
+                                  f"{self.sprt_max_games}")
             try:
                 SPRT(*self.sprt, alpha=self.sprt_alpha, beta=self.sprt_beta)
             except ValueError as exc:
-                raise UserError(f"--sprt: {exc}") from None
+                raise ConfigError("sprt", f"is invalid: {exc}") from None
 
     def threshold(self, opponent: str) -> float | None:
         """Pass threshold for `opponent`: the explicit one (None: report-only), else the

@@ -17,6 +17,7 @@ from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
+from ringrift.config_defaults import field_default
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.wilson import wilson_interval
@@ -73,9 +74,25 @@ def match_seed(seed: int, game: int) -> int:
     return (seed * 7919 + game * 104729) & 0x7FFFFFFF
 
 
+@dataclass(frozen=True)
+class MatchConfig:
+    """The defaults of a match, one home for `play_match`'s and `ringrift match`'s."""
+
+    num_players: int = 2
+    opponent: str = "random"  # engine of every seat but the candidate's
+    games: int = 100
+    seed: int = 0
+    max_moves: int = DEFAULT_MAX_MOVES
+    workers: int = 1
+    batch_size: int = 1
+
+
 def play_match(candidate, opponent, board_type: str, num_players: int, games: int,
-               seed: int = 0, *, db=None, on_game: Callable[[MatchResult], None] | None = None,
-               max_moves: int = DEFAULT_MAX_MOVES, workers: int = 1, batch_size: int = 1,
+               seed: int = field_default(MatchConfig, "seed"), *, db=None,
+               on_game: Callable[[MatchResult], None] | None = None,
+               max_moves: int = field_default(MatchConfig, "max_moves"),
+               workers: int = field_default(MatchConfig, "workers"),
+               batch_size: int = field_default(MatchConfig, "batch_size"),
                backend: str = "local", ray_address: str | None = None) -> MatchResult:
     """Play `games` games of `candidate` against `opponent` (Participants or EngineSpecs; with
     `workers` > 1, EngineSpecs, built in the worker processes). Games are counted, stored in

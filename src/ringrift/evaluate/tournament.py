@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ringrift import rules
-from ringrift.ai.game import DEFAULT_MAX_MOVES
-from ringrift.errors import UserError
+from ringrift.config_defaults import field_default
+from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import ordered_games
 from ringrift.evaluate.pairwise import pairwise_from_ranking
 from ringrift.evaluate.series import Series, SeriesGame
+from ringrift.evaluate.tournament_config import TournamentConfig
 from ringrift.exec import Executor, check_workers
 
 
@@ -94,14 +95,18 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
 
 
 def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
-                   games_per_pair: int, *, seed: int = 0, db=None, max_moves: int = DEFAULT_MAX_MOVES,
+                   games_per_pair: int = field_default(TournamentConfig, "games_per_pair"), *,
+                   seed: int = field_default(TournamentConfig, "seed"), db=None,
+                   max_moves: int = field_default(TournamentConfig, "max_moves"),
                    on_game: Callable[[PairResult], None] | None = None,
-                   workers: int = 1, batch_size: int = 1, backend: str = "local",
+                   workers: int = field_default(TournamentConfig, "workers"),
+                   batch_size: int = field_default(TournamentConfig, "batch_size"),
+                   backend: str = "local",
                    ray_address: str | None = None) -> list[PairResult]:
     """Play (or resume) every pair's games in `workers` processes, `batch_size` at once in each
     (leaf evaluations batched); `db` stores them. Returns one result per pair."""
     if games_per_pair < 1:
-        raise UserError(f"--games-per-pair must be at least 1, got {games_per_pair}")
+        raise ConfigError("games_per_pair", f"must be at least 1, got {games_per_pair}")
     check_workers(workers)
     check_participants(participants, board_type, num_players)
     pairs = []

@@ -11,7 +11,7 @@ from typing import Any
 from ringrift import rules
 from ringrift.ai.engines import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
 from ringrift.config_defaults import field_default
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.train.config import TrainConfig
 
 # engines the loop can name (mixed needs a mix of its own), and those that need no model
@@ -106,40 +106,40 @@ class LoopConfig:
                      "selfplay_batch_size", "eval_batch_size", "mcts_simulations",
                      "train_nproc"):
             if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+                raise ConfigError(name, "must be at least 1")
         if self.bootstrap_games is not None and self.bootstrap_games < 1:
-            raise UserError("--bootstrap-games must be at least 1")
+            raise ConfigError("bootstrap_games", "must be at least 1")
         if self.eval_simulations is not None and self.eval_simulations < 1:
-            raise UserError("--eval-mcts-simulations must be at least 1")
+            raise ConfigError("eval_simulations", "must be at least 1")
         if self.test_games < 0:
-            raise UserError("--test-games must be at least 0")
+            raise ConfigError("test_games", "must be at least 0")
         if self.warmup_epochs < 0:
-            raise UserError("--warmup-epochs must be at least 0")
+            raise ConfigError("warmup_epochs", "must be at least 0")
         if self.samples_per_epoch is not None and self.samples_per_epoch < 1:
-            raise UserError("--samples-per-epoch must be at least 1")
+            raise ConfigError("samples_per_epoch", "must be at least 1")
         if self.lr_span not in LR_SPANS:
-            raise UserError(f"--lr-span must be one of {', '.join(LR_SPANS)}")
+            raise ConfigError("lr_span", f"must be one of {', '.join(LR_SPANS)}")
         if self.lr_span == "run" and self.samples_per_epoch is None:
-            raise UserError("--lr-span run needs --samples-per-epoch (a fixed number of steps "
-                            "per iteration)")
+            raise ConfigError("samples_per_epoch", "must be set when the learning-rate span is "
+                              "'run' (a fixed number of steps per iteration)")
         if self.min_window < 1:
-            raise UserError("--min-window must be at least 1")
+            raise ConfigError("min_window", "must be at least 1")
         if not 0 <= self.hard_positions < 1:
-            raise UserError("--hard-positions must be in [0, 1)")
+            raise ConfigError("hard_positions", "must be in [0, 1)")
         if self.curriculum is not None:
             from ringrift.loop.curriculum import manager_from_spec
 
             manager_from_spec(self.curriculum, "--curriculum")
             if self.bootstrap_engine != "heuristic":
-                raise UserError("--curriculum sets the bootstrap heuristic's strength: it needs "
-                                "--bootstrap-engine heuristic")
-        for flag, engine, allowed in (("--engine", self.engine, _LOOP_ENGINES),
-                                      ("--eval-engine", self.eval_engine or self.engine,
+                raise ConfigError("bootstrap_engine", "must be heuristic with a curriculum (the "
+                                  "curriculum sets the bootstrap heuristic's strength)")
+        for name, engine, allowed in (("engine", self.engine, _LOOP_ENGINES),
+                                      ("eval_engine", self.eval_engine or self.engine,
                                        _LOOP_ENGINES),
-                                      ("--bootstrap-engine", self.bootstrap_engine,
+                                      ("bootstrap_engine", self.bootstrap_engine,
                                        _BOOTSTRAP_ENGINES)):
             if engine not in allowed:
-                raise UserError(f"{flag} {engine!r}: the loop plays {', '.join(allowed)} there")
+                raise ConfigError(name, f"{engine!r}: the loop plays {', '.join(allowed)} there")
         self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
         self.train_settings_check()
         from ringrift.selfplay.temperature import get_schedule

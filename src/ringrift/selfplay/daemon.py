@@ -34,7 +34,7 @@ from typing import Any
 
 from ringrift.ai.engines import MODEL_ENGINES, NETWORK_ENGINES, SEARCH_ENGINES
 from ringrift.data.records import GameRecord
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.registry import ModelEntry, ModelRegistry
 from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.batched import play_batched
@@ -72,28 +72,28 @@ class DaemonConfig:
         check_backend(self.backend, self.ray_address)
         if self.bootstrap_engine is None and any(e in NETWORK_ENGINES
                                                  for e in self.selfplay.engines()):
-            raise UserError(f"--engine {self.selfplay.engine} plays the registry's production "
-                            f"model: give --bootstrap-engine ENGINE for the games before there "
-                            f"is one")
+            raise ConfigError("bootstrap_engine", f"is needed: engine {self.selfplay.engine} "
+                              f"plays the registry's production model, and the games before "
+                              f"there is one need another engine")
         if self.fmt not in DAEMON_FORMATS:
-            raise UserError(f"--format {self.fmt} is not supported with --daemon (the daemon "
-                            f"appends game by game: use {' or '.join(DAEMON_FORMATS)})")
+            raise ConfigError("fmt", f"{self.fmt} is not supported by the daemon (it appends "
+                              f"game by game: use {' or '.join(DAEMON_FORMATS)})")
         if self.bootstrap_engine is not None:
             replace(self.selfplay, engine=self.bootstrap_engine).validate()
             if self.bootstrap_engine in NETWORK_ENGINES:
-                raise UserError(f"--bootstrap-engine {self.bootstrap_engine} needs a model")
+                raise ConfigError("bootstrap_engine", f"{self.bootstrap_engine} needs a model")
         if self.workers < 1:
-            raise UserError("--workers must be at least 1")
+            raise ConfigError("workers", "must be at least 1")
         if self.batch_size < 1:
-            raise UserError("--batch-size must be at least 1")
+            raise ConfigError("batch_size", "must be at least 1")
         if self.max_games is not None and self.max_games < 1:
-            raise UserError("--max-games must be at least 1")
+            raise ConfigError("max_games", "must be at least 1")
         if self.status_interval_s <= 0:
-            raise UserError("--status-interval must be positive")
+            raise ConfigError("status_interval_s", "must be positive")
         if self.registry.is_dir():
-            raise UserError(f"--registry {self.registry} is a folder, not a database file")
+            raise ConfigError("registry", f"{self.registry} is a folder, not a database file")
         if self.registry_required and not self.registry.is_file():
-            raise UserError(f"--registry {self.registry}: no such file")
+            raise ConfigError("registry", f"{self.registry}: no such file")
 
     @property
     def fallback_engine(self) -> str:

@@ -1,0 +1,19 @@
+"""The defaults of a round robin (`run_tournament`, `ringrift tournament`), in a module light
+enough for the CLI to import while it builds its parser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringrift.ai.game import DEFAULT_MAX_MOVES
+
+
+@dataclass(frozen=True)
+class TournamentConfig:
+    """The defaults of a round robin, one home for `run_tournament`'s and the CLI's."""
+
+    games_per_pair: int = 10
+    seed: int = 0
+    max_moves: int = DEFAULT_MAX_MOVES
+    workers: int = 1
+    batch_size: int = 1
