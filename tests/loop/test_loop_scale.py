@@ -18,7 +18,7 @@ def test_backend_settings_are_checked(tmp_path):
         LoopConfig("square8", 2, str(tmp_path), backend="slurm").validate()
     with pytest.raises(UserError, match="--ray-address is for --backend ray"):
         LoopConfig("square8", 2, str(tmp_path), ray_address="auto").validate()
-    with pytest.raises(UserError, match="--train-nproc"):
+    with pytest.raises(UserError, match="train_nproc"):
         LoopConfig("square8", 2, str(tmp_path), train_nproc=0).validate()
 
 
