@@ -163,6 +163,8 @@ def test_bad_input_is_one_line(tmp_path, data, capsys, monkeypatch):
             "--no-register"]
     cases = [
         ([*base, "--data-path", str(data), "--population-size", "1"], "--population-size"),
+        # checked before --db is read or exported
+        ([*base, "--db", str(tmp_path / "none.db"), "--population-size", "1"], "--population-size"),
         ([*base, "--data-path", str(tmp_path / "none.npz")], "none.npz does not exist"),
         ([*base, "--db", str(tmp_path / "none.db")], "none.db does not exist"),
         ([*base, "--data-path", str(data), "--reference-pool", "nosuch"], "nosuch"),

@@ -64,6 +64,8 @@ def _run(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.tune.pbt import PBTSettings, run_pbt
 
+    if args.population_size < 2:  # (before any export or training)
+        raise UserError("--population-size must be >= 2 (exploit needs a better member to copy)")
     run_dir = Path(args.run_dir)
     pool = tuple(e.strip() for e in args.reference_pool.split(",") if e.strip())
     data = list(args.data_path or [])
@@ -76,8 +78,6 @@ def _run(args: argparse.Namespace) -> int:
         if missing:
             raise UserError(f"--db {missing[0]} does not exist")
         data = [str(_export(args, run_dir))]
-    if args.population_size < 2:  # (before any export or training)
-        raise UserError("--population-size must be >= 2 (exploit needs a better member to copy)")
     settings = PBTSettings(
         board_type=args.board_type, num_players=args.num_players, data_paths=data,
         run_dir=run_dir, population_size=args.population_size, generations=args.generations,
