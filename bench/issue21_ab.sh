@@ -24,7 +24,7 @@ import sys
 import numpy as np
 from ringrift.nn.models import load_model
 from ringrift.train.dataset import BatchBuilder, load_training_data
-from ringrift.train.losses import LossWeights
+from ringrift.nn.losses import LossWeights
 from ringrift.train.step import evaluate
 test = sys.argv[1]
 for path in sys.argv[2:]:

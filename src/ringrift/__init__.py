@@ -38,7 +38,7 @@ _API: dict[str, str] = {
     "CheckpointType": "ringrift.train.checkpoint:CheckpointType",
     # learning from better data (curriculum, online learning)
     "CurriculumManager": "ringrift.loop.curriculum:CurriculumManager",
-    "create_online_learner": "ringrift.train.online:create_online_learner",
+    "create_online_learner": "ringrift.ai.online_learner:create_online_learner",
     # model store
     "get_model_store": "ringrift.registry.store:get_model_store",
     "ModelRegistry": "ringrift.registry.store:ModelRegistry",

@@ -116,6 +116,6 @@ def test_tiny_loop_with_curriculum_replay_hard_positions_and_aux_heads(tmp_path,
 def test_seed_names_are_importable_from_the_package():
     from ringrift import CurriculumManager as Seeded
     from ringrift import create_online_learner
-    from ringrift.train.online import create_online_learner as impl
+    from ringrift.ai.online_learner import create_online_learner as impl
 
     assert Seeded is CurriculumManager and create_online_learner is impl

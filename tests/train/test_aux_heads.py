@@ -12,9 +12,9 @@ import torch
 from ringrift.cli.main import main
 from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
+from ringrift.nn.losses import game_length_loss, ownership_loss
 from ringrift.nn.models import build_model, load_model, make_config
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
-from ringrift.train.losses import game_length_loss, ownership_loss
 from tests.train.synth_npz import write_training_file
 
 TINY = ["--channels", "8", "--blocks", "1", "--no-progress", "--no-tensorboard"]

@@ -11,10 +11,10 @@ import torch
 
 from ringrift.cli.main import main
 from ringrift.data import npz_format
+from ringrift.nn.losses import legal_log_softmax
 from ringrift.nn.models import build_model, make_config, save_model_file
 from ringrift.train.dataset import BatchBuilder, load_training_data
 from ringrift.train.hard_positions import select_hard
-from ringrift.train.losses import legal_log_softmax
 from tests.train.synth_npz import make_arrays
 
 N_GAMES, MOVES = 5, 8

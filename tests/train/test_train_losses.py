@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
+from ringrift.nn.batch import Batch
+from ringrift.nn.losses import LossWeights, compute_losses, pcgrad_combine
 from ringrift.nn.models import NetOutput
-from ringrift.train.dataset import Batch
-from ringrift.train.losses import LossWeights, compute_losses, pcgrad_combine
 from ringrift.train.schedule import LRSchedule
 
 

@@ -11,6 +11,7 @@ import torch
 
 from ringrift.cli.main import main
 from ringrift.cli.models_describe import add_describe
+from ringrift.nn.losses import legal_log_softmax
 from ringrift.nn.models import (
     build_model,
     count_parameters,
@@ -21,7 +22,6 @@ from ringrift.nn.models import (
 )
 from ringrift.train.benchmark import add_bench_train, run_train_benchmark
 from ringrift.train.config import TrainConfig
-from ringrift.train.losses import legal_log_softmax
 from ringrift.train.trainer import _end_epoch, _RunState
 from tests.train.synth_npz import write_training_file
 

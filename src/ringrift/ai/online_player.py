@@ -2,7 +2,7 @@
 
 It searches with the learner's live network (no cached evaluator: the weights change between
 games), records each of its decisions with the search's improved policy, and at the end of the
-game (`end_game`, called by the game loop) updates the network (`train.online`). One learner per
+game (`end_game`, called by the game loop) updates the network (`ai.online_learner`). One learner per
 model file per process carries over from game to game, so a match played with --workers 1
 shows the network improving (or not) as it plays; several workers each learn on their own.
 """
@@ -21,7 +21,7 @@ DEFAULT_SIMULATIONS = 16
 def learner_for(path: str):
     """The process's learner for a model file (a saved learner resumes)."""
     if path not in _LEARNERS:
-        from ringrift.train.online import OnlineLearner
+        from ringrift.ai.online_learner import OnlineLearner
 
         _LEARNERS[path] = OnlineLearner.load(path)
     return _LEARNERS[path]

@@ -62,9 +62,9 @@ def score_on_test_set(cfg: LoopConfig, model_path: str, test_path: Path) -> dict
     import numpy as np
     import torch
 
+    from ringrift.nn.losses import LossWeights
     from ringrift.nn.models import load_model
     from ringrift.train.dataset import BatchBuilder, load_training_data
-    from ringrift.train.losses import LossWeights
     from ringrift.train.step import evaluate
 
     model, _ = load_model(model_path)

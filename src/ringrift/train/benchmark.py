@@ -81,12 +81,13 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
     import torch
 
     from ringrift.nn.inference import resolve_device
+    from ringrift.nn.losses import LossWeights
     from ringrift.nn.models import build_model, count_parameters, make_config
+    from ringrift.nn.optimizer import make_optimizer
     from ringrift.nn.precision import autocast_dtype, dtype_name
     from ringrift.train.dataset import BatchBuilder
-    from ringrift.train.losses import LossWeights
     from ringrift.train.schedule import LRSchedule
-    from ringrift.train.step import TrainStep, make_optimizer
+    from ringrift.train.step import TrainStep
 
     dev = resolve_device(device)
     torch.manual_seed(seed)

@@ -17,6 +17,7 @@ import torch
 
 from ringrift.data import npz_format
 from ringrift.errors import UserError
+from ringrift.nn.batch import Batch
 
 
 @dataclass
@@ -168,33 +169,6 @@ def epoch_batches(indices: np.ndarray, batch_size: int, *, seed: int | None = No
     if seed is not None and len(batches) > 1 and len(batches[-1]) < batch_size:
         batches.pop()
     return batches
-
-
-@dataclass
-class Batch:
-    """Tensors of one batch on the training device. Dense policy targets over policy_size.
-
-    `policy_temperature` divides the logits in the policy loss (distillation sets it).
-    `sample_weights` (None: all 1) scale each sample's loss: importance-sampling weights of
-    prioritized replay times the weights a weighted file (mined hard positions) carries.
-    """
-
-    features: torch.Tensor
-    globals: torch.Tensor
-    values: torch.Tensor
-    ranks: torch.Tensor
-    policy_target: torch.Tensor
-    legal_mask: torch.Tensor
-    has_policy: torch.Tensor
-    policy_temperature: float = 1.0
-    sample_weights: torch.Tensor | None = None
-    # auxiliary targets, when the data has them: owner class per cell [B, H, W] (-1 none) and
-    # log(1 + moves left) [B] (-1 unknown)
-    ownership: torch.Tensor | None = None
-    game_length: torch.Tensor | None = None
-
-    def __len__(self) -> int:
-        return len(self.features)
 
 
 def _ragged_positions(offsets: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

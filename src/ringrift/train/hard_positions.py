@@ -21,8 +21,8 @@ import torch
 
 from ringrift.data import npz_format
 from ringrift.errors import UserError
+from ringrift.nn.losses import legal_log_softmax
 from ringrift.train.dataset import BatchBuilder, TrainingData, epoch_batches, load_training_data
-from ringrift.train.losses import legal_log_softmax
 
 MEASURES = ("policy", "value", "both")
 

@@ -32,10 +32,10 @@ from ringrift.nn import encoding
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.model_file import save_model_file
 from ringrift.nn.models import NNUE, NNUEConfig
+from ringrift.nn.optimizer import make_optimizer
 from ringrift.rules.victory import outcome_values
 from ringrift.train.dataset import epoch_batches
 from ringrift.train.schedule import LRSchedule
-from ringrift.train.step import make_optimizer
 
 
 @dataclass

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ringrift.nn.batch import Batch
+from ringrift.nn.losses import LossTerms, LossWeights, compute_losses, pcgrad_combine
 from ringrift.nn.models import RingRiftNet
-from ringrift.train.dataset import Batch, BatchBuilder, epoch_batches
-from ringrift.train.losses import LossTerms, LossWeights, compute_losses, pcgrad_combine
+from ringrift.train.dataset import BatchBuilder, epoch_batches
 from ringrift.train.schedule import LRSchedule
 from ringrift.train.targets import TargetSource, dataset_targets
 
@@ -33,15 +34,6 @@ def autocast_context(device: torch.device, amp_dtype: torch.dtype | None
     if amp_dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=amp_dtype)
-
-
-def make_optimizer(model: nn.Module, learning_rate: float, weight_decay: float
-                   ) -> torch.optim.AdamW:
-    """AdamW; weight decay on conv/linear/embedding weights only (not biases or norms)."""
-    decay = [p for p in model.parameters() if p.requires_grad and p.ndim > 1]
-    no_decay = [p for p in model.parameters() if p.requires_grad and p.ndim <= 1]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                              {"params": no_decay, "weight_decay": 0.0}], lr=learning_rate)
 
 
 class TrainStep:

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 import torch
 
 from ringrift.errors import UserError
+from ringrift.nn.batch import Batch
+from ringrift.nn.losses import legal_log_softmax
 from ringrift.nn.models import RingRiftNet
-from ringrift.train.dataset import Batch
-from ringrift.train.losses import legal_log_softmax
 
 
 class TargetSource(Protocol):

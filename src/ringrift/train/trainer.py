@@ -29,6 +29,7 @@ import torch
 from ringrift.atomic import atomic_write_text
 from ringrift.errors import UserError
 from ringrift.nn.inference import resolve_device
+from ringrift.nn.losses import LossWeights
 from ringrift.nn.models import (
     ModelConfig,
     RingRiftNet,
@@ -37,6 +38,7 @@ from ringrift.nn.models import (
     sha256_file,
     valid_mask_for,
 )
+from ringrift.nn.optimizer import make_optimizer
 from ringrift.nn.precision import autocast_dtype, dtype_name
 from ringrift.output_paths import check_output_file
 from ringrift.train.checkpoint import (
@@ -60,10 +62,9 @@ from ringrift.train.distributed import (
     init_distributed,
 )
 from ringrift.train.elo_stopping import EloMonitor, EloScorer, monitor_for
-from ringrift.train.losses import LossWeights
 from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
 from ringrift.train.schedule import LRSchedule
-from ringrift.train.step import TrainStep, evaluate, make_optimizer
+from ringrift.train.step import TrainStep, evaluate
 from ringrift.train.targets import TargetSource, dataset_targets
 
 _ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",

@@ -27,6 +27,9 @@ import numpy as np
 import torch
 
 from ringrift.errors import UserError
+from ringrift.nn.batch import Batch
+from ringrift.nn.losses import LossWeights, compute_losses
+from ringrift.nn.optimizer import make_optimizer
 from ringrift.rules import GameState, Move
 
 LEARNER_TYPES = ("ebmo",)
@@ -70,8 +73,6 @@ class OnlineLearner:
 
     def __init__(self, model: torch.nn.Module, settings: OnlineSettings | None = None,
                  metadata: dict[str, Any] | None = None) -> None:
-        from ringrift.train.step import make_optimizer
-
         self.settings = settings or OnlineSettings()
         self.settings.validate()
         if not hasattr(model, "config") or not hasattr(model.config, "policy_size"):
@@ -172,9 +173,6 @@ class OnlineLearner:
         return [self.replay[int(i)] for i in picks]
 
     def _step(self, positions: list[_Position]) -> float:
-        from ringrift.train.dataset import Batch
-        from ringrift.train.losses import LossWeights, compute_losses
-
         device = next(self.model.parameters()).device
         size = self.model.config.policy_size
         b = len(positions)

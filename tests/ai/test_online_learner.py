@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from ringrift import rules
+from ringrift.ai.online_learner import OnlineLearner, create_online_learner
 from ringrift.cli.main import main
 from ringrift.errors import UserError
 from ringrift.nn.models import build_model, make_config, save_model_file
-from ringrift.train.online import OnlineLearner, create_online_learner
 
 
 def _model(seed: int = 0):

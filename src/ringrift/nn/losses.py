@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ringrift.nn.batch import Batch
 from ringrift.nn.models import NetOutput
-from ringrift.train.dataset import Batch
 
 # Finite stand-in for -inf on illegal moves (fp32): keeps 0 * log p at 0 instead of NaN.
 ILLEGAL_LOGIT = -1.0e9
