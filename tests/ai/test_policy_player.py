@@ -46,7 +46,7 @@ def test_policy_player_argmax_is_deterministic_and_match_stores_games(tiny_model
     cand = Participant("policy", lambda s: make_player("policy-only", GameSpec("square8", 2), opts, seed=s))
     opp = Participant("random", lambda s: make_player("random", GameSpec("square8", 2), seed=s))
     with GameDB(tmp_path / "eval.db") as db:
-        result = play_match(cand, opp, "square8", 2, 4, seed=1, db=db)
+        result = play_match(cand, opp, GameSpec("square8", 2), 4, seed=1, db=db)
         records = list(db.iter_games())
     assert result.games == 4 and len(records) == 4
     assert {r.metadata["candidate_seat"] for r in records} == {1, 2}

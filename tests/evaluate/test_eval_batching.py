@@ -22,6 +22,7 @@ from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.evaluate.match import GameTask, play_game_task, play_game_task_batch, play_match
 from ringrift.evaluate.tournament import run_tournament
+from ringrift.rules.spec import GameSpec
 from tests.ai.conftest import tiny_model  # noqa: F401  (fixture)
 from tests.evaluate.gauntlet_helpers import Killed, die_after, resumable_gauntlet
 
@@ -41,7 +42,7 @@ GUMBEL = EngineSpec.build("gumbel", EngineOptions(simulations=4), name="g4")
 
 
 def test_a_batch_of_games_is_the_same_games_in_task_order():
-    tasks = [GameTask((GUMBEL, EngineSpec.build("random")), "square8", seed, 400)
+    tasks = [GameTask((GUMBEL, EngineSpec.build("random")), GameSpec("square8", 2), seed, 400)
              for seed in (3, 4, 5)]
     batch = play_game_task_batch([tasks[0], None, tasks[1], tasks[2]])
     assert batch[1] is None  # a stored game: nothing played
@@ -84,12 +85,12 @@ def test_a_batched_run_resumes_a_killed_one_and_loses_only_games_in_flight(tmp_p
 
 def test_tournament_and_match_take_a_batch_size():
     specs = [GUMBEL, EngineSpec.build("random")]
-    plain = run_tournament(specs, "square8", 2, 3, seed=1, max_moves=400)
-    batched = run_tournament(specs, "square8", 2, 3, seed=1, max_moves=400, batch_size=3)
+    plain = run_tournament(specs, GameSpec("square8", 2), 3, seed=1, max_moves=400)
+    batched = run_tournament(specs, GameSpec("square8", 2), 3, seed=1, max_moves=400, batch_size=3)
     assert [(p.wins, p.draws, p.losses) for p in batched] == \
         [(p.wins, p.draws, p.losses) for p in plain]
-    one = play_match(GUMBEL, specs[1], "square8", 2, 3, seed=2, max_moves=400)
-    three = play_match(GUMBEL, specs[1], "square8", 2, 3, seed=2, max_moves=400, batch_size=3)
+    one = play_match(GUMBEL, specs[1], GameSpec("square8", 2), 3, seed=2, max_moves=400)
+    three = play_match(GUMBEL, specs[1], GameSpec("square8", 2), 3, seed=2, max_moves=400, batch_size=3)
     assert (three.wins, three.draws, three.losses) == (one.wins, one.draws, one.losses)
 
 

@@ -20,6 +20,7 @@ from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.evaluate.match import Participant, play_match
 from ringrift.evaluate.tournament import run_tournament
 from ringrift.exec import Executor
+from ringrift.rules.spec import GameSpec
 from tests.evaluate.gauntlet_helpers import Killed, die_after, resumable_gauntlet
 
 
@@ -89,7 +90,7 @@ def test_tournament_two_workers_equals_one(tmp_path):
     for workers in (1, 2):
         order = []
         with GameDB(tmp_path / f"w{workers}.db") as db:
-            pairs = run_tournament(specs, "square8", 2, 3, seed=3, db=db, workers=workers,
+            pairs = run_tournament(specs, GameSpec("square8", 2), 3, seed=3, db=db, workers=workers,
                                    on_game=lambda p, order=order: order.append((p.a, p.b,
                                                                                 p.games)))
         runs[workers] = [p.to_dict() for p in pairs]
@@ -101,8 +102,8 @@ def test_tournament_two_workers_equals_one(tmp_path):
 
 def test_play_match_two_workers_equals_one(tmp_path):
     cand, opp = EngineSpec.build("heuristic"), EngineSpec.build("random")
-    one = play_match(cand, opp, "square8", 3, 4, seed=2)
-    two = play_match(cand, opp, "square8", 3, 4, seed=2, workers=2)
+    one = play_match(cand, opp, GameSpec("square8", 3), 4, seed=2)
+    two = play_match(cand, opp, GameSpec("square8", 3), 4, seed=2, workers=2)
     assert (two.wins, two.draws, two.losses, two.reasons) == \
         (one.wins, one.draws, one.losses, one.reasons)
     with pytest.raises(ValueError, match="EngineSpec"):

@@ -12,6 +12,7 @@ from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import EngineSpec, engine_options
 from ringrift.evaluate.gauntlet import GauntletConfig, run_gauntlet
 from ringrift.evaluate.ratings_db import fit_db_elo, read_db_results
+from ringrift.rules.spec import GameSpec
 
 
 def _play(db, cand, games=6, num_players=2, opponents=("random",)):
@@ -27,18 +28,18 @@ def test_results_from_db_and_fit(tmp_path):
         _play(db, EngineSpec.build("random", name="cand"))
         _play(db, EngineSpec.build("random", name="cand3"), num_players=3)
         n2 = db.count_games(num_players=2)
-    games = read_db_results(path, "square8", 2)
+    games = read_db_results(path, GameSpec("square8", 2))
     assert len(games) == n2
     assert all(set(g.participants) == {"cand", "random"} for g in games)
-    fit, count = fit_db_elo(path, "square8", 2)
+    fit, count = fit_db_elo(path, GameSpec("square8", 2))
     assert count == n2 and fit.anchor == "random" and fit["random"].elo == 0.0
     assert fit["cand"].low <= fit["cand"].elo <= fit["cand"].high
-    three = read_db_results(path, "square8", 3)
+    three = read_db_results(path, GameSpec("square8", 3))
     assert three and all(len(g.ranks) == 3 for g in three)
     with pytest.raises(UserError, match="no square8 4-player evaluation games"):
-        fit_db_elo(path, "square8", 4)
+        fit_db_elo(path, GameSpec("square8", 4))
     with pytest.raises(UserError, match="no such game database"):
-        read_db_results(tmp_path / "missing.db", "square8", 2)
+        read_db_results(tmp_path / "missing.db", GameSpec("square8", 2))
 
 
 def test_same_stem_different_files_are_rated_apart(tmp_path):
@@ -50,7 +51,7 @@ def test_same_stem_different_files_are_rated_apart(tmp_path):
     with GameDB(tmp_path / "e.db") as db:
         for path in paths:
             _play(db, EngineSpec.build("random", engine_options(model_path=str(path))), games=3)
-    names = {n for g in read_db_results(tmp_path / "e.db", "square8", 2)
+    names = {n for g in read_db_results(tmp_path / "e.db", GameSpec("square8", 2))
              for n in g.participants}
     assert len(names) == 3 and "random" in names
     assert all(n.startswith("latest:random@") for n in names - {"random"})

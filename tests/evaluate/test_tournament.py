@@ -11,6 +11,7 @@ from ringrift.data.gamedb import GameDB
 from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec, parse_engine_spec
 from ringrift.evaluate.tournament import pair_seating, run_tournament
+from ringrift.rules.spec import GameSpec
 
 
 def test_pair_seating_alternates_and_balances_seats():
@@ -40,7 +41,7 @@ def test_round_robin_stores_and_resumes(tmp_path):
     specs = [EngineSpec.build("random"), EngineSpec.build("random", name="r2"),
              EngineSpec.build("random", name="r3")]
     with GameDB(tmp_path / "e.db") as db:
-        pairs = run_tournament(specs, "square8", 3, 2, db=db)
+        pairs = run_tournament(specs, GameSpec("square8", 3), 2, db=db)
         assert [(p.a, p.b) for p in pairs] == [("random", "r2"), ("random", "r3"),
                                                ("r2", "r3")]
         assert db.count_games() == 6
@@ -50,23 +51,24 @@ def test_round_robin_stores_and_resumes(tmp_path):
         assert records[0].engines == ["random", "r2", "random"]
         assert records[1].engines == ["r2", "random", "r2"]
         assert all(r.metadata["kind"] == "tournament" for r in records)
-        again = run_tournament(specs, "square8", 3, 3, db=db)
+        again = run_tournament(specs, GameSpec("square8", 3), 3, db=db)
         assert db.count_games() == 9
     assert all(p.resumed == 2 and p.games == 3 for p in again)
     first = {(p.a, p.b): (p.wins, p.draws, p.losses) for p in pairs}
     with GameDB(tmp_path / "e.db") as db:
-        same = run_tournament(specs, "square8", 3, 2, db=db)
+        same = run_tournament(specs, GameSpec("square8", 3), 2, db=db)
     assert {(p.a, p.b): (p.wins, p.draws, p.losses) for p in same} == first
 
 
 def test_tournament_errors():
     with pytest.raises(UserError, match="at least 2"):
-        run_tournament([EngineSpec.build("random")], "square8", 2, 1)
+        run_tournament([EngineSpec.build("random")], GameSpec("square8", 2), 1)
     with pytest.raises(UserError, match="share the name"):
-        run_tournament([EngineSpec.build("random"), EngineSpec.build("random")], "square8", 2, 1)
+        run_tournament([EngineSpec.build("random"), EngineSpec.build("random")],
+                       GameSpec("square8", 2), 1)
     with pytest.raises(ConfigError, match="^games_per_pair must be at least 1"):
-        run_tournament([EngineSpec.build("random"), EngineSpec.build("heuristic")], "square8",
-                       2, 0)
+        run_tournament([EngineSpec.build("random"), EngineSpec.build("heuristic")],
+                       GameSpec("square8", 2), 0)
 
 
 def test_tournament_cli(tmp_path, capsys):

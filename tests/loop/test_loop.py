@@ -447,7 +447,7 @@ def test_the_summary_rates_every_iteration_in_one_fit_over_the_runs_games(tmp_pa
         run_gauntlet(EngineSpec.build("random", name="iter_000"), gauntlet, db=db)
         run_gauntlet(EngineSpec.build("heuristic", name="iter_001"), gauntlet, db=db,
                      previous=EngineSpec.build("random", name="iter_000"))
-    fit, _ = fit_db_elo(tmp_path / "evaluation.db", "square8", 2)
+    fit, _ = fit_db_elo(tmp_path / "evaluation.db", cfg.spec)
     ratings = current_ratings(cfg, history)
     for i in (0, 1):
         assert ratings[i] == {"elo": fit[f"iter_00{i}"].elo, "low": fit[f"iter_00{i}"].low,

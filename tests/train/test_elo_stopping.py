@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from ringrift.cli.main import main
+from ringrift.rules.spec import GameSpec
 from ringrift.train.checkpoint import load_checkpoint
 from ringrift.train.config import TrainConfig
 from ringrift.train.elo_stopping import EloEarlyStopping, MatchEloScorer
@@ -146,7 +147,7 @@ def test_match_scorer_rates_against_the_opponent_and_previous_weights(tmp_path):
                                             "encoder_version": 1},
                                "model_state": build_model(mc).state_dict()})
         paths.append(path)
-    scorer = MatchEloScorer("square8", 2, opponent="random", games=2)
+    scorer = MatchEloScorer(GameSpec("square8", 2), opponent="random", games=2)
     first = scorer(paths[0], 1, None)
     second = scorer(paths[1], 2, paths[0])
     assert [r[:2] for r in scorer.results] == [["epoch_0001", "random"],
@@ -155,6 +156,6 @@ def test_match_scorer_rates_against_the_opponent_and_previous_weights(tmp_path):
     assert all(sum(r[2:]) == 2 for r in scorer.results)
     low, high = scorer.last_interval
     assert low < second < high and abs(first) < 1000
-    again = MatchEloScorer("square8", 2, opponent="random", games=2)
+    again = MatchEloScorer(GameSpec("square8", 2), opponent="random", games=2)
     again.restore(scorer.state())
     assert again.results == scorer.results

@@ -18,6 +18,7 @@ import torch
 
 from ringrift.cli.main import main
 from ringrift.nn.models import sha256_file
+from ringrift.rules.spec import GameSpec
 from ringrift.train.checkpoint import load_checkpoint
 from ringrift.tune.hparams import BOUNDS, perturb_hparams, sample_hparams
 from ringrift.tune.pbt import (
@@ -194,7 +195,7 @@ def test_match_pool_scorer_rates_members_against_the_reference(tmp_path, real_da
     assert len(rows) == 2
     for r in rows:
         assert r["low"] < r["elo"] < r["high"] and math.isfinite(r["elo"])
-    scorer = MatchPoolScorer("square8", 2, ("random",), 2)
+    scorer = MatchPoolScorer(GameSpec("square8", 2), ("random",), 2)
     elo = scorer({r["member"]: Path(r["model"]) for r in rows}, 0)
     assert elo == {r["member"]: (r["elo"], r["low"], r["high"]) for r in rows}  # reproducible
 

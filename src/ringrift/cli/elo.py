@@ -11,7 +11,7 @@ import json
 import math
 
 from ringrift.errors import UserError
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.evaluate.elo import fit_elo
     from ringrift.evaluate.pairwise import PairwiseResults
 
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     anchor, anchor_elo = parse_anchor(args.anchor)
     if not args.results and not args.db:
         raise UserError("give --results FILE.jsonl and/or --db PATH")
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     if args.db:
         from ringrift.evaluate.ratings_db import read_db_results
 
-        games += read_db_results(args.db, args.board_type, args.num_players)
+        games += read_db_results(args.db, spec)
     if not games:
         where = " or ".join(x for x in (args.results, args.db) if x)
         raise UserError(f"no {args.board_type} {args.num_players}-player games in {where}")

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.evaluate.match import play_match
     from ringrift.exec import check_batch_size, check_workers
 
-    rules.GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    spec = rules.GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.games < 1:
         raise UserError("--games must be at least 1")
     check_workers(args.workers)
@@ -69,15 +69,15 @@ def run(args: argparse.Namespace) -> int:
     if opponent.name == candidate.name:  # a self-match: keep the two apart in records
         opponent = opponent.renamed(f"{opponent.name}-opponent")
     # build once up front so a bad engine or model fails before any game
-    candidate.check(args.board_type, args.num_players)
-    opponent.check(args.board_type, args.num_players)
+    candidate.check(spec)
+    opponent.check(spec)
     db = None
     if args.db:
         from ringrift.data.gamedb import GameDB
 
         db = GameDB(args.db)
     try:
-        result = play_match(candidate, opponent, args.board_type, args.num_players, args.games,
+        result = play_match(candidate, opponent, spec, args.games,
                             args.seed, db=db, workers=args.workers,
                             batch_size=args.batch_size, backend=args.backend,
                             ray_address=args.ray_address)

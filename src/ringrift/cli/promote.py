@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     options = options_from_args(args)
     # the candidate must be playable before the registry file is created
-    EngineSpec.build(args.engine, options, args.name).check(args.board_type, args.num_players)
+    EngineSpec.build(args.engine, options, args.name).check(config.spec)
     progress = GauntletProgress(args.quiet)
     with ModelRegistry(args.registry) as registry:
         try:

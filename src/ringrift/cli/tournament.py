@@ -15,7 +15,7 @@ from ringrift.cli._backend_args import add_backend_arguments, check_backend_argu
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.evaluate.tournament_config import TournamentConfig
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 
 
 def _default(name: str):
@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--games-per-pair must be at least 1, got {args.games_per_pair}")
     template = EngineOptions(temperature=args.temperature, device=args.device)
     specs = [parse_engine_spec(text, template) for text in args.participants.split(",")]
-    check_participants(specs, args.board_type, args.num_players)
+    game = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    check_participants(specs, game)
     names = [s.name for s in specs]
     if anchor is not None and anchor not in names:
         raise UserError(f"--anchor {anchor!r} is not a participant ({', '.join(names)})")
@@ -91,15 +92,14 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with GameDB(db_path) as db:
-            pairs = run_tournament(specs, args.board_type, args.num_players,
-                                   args.games_per_pair, seed=args.seed, db=db,
+            pairs = run_tournament(specs, game, args.games_per_pair, seed=args.seed, db=db,
                                    max_moves=args.max_moves, on_game=on_game,
                                    workers=args.workers, batch_size=args.batch_size,
                                    backend=args.backend, ray_address=args.ray_address)
     finally:
         if bar is not None:
             bar.close()
-    fit, games = fit_db_elo(db_path, args.board_type, args.num_players, anchor=anchor,
+    fit, games = fit_db_elo(db_path, game, anchor=anchor,
                             anchor_elo=anchor_elo)
     if args.plot:
         from ringrift.evaluate.rating_plot import plot_ratings

@@ -83,16 +83,16 @@ class EngineSpec:
         return {"name": self.name, "engine": self.engine, "model": self.model_path,
                 "sha256": self.sha256, "options": identity["options"]}
 
-    def participant(self, board_type: str, num_players: int) -> Participant:
+    def participant(self, spec: GameSpec) -> Participant:
         """A match participant making a fresh player per game."""
         def make(seed: int):
-            return make_player(self.engine, GameSpec(board_type, num_players), self.options, seed=seed)
+            return make_player(self.engine, spec, self.options, seed=seed)
 
         return Participant(self.name, make)
 
-    def check(self, board_type: str, num_players: int) -> None:
+    def check(self, spec: GameSpec) -> None:
         """Build one player now, so a bad engine or model fails before any game is played."""
-        make_player(self.engine, GameSpec(board_type, num_players), self.options, seed=0)
+        make_player(self.engine, spec, self.options, seed=0)
 
 
 def engine_options(*, model_path: str | None = None, temperature: float = 0.0,

@@ -124,8 +124,12 @@ class GauntletConfig:
     max_moves: int = DEFAULT_MAX_MOVES
     stop_on_fail: bool = False
 
+    @property
+    def spec(self) -> rules.GameSpec:
+        return rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
     def validate(self) -> None:
-        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        self.spec  # noqa: B018 (validates board type and player count)
         if self.games < 1:
             raise ConfigError("games", f"must be at least 1, got {self.games}")
         if self.max_moves < 1:
@@ -284,7 +288,7 @@ class Gauntlet:
         self.config = config
         self.opponents: list[tuple[str, EngineSpec]] = []
         self.skipped: list[tuple[str, str]] = []
-        candidate.check(config.board_type, config.num_players)
+        candidate.check(config.spec)
         for label in config.opponents:
             if label == PREVIOUS:
                 if previous is None:
@@ -296,7 +300,7 @@ class Gauntlet:
             if spec.name == candidate.name:
                 raise UserError(f"opponent {label!r} has the candidate's name {spec.name!r}; "
                                 "give the candidate another --name")
-            spec.check(config.board_type, config.num_players)
+            spec.check(config.spec)
             self.opponents.append((label, spec))
 
     def run(self, db=None, on_game: GameCallback | None = None, *,
@@ -334,7 +338,7 @@ class Gauntlet:
             planned, threshold = cfg.games, cfg.threshold(label)
         result = OpponentResult(label, spec.name, threshold, planned,
                                 MatchResult(self.candidate.name, spec.name), sprt=sprt)
-        series = Series("gauntlet", [self.candidate, spec], cfg.board_type, n, cfg.seed,
+        series = Series("gauntlet", [self.candidate, spec], cfg.spec, cfg.seed,
                         candidate_seating(n), db=db, max_moves=cfg.max_moves)
         games = series.games(range(planned), pool,
                              lambda index: {"candidate_seat": index % n + 1}, batch_size)

@@ -22,6 +22,7 @@ from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.wilson import wilson_interval
 from ringrift.exec import Executor
+from ringrift.rules.spec import GameSpec
 
 PlayerFactory = Callable[[int], Player]  # seed -> a fresh player
 K = TypeVar("K")
@@ -87,7 +88,7 @@ class MatchConfig:
     batch_size: int = 1
 
 
-def play_match(candidate, opponent, board_type: str, num_players: int, games: int,
+def play_match(candidate, opponent, spec: GameSpec, games: int,
                seed: int = field_default(MatchConfig, "seed"), *, db=None,
                on_game: Callable[[MatchResult], None] | None = None,
                max_moves: int = field_default(MatchConfig, "max_moves"),
@@ -109,11 +110,13 @@ def play_match(candidate, opponent, board_type: str, num_players: int, games: in
         raise ValueError("play_match in workers needs EngineSpec players")
     label = f"{candidate.name} vs {opponent.name}"
 
+    num_players = spec.num_players
+
     def jobs():
         for g in range(games):
             seat = g % num_players
             seated = tuple(candidate if s == seat else opponent for s in range(num_players))
-            yield g, GameTask(seated, board_type, match_seed(seed, g), max_moves,
+            yield g, GameTask(seated, spec, match_seed(seed, g), max_moves,
                               {"candidate_seat": seat + 1, "match": label})
 
     result = MatchResult(candidate.name, opponent.name)
@@ -133,11 +136,11 @@ def play_match(candidate, opponent, board_type: str, num_players: int, games: in
 @dataclass(frozen=True)
 class GameTask:
     """One evaluation game: the player in each seat (a Participant, or an EngineSpec built
-    where the game is played), board, seed, move cap and the record's metadata. Picklable
-    (for worker processes) when the players are EngineSpecs."""
+    where the game is played), board and player count, seed, move cap and the record's
+    metadata. Picklable (for worker processes) when the players are EngineSpecs."""
 
     players: tuple
-    board_type: str
+    spec: GameSpec
     game_seed: int
     max_moves: int = DEFAULT_MAX_MOVES
     metadata: dict = field(default_factory=dict)
@@ -146,7 +149,7 @@ class GameTask:
 def play_game_task(task: GameTask) -> GameRecord:
     """Play one game and return its record (source 'evaluation'; the caller stores it)."""
     seated = _seated(task)
-    game = play_seated_game(seated, task.board_type, task.game_seed, max_moves=task.max_moves)
+    game = play_seated_game(seated, task.spec, task.game_seed, max_moves=task.max_moves)
     return _record(task, seated, game)
 
 
@@ -158,8 +161,8 @@ def play_game_task_batch(tasks: Sequence[GameTask | None]) -> list[GameRecord | 
     def steps(k: int, task: GameTask) -> Generator[Any, Any, tuple[int, GameRecord]]:
         seated = _seated(task)
         players = [p.make(task.game_seed + s) for s, p in enumerate(seated)]
-        game = yield from play_game_steps(rules.new_game(task.board_type, len(seated)), players,
-                                          max_moves=task.max_moves)
+        start = rules.new_game(task.spec.board_type, task.spec.num_players)
+        game = yield from play_game_steps(start, players, max_moves=task.max_moves)
         return k, _record(task, seated, game)
 
     out: list[GameRecord | None] = [None] * len(tasks)
@@ -199,8 +202,7 @@ def _chunks(jobs: Iterable[tuple[K, GameTask | None]], size: int
 
 
 def _seated(task: GameTask) -> list[Participant]:
-    n = len(task.players)
-    return [p if isinstance(p, Participant) else p.participant(task.board_type, n)
+    return [p if isinstance(p, Participant) else p.participant(task.spec)
             for p in task.players]
 
 
@@ -209,11 +211,12 @@ def _record(task: GameTask, seated: Sequence[Participant], game: PlayedGame) -> 
                        metadata=dict(task.metadata))
 
 
-def play_seated_game(seated: Sequence[Participant], board_type: str, game_seed: int, *,
+def play_seated_game(seated: Sequence[Participant], spec: GameSpec, game_seed: int, *,
                      max_moves: int = DEFAULT_MAX_MOVES) -> PlayedGame:
     """One game with seated[s] in seat s + 1; that seat's player is made with game_seed + s."""
     players = [p.make(game_seed + s) for s, p in enumerate(seated)]
-    return play_game(rules.new_game(board_type, len(seated)), players, max_moves=max_moves)
+    return play_game(rules.new_game(spec.board_type, spec.num_players), players,
+                     max_moves=max_moves)
 
 
 def seat_outcome(ranks: Sequence[int] | None, seat: int) -> str:

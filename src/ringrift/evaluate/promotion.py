@@ -200,7 +200,7 @@ def _store_rating(registry, model_id: int, name: str, config: GauntletConfig,
     anchored at random (else the scale would mean nothing across models)."""
     from ringrift.evaluate.ratings_db import fit_db_elo
 
-    fit, games = fit_db_elo(db_path, config.board_type, config.num_players)
+    fit, games = fit_db_elo(db_path, config.spec)
     if fit.anchor != "random":
         return None
     try:

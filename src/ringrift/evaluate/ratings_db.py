@@ -15,16 +15,17 @@ from collections import defaultdict
 from ringrift.errors import UserError
 from ringrift.evaluate.elo import EloFit, fit_elo
 from ringrift.evaluate.pairwise import GameResult, PairwiseResults
+from ringrift.rules.spec import GameSpec
 
 
-def read_db_results(path: str | os.PathLike[str], board_type: str, num_players: int,
+def read_db_results(path: str | os.PathLike[str], spec: GameSpec,
                     source: str = "evaluation") -> list[GameResult]:
     """Results of the stored `source` games of this configuration, oldest first."""
     from ringrift.data.gamedb import open_readonly
 
     with open_readonly(path) as db:
         rows = [(game.engines, game.final_ranks, _seat_digests(game))
-                for game in db.iter_outcomes(board_type, num_players, source)]
+                for game in db.iter_outcomes(spec.board_type, spec.num_players, source)]
     shas: dict[str, set[str]] = defaultdict(set)
     for engines, _, digests in rows:
         for name, sha in zip(engines, digests, strict=True):
@@ -47,11 +48,11 @@ def _seat_digests(game) -> list[str | None]:
     return [by_name.get(name) for name in game.engines]
 
 
-def fit_db_elo(path: str | os.PathLike[str], board_type: str, num_players: int, *,
+def fit_db_elo(path: str | os.PathLike[str], spec: GameSpec, *,
                anchor: str | None = None, anchor_elo: float = 0.0) -> tuple[EloFit, int]:
     """(Elo fit, number of games) over the stored evaluation games of this configuration."""
-    games = read_db_results(path, board_type, num_players)
+    games = read_db_results(path, spec)
     if not games:
-        raise UserError(f"{path}: no {board_type} {num_players}-player evaluation games")
+        raise UserError(f"{path}: no {spec} evaluation games")
     return fit_elo(PairwiseResults.from_games(games), anchor=anchor,
                    anchor_elo=anchor_elo), len(games)

@@ -28,6 +28,7 @@ from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import GameTask, match_seed, ordered_games, play_game_task
 from ringrift.exec import Executor
+from ringrift.rules.spec import GameSpec
 
 Seating = Callable[[int], list[int]]  # game index -> participant index per seat
 
@@ -43,11 +44,11 @@ class SeriesGame:
     stored: bool
 
 
-def series_key(kind: str, participants: Sequence[EngineSpec], board_type: str,
-               num_players: int, seed: int) -> str:
-    """Short stable digest identifying a series."""
+def series_key(kind: str, participants: Sequence[EngineSpec], spec: GameSpec,
+               seed: int) -> str:
+    """Short stable digest identifying a series (stored game ids depend on it: keep it)."""
     payload = {"kind": kind, "participants": [p.identity() for p in participants],
-               "board_type": board_type, "num_players": num_players, "seed": seed}
+               "board_type": spec.board_type, "num_players": spec.num_players, "seed": seed}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
@@ -55,18 +56,17 @@ def series_key(kind: str, participants: Sequence[EngineSpec], board_type: str,
 class Series:
     """Games between `participants` seated by `seating`, stored in `db` (None: not stored)."""
 
-    def __init__(self, kind: str, participants: Sequence[EngineSpec], board_type: str,
-                 num_players: int, seed: int, seating: Seating, *, db=None,
+    def __init__(self, kind: str, participants: Sequence[EngineSpec], spec: GameSpec,
+                 seed: int, seating: Seating, *, db=None,
                  max_moves: int = DEFAULT_MAX_MOVES, metadata: dict | None = None) -> None:
         self.kind = kind
         self.participants = list(participants)
-        self.board_type = board_type
-        self.num_players = num_players
+        self.spec = spec
         self.seed = seed
         self.seating = seating
         self.db = db
         self.max_moves = max_moves
-        self.key = series_key(kind, self.participants, board_type, num_players, seed)
+        self.key = series_key(kind, self.participants, spec, seed)
         self._metadata = {"kind": kind, "match_key": self.key, "seed": seed,
                           "match": " vs ".join(p.name for p in self.participants),
                           "participants": [p.identity() for p in self.participants],
@@ -89,7 +89,7 @@ class Series:
         if self.db is not None and self.db.has_game(self.game_id(index)):
             return None
         seats = self.seating(index)
-        return GameTask(tuple(self.participants[i] for i in seats), self.board_type,
+        return GameTask(tuple(self.participants[i] for i in seats), self.spec,
                         match_seed(self.seed, index), self.max_moves,
                         {**self._metadata, "game_index": index, **(extra_metadata or {})})
 

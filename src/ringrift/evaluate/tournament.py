@@ -20,7 +20,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from ringrift import rules
 from ringrift.config_defaults import field_default
 from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec
@@ -29,6 +28,7 @@ from ringrift.evaluate.pairwise import pairwise_from_ranking
 from ringrift.evaluate.series import Series, SeriesGame
 from ringrift.evaluate.tournament_config import TournamentConfig
 from ringrift.exec import Executor, check_workers
+from ringrift.rules.spec import GameSpec
 
 
 def pair_seating(num_players: int) -> Callable[[int], list[int]]:
@@ -80,10 +80,8 @@ class PairResult:
                 f"{self.losses} (score {self.score:.1%})")
 
 
-def check_participants(participants: Sequence[EngineSpec], board_type: str,
-                       num_players: int) -> None:
+def check_participants(participants: Sequence[EngineSpec], spec: GameSpec) -> None:
     """UserError unless there are >= 2 uniquely named participants that can all be built."""
-    rules.GameSpec.checked(board_type, num_players, error=UserError)
     if len(participants) < 2:
         raise UserError("a tournament needs at least 2 participants")
     names = [p.name for p in participants]
@@ -91,10 +89,10 @@ def check_participants(participants: Sequence[EngineSpec], board_type: str,
     if repeated:
         raise UserError(f"participants share the name {', '.join(repeated)}")
     for p in participants:
-        p.check(board_type, num_players)
+        p.check(spec)
 
 
-def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_players: int,
+def run_tournament(participants: Sequence[EngineSpec], spec: GameSpec,
                    games_per_pair: int = field_default(TournamentConfig, "games_per_pair"), *,
                    seed: int = field_default(TournamentConfig, "seed"), db=None,
                    max_moves: int = field_default(TournamentConfig, "max_moves"),
@@ -108,12 +106,12 @@ def run_tournament(participants: Sequence[EngineSpec], board_type: str, num_play
     if games_per_pair < 1:
         raise ConfigError("games_per_pair", f"must be at least 1, got {games_per_pair}")
     check_workers(workers)
-    check_participants(participants, board_type, num_players)
+    check_participants(participants, spec)
     pairs = []
     for a, b in itertools.combinations(participants, 2):
         pairs.append((PairResult(a.name, b.name),
-                      Series("tournament", [a, b], board_type, num_players, seed,
-                             pair_seating(num_players), db=db, max_moves=max_moves)))
+                      Series("tournament", [a, b], spec, seed, pair_seating(spec.num_players),
+                             db=db, max_moves=max_moves)))
     jobs = (((k, index), series.task(index))
             for k, (_, series) in enumerate(pairs) for index in range(games_per_pair))
     with Executor.for_players(participants, workers, backend=backend,

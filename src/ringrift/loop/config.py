@@ -97,8 +97,12 @@ class LoopConfig:
     seed: int = 0
     max_moves: int = 2000
 
+    @property
+    def spec(self) -> rules.GameSpec:
+        return rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
     def validate(self) -> None:
-        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        self.spec  # noqa: B018 (validates board type and player count)
         from ringrift.exec import check_backend
 
         check_backend(self.backend, self.ray_address)

@@ -155,7 +155,7 @@ def current_ratings(config: LoopConfig, history: list[dict[str, Any]]) -> dict[i
     ratings = _stored_ratings(history)
     db = config.path / "evaluation.db"
     try:
-        fit, _ = fit_db_elo(db, config.board_type, config.num_players)
+        fit, _ = fit_db_elo(db, config.spec)
     except UserError:  # (no database or no games in it yet)
         return ratings
     if fit.anchor != "random":

@@ -102,9 +102,13 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def spec(self) -> GameSpec:
+        return GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
     def validate(self) -> None:
         """Raise ConfigError (a UserError) naming the field of the first bad setting."""
-        GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        self.spec  # noqa: B018 (validates board type and player count)
         checks = [
             (self.batch_size >= 1, "--batch-size must be >= 1"),
             (self.epochs >= 1, "--epochs must be >= 1"),

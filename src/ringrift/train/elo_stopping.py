@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ringrift.rules.spec import GameSpec
+
 # (candidate model file, its epoch (1-based), the previous check's model file or None) -> Elo
 EloScorer = Callable[[Path, int, Path | None], float]
 
@@ -85,14 +87,13 @@ class MatchEloScorer:
     against the previous check's weights; the Elo comes from one fit over all checks' games,
     the opponent anchored at 0. `state()` holds those games' counts (for a resumed run)."""
 
-    def __init__(self, board_type: str, num_players: int, *, opponent: str = "heuristic",
+    def __init__(self, spec: GameSpec, *, opponent: str = "heuristic",
                  games: int = 20, seed: int = 0, engine: str = "policy-only") -> None:
         from ringrift.errors import UserError
 
         if games < 1:
             raise UserError("--elo-games must be >= 1")
-        self.board_type = board_type
-        self.num_players = num_players
+        self.spec = spec
         self.opponent = opponent
         self.games = games
         self.seed = seed
@@ -120,7 +121,7 @@ class MatchEloScorer:
         if previous is not None and previous.exists():  # (gone: a resume redid a check)
             opponents.append(self._spec(previous, _epoch_of(previous)))
         for k, other in enumerate(opponents):
-            result = play_match(me, other, self.board_type, self.num_players, self.games,
+            result = play_match(me, other, self.spec, self.games,
                                 seed=self.seed * 1000 + epoch * 10 + k)
             self.results.append([me.name, other.name, result.wins, result.draws,
                                  result.losses])
@@ -202,7 +203,7 @@ def monitor_for(cfg: Any, folder: Path, scorer: EloScorer | None) -> EloMonitor 
     if not cfg.elo_early_stopping_patience:
         return None
     if scorer is None:
-        scorer = MatchEloScorer(cfg.board_type, cfg.num_players, opponent=cfg.elo_opponent,
+        scorer = MatchEloScorer(cfg.spec, opponent=cfg.elo_opponent,
                                 games=cfg.elo_games, seed=cfg.seed)
     return EloMonitor(folder, scorer, EloEarlyStopping(cfg.elo_early_stopping_patience,
                                                        cfg.elo_min_improvement))

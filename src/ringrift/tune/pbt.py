@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 from ringrift.atomic import atomic_write_text
 from ringrift.errors import Interrupted, UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.tune.hparams import BOUNDS, default_hparams, perturb_hparams, sample_hparams
 
 # {member name: model file}, generation -> {member name: (elo, low, high)}
@@ -65,6 +66,10 @@ class PBTSettings:
     registry: Path | None = None  # None: do not register
     model_name: str | None = None
     baseline: bool = False  # also train one default run with the same total steps
+
+    @property
+    def spec(self) -> GameSpec:
+        return GameSpec.checked(self.board_type, self.num_players, error=UserError)
 
     def validate(self) -> None:
         checks = [
@@ -215,10 +220,10 @@ class MatchPoolScorer:
     """Each model plays `games` games (policy-only) against every reference engine; one
     Bradley-Terry fit over all of them, the first reference anchored at Elo 0."""
 
-    def __init__(self, board_type: str, num_players: int, pool: tuple[str, ...], games: int,
+    def __init__(self, spec: GameSpec, pool: tuple[str, ...], games: int,
                  seed: int = 0, workers: int = 1, backend: str = "local",
                  ray_address: str | None = None) -> None:
-        self.board_type, self.num_players = board_type, num_players
+        self.spec = spec
         self.pool, self.games, self.seed, self.workers = tuple(pool), games, seed, workers
         self.backend, self.ray_address = backend, ray_address
 
@@ -226,7 +231,7 @@ class MatchPoolScorer:
         from ringrift.evaluate.engine_spec import EngineSpec
 
         for engine in self.pool:
-            EngineSpec.build(engine).check(self.board_type, self.num_players)
+            EngineSpec.build(engine).check(self.spec)
 
     def __call__(self, models: dict[str, Path], generation: int
                  ) -> dict[str, tuple[float, float, float]]:
@@ -243,7 +248,7 @@ class MatchPoolScorer:
         for k, (name, path) in enumerate(models.items()):
             me = EngineSpec.build("policy-only", EngineOptions(model_path=str(path)), name=name)
             for r, ref in enumerate(refs):
-                result = play_match(me, ref, self.board_type, self.num_players, self.games,
+                result = play_match(me, ref, self.spec, self.games,
                                     seed=self.seed * 100003 + generation * 1009 + k * 31 + r,
                                     workers=self.workers, backend=self.backend,
                                     ray_address=self.ray_address)
@@ -263,8 +268,7 @@ def run_pbt(settings: PBTSettings, *, scorer: PopulationScorer | None = None,
 
     settings.validate()
     if scorer is None:
-        scorer = MatchPoolScorer(settings.board_type, settings.num_players,
-                                 settings.reference_pool, settings.games, settings.seed,
+        scorer = MatchPoolScorer(settings.spec, settings.reference_pool, settings.games, settings.seed,
                                  settings.workers, settings.backend, settings.ray_address)
     if hasattr(scorer, "check"):
         scorer.check()  # a bad reference engine fails before any training
