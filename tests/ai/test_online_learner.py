@@ -15,11 +15,12 @@ from ringrift.ai.online_learner import OnlineLearner, create_online_learner
 from ringrift.cli.main import main
 from ringrift.errors import UserError
 from ringrift.nn.models import build_model, make_config, save_model_file
+from ringrift.rules.spec import GameSpec
 
 
 def _model(seed: int = 0):
     torch.manual_seed(seed)
-    return build_model(make_config("v2", "square8", 2, channels=8, blocks=1)).eval()
+    return build_model(make_config("v2", GameSpec("square8", 2), channels=8, blocks=1)).eval()
 
 
 def _play_and_record(learner, seed: int = 0, max_moves: int = 40):
@@ -66,6 +67,21 @@ def test_update_from_game_changes_the_weights_and_moves_values_toward_the_outcom
     goal = torch.from_numpy(targets)
     assert ((v1 - goal) ** 2).mean() < ((v0 - goal) ** 2).mean()
     assert len(learner.replay) == len(positions) and learner.game == []
+
+
+def test_updates_keep_batchnorm_statistics():
+    # Training-mode BatchNorm would pull its running statistics toward each one-game batch,
+    # which wrecked the network within a few games of a match; only weights may learn.
+    learner = create_online_learner(_model(), learner_type="ebmo", learning_rate=3e-3)
+    _play_and_record(learner)
+    norms = [m for m in learner.model.modules()
+             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms
+    before = [(m.running_mean.clone(), m.running_var.clone()) for m in norms]
+    learner.update_from_game(winner=2)
+    for m, (mean, var) in zip(norms, before, strict=True):
+        assert torch.equal(m.running_mean, mean) and torch.equal(m.running_var, var)
+    assert not learner.model.training  # players read it between updates
 
 
 def test_td_lambda_one_gives_the_outcome_and_zero_gives_the_next_value():
