@@ -15,6 +15,7 @@ from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import final_state
 from ringrift.nn import encoding, symmetry
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 from ringrift.train.dataset import BatchBuilder, load_training_data
 from tests.nn.test_symmetry import random_states
@@ -51,7 +52,7 @@ def test_hand_made_hex_endgame_four_players_off_board_has_no_target():
         state.set_collapsed(cell, seat)
     state.set_stack(_cell(state, *state.geo.grid[40]), (4, 4, 2))
     seats = aux_targets.owner_grid(state, aux_targets.final_owner_seats(state))
-    mask = np.array(encoding.board_io("hex8").valid_mask, dtype=bool)
+    mask = np.array(encoding.board_io(GameSpec("hex8", 2)).valid_mask, dtype=bool)
     assert (seats[~mask] == aux_targets.OWNER_NONE).all()
     assert ((seats[mask] >= 0) & (seats[mask] <= 4)).all()
     rotated = aux_targets.rotate_owners(seats, 3, 4)  # player 3 to move: 3->1, 4->2, 1->3, 2->4

@@ -18,6 +18,7 @@ from ringrift.loop.async_eval import run_selfplay_watching
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.stages import iteration_db
 from ringrift.loop.state import LoopState
+from ringrift.rules.spec import GameSpec
 
 TINY = ["--board-type", "square8", "--num-players", "2", "--selfplay-games", "4",
         "--training-epochs", "1", "--channels", "8", "--blocks", "1", "--eval-games", "2",
@@ -103,7 +104,7 @@ def test_a_promotion_mid_selfplay_is_picked_up_by_the_later_games(tmp_path):
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(0)
-    mc = make_config("v2", "square8", 2, channels=8, blocks=1)
+    mc = make_config("v2", GameSpec("square8", 2), channels=8, blocks=1)
     model = tmp_path / "best.pt"
     save_model_file(model, {"metadata": {"architecture": "v2", "model_config": mc.to_dict(),
                                          "board_type": "square8", "num_players": 2,

@@ -29,6 +29,7 @@ from ringrift.nn.encoding import (
 )
 from ringrift.nn.models.io_defaults import valid_mask_for
 from ringrift.rules.boards import get_geometry
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.state import PHASE_INDEX, GameState
 from tests.nn.test_actions import build_state
 
@@ -80,7 +81,7 @@ def relabel(state: GameState) -> GameState:
 @pytest.mark.parametrize("board", BOARDS)
 @pytest.mark.parametrize("num_players", (2, 3, 4))
 def test_board_io(board, num_players):
-    spec = encoding.board_io(board, num_players)
+    spec = encoding.board_io(GameSpec(board, num_players))
     geo = get_geometry(board)
     lay = actions.action_layout(board)
     assert (spec.in_channels, spec.num_globals) == (NUM_PLANES, NUM_GLOBALS)
@@ -99,13 +100,6 @@ def test_board_io(board, num_players):
     assert glob.shape == (spec.num_globals,)
     assert planes.dtype == np.float32 and glob.dtype == np.float32
     assert np.array_equal(planes[PLANE_VALID], mask)
-
-
-def test_board_io_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="num_players"):
-        encoding.board_io("square8", 5)
-    with pytest.raises(ValueError, match="unknown board type"):
-        encoding.board_io("square9", 2)
 
 
 # --------------------------------------------------------------------------- values
@@ -160,7 +154,7 @@ def test_batch_matches_single_and_off_board_cells_stay_zero(board):
     states = random_states(board, 4, seed=2, max_moves=200, every=20)
     planes, glob = encoding.encode_states(states)
     assert planes.shape == (len(states), NUM_PLANES, *planes.shape[2:])
-    mask = np.array(encoding.board_io(board).valid_mask, dtype=bool)
+    mask = np.array(encoding.board_io(GameSpec(board, 2)).valid_mask, dtype=bool)
     for i, s in enumerate(states):
         p, g = encoding.encode_state(s)
         assert np.array_equal(planes[i], p) and np.array_equal(glob[i], g)

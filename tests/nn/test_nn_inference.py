@@ -5,11 +5,12 @@ import torch
 from ringrift.errors import UserError
 from ringrift.nn.inference import Evaluator
 from ringrift.nn.models import build_model, make_config, save_model_file
+from ringrift.rules.spec import GameSpec
 
 
 def tiny_model(board="hex8", players=3):
     torch.manual_seed(0)
-    cfg = make_config("v2", board, players, in_channels=4, num_globals=2, policy_planes=2,
+    cfg = make_config("v2", GameSpec(board, players), in_channels=4, num_globals=2, policy_planes=2,
                       scalar_actions=2, channels=8, blocks=1)
     return build_model(cfg), cfg
 

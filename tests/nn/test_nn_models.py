@@ -15,13 +15,14 @@ from ringrift.nn.models import (
     parameter_breakdown,
     valid_mask_for,
 )
+from ringrift.rules.spec import GameSpec
 
 BOARDS = ["square8", "square19", "hex8", "hexagonal"]
 
 
 def tiny(board: str, players: int, **kw) -> ModelConfig:
-    return make_config("v2", board, players, in_channels=5, num_globals=3, policy_planes=2,
-                       scalar_actions=3, channels=8, blocks=1, **kw)
+    return make_config("v2", GameSpec(board, players), in_channels=5, num_globals=3,
+                       policy_planes=2, scalar_actions=3, channels=8, blocks=1, **kw)
 
 
 @pytest.mark.parametrize("board", BOARDS)
@@ -104,8 +105,8 @@ def test_masked_logit_is_safe_in_half_precision():
 def test_presets_and_parameter_counts():
     assert PRESETS["v2"] == {"channels": 96, "blocks": 6, "se": False}
     assert PRESETS["v3"] == {"channels": 192, "blocks": 12, "se": True}
-    v2 = build_model(make_config("v2", "square8", 2))
-    v3 = build_model(make_config("v3", "square8", 2))
+    v2 = build_model(make_config("v2", GameSpec("square8", 2)))
+    v3 = build_model(make_config("v3", GameSpec("square8", 2)))
     parts = parameter_breakdown(v2)
     assert parts["total"] == count_parameters(v2) == sum(
         v for k, v in parts.items() if k != "total")
@@ -118,18 +119,16 @@ def test_presets_and_parameter_counts():
 def test_default_board_io_and_config_round_trip():
     from ringrift.nn import actions, encoding
 
-    c, g, planes, scalars, h, w, mask = default_board_io("hexagonal", 3)
-    spec = encoding.board_io("hexagonal", 3)
+    c, g, planes, scalars, h, w, mask = default_board_io(GameSpec("hexagonal", 3))
+    spec = encoding.board_io(GameSpec("hexagonal", 3))
     assert (c, g, planes, scalars, h, w) == (spec.in_channels, spec.num_globals,
                                              spec.policy_planes, spec.scalar_actions, 25, 25)
     assert mask == valid_mask_for("hexagonal", 25, 25)
-    cfg = make_config("v3", "hexagonal", 3, rank_head=True)
+    cfg = make_config("v3", GameSpec("hexagonal", 3), rank_head=True)
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.policy_size == actions.policy_size("hexagonal")
     with pytest.raises(ValueError):
-        make_config("v9", "square8", 2)
-    with pytest.raises(ValueError):
-        make_config("v2", "chess", 2)
+        make_config("v9", GameSpec("square8", 2))
 
 
 def test_nnue_forward_embeddingbag_style():

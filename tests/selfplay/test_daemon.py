@@ -17,6 +17,7 @@ from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import verify_record
 from ringrift.registry import ModelRegistry
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.daemon import DaemonConfig, run_daemon
 from ringrift.selfplay.runner import SelfplayConfig
 
@@ -43,7 +44,7 @@ def tiny_model(folder: Path, name: str, seed: int) -> Path:
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(seed)
-    cfg = make_config("v2", "square8", 2, channels=8, blocks=1)
+    cfg = make_config("v2", GameSpec("square8", 2), channels=8, blocks=1)
     path = folder / name
     meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": "square8",
             "num_players": 2, "encoder_version": 1}

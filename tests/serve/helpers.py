@@ -6,6 +6,7 @@ import random
 from pathlib import Path
 
 from ringrift import rules
+from ringrift.rules.spec import GameSpec
 
 
 def midgame_state(board_type: str = "square8", num_players: int = 2, moves: int = 20,
@@ -40,7 +41,7 @@ def tiny_model(folder: Path, board_type: str = "square8", num_players: int = 2,
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(seed)
-    cfg = make_config("v2", board_type, num_players, channels=8, blocks=1)
+    cfg = make_config("v2", GameSpec(board_type, num_players), channels=8, blocks=1)
     path = folder / name
     meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": board_type,
             "num_players": num_players, "encoder_version": 1}

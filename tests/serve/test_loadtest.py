@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.serve.loadtest import parse_engines, sample_positions
 from tests.serve.helpers import tiny_model
 
@@ -19,9 +20,9 @@ def test_parse_engines_and_positions():
         parse_engines("alphabeta")
     with pytest.raises(UserError, match="positive integer"):
         parse_engines("gumbel:0")
-    positions = sample_positions("hex8", 3, 5, seed=2)
+    positions = sample_positions(GameSpec("hex8", 3), 5, seed=2)
     assert len(positions) == 5 and all(p["board"]["type"] == "hex8" for p in positions)
-    assert positions == sample_positions("hex8", 3, 5, seed=2)
+    assert positions == sample_positions(GameSpec("hex8", 3), 5, seed=2)
 
 
 @pytest.mark.slow

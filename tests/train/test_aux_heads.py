@@ -14,6 +14,7 @@ from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
 from ringrift.nn.losses import game_length_loss, ownership_loss
 from ringrift.nn.models import build_model, load_model, make_config
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 from tests.train.synth_npz import write_training_file
 
@@ -23,13 +24,13 @@ TINY = ["--channels", "8", "--blocks", "1", "--no-progress", "--no-tensorboard"]
 @pytest.mark.parametrize("board", ["square8", "hex8", "square19", "hexagonal"])
 @pytest.mark.parametrize("players", [2, 3, 4])
 def test_heads_have_the_board_shapes(board, players):
-    cfg = make_config("v2", board, players, channels=8, blocks=1, ownership_head=True,
+    cfg = make_config("v2", GameSpec(board, players), channels=8, blocks=1, ownership_head=True,
                       game_length_head=True)
     out = build_model(cfg).eval()(torch.zeros(2, cfg.in_channels, cfg.height, cfg.width),
                                   torch.zeros(2, cfg.num_globals))
     assert out.ownership.shape == (2, players + 1, cfg.height, cfg.width)
     assert out.game_length.shape == (2,)
-    plain = build_model(make_config("v2", board, players, channels=8, blocks=1))
+    plain = build_model(make_config("v2", GameSpec(board, players), channels=8, blocks=1))
     assert plain(torch.zeros(1, cfg.in_channels, cfg.height, cfg.width),
                  torch.zeros(1, cfg.num_globals)).ownership is None
 

@@ -140,7 +140,7 @@ def test_match_scorer_rates_against_the_opponent_and_previous_weights(tmp_path):
     paths = []
     for seed in (1, 2):
         torch.manual_seed(seed)
-        mc = make_config("v2", "square8", 2, channels=8, blocks=1)
+        mc = make_config("v2", GameSpec("square8", 2), channels=8, blocks=1)
         path = tmp_path / f"elo_epoch_{seed:04d}.pt"
         save_model_file(path, {"metadata": {"architecture": "v2", "model_config": mc.to_dict(),
                                             "board_type": "square8", "num_players": 2,

@@ -13,6 +13,7 @@ from ringrift.cli.main import main
 from ringrift.data import npz_format
 from ringrift.nn.losses import legal_log_softmax
 from ringrift.nn.models import build_model, make_config, save_model_file
+from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import BatchBuilder, load_training_data
 from ringrift.train.hard_positions import select_hard
 from tests.train.synth_npz import make_arrays
@@ -33,7 +34,7 @@ def constructed(tmp_path_factory):
     torch.manual_seed(0)
     arrays = make_arrays(n_games=N_GAMES, moves_per_game=MOVES, seed=9)
     meta = _meta(arrays)
-    mc = make_config("v2", "square8", 2, in_channels=meta["in_channels"],
+    mc = make_config("v2", GameSpec("square8", 2), in_channels=meta["in_channels"],
                      num_globals=meta["num_globals"], policy_planes=meta["policy_planes"],
                      scalar_actions=meta["scalar_actions"], height=8, width=8, channels=8,
                      blocks=1)

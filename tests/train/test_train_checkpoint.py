@@ -8,6 +8,7 @@ import torch
 
 from ringrift.errors import UserError
 from ringrift.nn.models import build_model, load_model, make_config, sidecar_path
+from ringrift.rules.spec import GameSpec
 from ringrift.train.checkpoint import (
     CheckpointManager,
     capture_rng_state,
@@ -20,7 +21,7 @@ from ringrift.train.checkpoint import (
 
 def tiny_payload(step=0):
     torch.manual_seed(step)
-    cfg = make_config("v2", "square8", 2, in_channels=3, num_globals=2, policy_planes=1,
+    cfg = make_config("v2", GameSpec("square8", 2), in_channels=3, num_globals=2, policy_planes=1,
                       scalar_actions=1, channels=8, blocks=1)
     model = build_model(cfg)
     opt = torch.optim.AdamW(model.parameters())

@@ -20,6 +20,7 @@ from ringrift.nn.models import (
     save_model_file,
     sha256_file,
 )
+from ringrift.rules.spec import GameSpec
 from ringrift.train.benchmark import add_bench_train, run_train_benchmark
 from ringrift.train.config import TrainConfig
 from ringrift.train.trainer import _end_epoch, _RunState
@@ -232,7 +233,7 @@ def test_distill_reduces_kl(trained, tmp_path):
     data = write_training_file(tmp_path / "unlabelled.npz", learnable=True, n_games=20,
                                moves_per_game=16, seed=9, encoder_version=2)
     torch.manual_seed(0)
-    fresh = build_model(make_config("v2", "square8", 2, in_channels=4, num_globals=3,
+    fresh = build_model(make_config("v2", GameSpec("square8", 2), in_channels=4, num_globals=3,
                                     policy_planes=2, scalar_actions=2, channels=8, blocks=1))
     before = kl_at(teacher, fresh, data, 2.0)
     save = tmp_path / "student.pt"
@@ -269,17 +270,17 @@ def test_models_describe_prints_parameter_counts(capsys):
                               "--num-players", "3"])
     assert args.func(args) == 0
     text = capsys.readouterr().out
-    total = count_parameters(build_model(make_config("v3", "hex8", 3)))
+    total = count_parameters(build_model(make_config("v3", GameSpec("hex8", 3))))
     assert f"{total:,}" in text and "squeeze-excitation" in text
     args = parser.parse_args(["describe", "--board-type", "square8", "--json"])
     args.func(args)
     info = json.loads(capsys.readouterr().out)
     assert info["parameters"]["total"] == count_parameters(
-        build_model(make_config("v2", "square8", 2)))
+        build_model(make_config("v2", GameSpec("square8", 2))))
 
 
 def test_bench_train(capsys):
-    result = run_train_benchmark("v2", "hex8", 2, batch_size=8, steps=2, warmup_steps=1,
+    result = run_train_benchmark("v2", GameSpec("hex8", 2), batch_size=8, steps=2, warmup_steps=1,
                                  channels=8, blocks=1, device="cpu", pcgrad=True)
     assert result["samples_per_s"] > 0 and result["steps"] == 2
     parser = argparse.ArgumentParser()

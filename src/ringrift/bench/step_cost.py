@@ -35,9 +35,10 @@ def measure_step(board: str, version: str, batch: int, steps: int) -> dict:
     import torch
 
     from ringrift.nn.models import build_model, make_config
+    from ringrift.rules.spec import GameSpec
 
     torch.set_num_threads(1)
-    cfg = make_config(version, board, 2)
+    cfg = make_config(version, GameSpec(board, 2))
     model = build_model(cfg)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     features = torch.randn(batch, cfg.in_channels, cfg.height, cfg.width)

@@ -38,10 +38,12 @@ def run_describe(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.nn.architectures import resolve_architecture
     from ringrift.nn.models import build_model, make_config, parameter_breakdown
+    from ringrift.rules.spec import GameSpec
 
     try:
-        cfg = make_config(resolve_architecture(args.model_version), args.board_type, args.num_players,
-                          channels=args.channels, blocks=args.blocks, rank_head=args.rank_head)
+        spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+        cfg = make_config(resolve_architecture(args.model_version), spec, channels=args.channels,
+                          blocks=args.blocks, rank_head=args.rank_head)
     except ValueError as exc:
         raise UserError(str(exc)) from None
     parts = parameter_breakdown(build_model(cfg))

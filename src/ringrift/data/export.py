@@ -132,7 +132,7 @@ def _add_aux_targets(record: GameRecord, final: Any, movers: list[int],
 def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type: str,
                       num_players: int) -> dict[str, np.ndarray]:
     """Concatenate the samples of many games into the flat export arrays."""
-    spec = encoding.board_io(board_type, num_players)
+    spec = encoding.board_io(rules.GameSpec(board_type, num_players))
     feats, globs, vals, ranks, pol, legal, moves, ids = [], [], [], [], [], [], [], []
     owners, remaining = [], []
     for game_id, s in per_game:
@@ -189,7 +189,7 @@ def export_records(records: Iterable[GameRecord], board_type: str,
 # --------------------------------------------------------------------------- files
 def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndarray],
                     sources: list[str], games: int, filters: ExportFilters) -> dict[str, Any]:
-    spec = encoding.board_io(board_type, num_players)
+    spec = encoding.board_io(rules.GameSpec(board_type, num_players))
     return {
         "format": npz_format.FORMAT,
         "format_version": npz_format.FORMAT_VERSION,

@@ -97,10 +97,9 @@ class EncodingSpec:
                 self.height, self.width, [list(row) for row in self.valid_mask])
 
 
-def board_io(board_type: str, num_players: int = 2) -> EncodingSpec:
-    """The encoding spec of a board; `num_players` (2-4) is validated but changes no size."""
-    GameSpec(board_type, num_players)  # RulesError (a ValueError) naming a bad value
-    return _spec(board_type)
+def board_io(spec: GameSpec) -> EncodingSpec:
+    """The encoding spec of a game's board (the player count changes no size)."""
+    return _spec(spec.board_type)
 
 
 @cache

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ringrift.rules.spec import GameSpec
+
 
 def add_bench_serve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="HTTP service: load test from a second process")
@@ -60,14 +62,14 @@ def parse_engines(text: str) -> list[tuple[str, int | None]]:
     return out
 
 
-def sample_positions(board_type: str, num_players: int, count: int, seed: int) -> list[dict]:
+def sample_positions(spec: GameSpec, count: int, seed: int) -> list[dict]:
     """States (JSON) with a real decision, taken along seeded random games."""
     from ringrift import rules
 
     rng = random.Random(seed)
     out: list[dict] = []
     while len(out) < count:
-        state = rules.new_game(board_type, num_players)
+        state = rules.new_game(spec.board_type, spec.num_players)
         while not state.is_over and len(out) < count:
             legal = rules.legal_moves(state)
             if len(legal) > 1 and rng.random() < 0.15:
@@ -76,17 +78,18 @@ def sample_positions(board_type: str, num_players: int, count: int, seed: int) -
     return out
 
 
-def random_model(folder: Path, board_type: str, num_players: int, seed: int) -> Path:
+def random_model(folder: Path, spec: GameSpec, seed: int) -> Path:
     """A randomly initialised v2 network file (preset size) with its sidecar."""
     import torch
 
     from ringrift.nn.models import build_model, make_config, save_model_file
 
     torch.manual_seed(seed)
-    cfg = make_config("v2", board_type, num_players)
-    path = folder / f"random_v2_{board_type}_{num_players}p.pt"
-    meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": board_type,
-            "num_players": num_players, "encoder_version": 1, "note": "random init (bench)"}
+    cfg = make_config("v2", spec)
+    path = folder / f"random_v2_{spec.board_type}_{spec.num_players}p.pt"
+    meta = {"architecture": "v2", "model_config": cfg.to_dict(), "board_type": spec.board_type,
+            "num_players": spec.num_players, "encoder_version": 1,
+            "note": "random init (bench)"}
     save_model_file(path, {"metadata": meta, "model_state": build_model(cfg).state_dict()})
     return path
 
@@ -184,8 +187,8 @@ def running_server(*args: str, startup_s: float = 120.0, quiet: bool = False
             proc.stdout.close()
 
 
-def bench_serve(model: str, engines: list[tuple[str, int | None]], *, board_type: str,
-                num_players: int, clients: int, duration: float, positions: list[dict],
+def bench_serve(model: str, engines: list[tuple[str, int | None]], *,
+                clients: int, duration: float, positions: list[dict],
                 amp: bool = False, threads: int | None = None) -> list[dict[str, Any]]:
     """Run the server with `model` and load it once per engine; one result dict per engine."""
     import asyncio
@@ -225,18 +228,15 @@ def bench_serve(model: str, engines: list[tuple[str, int | None]], *, board_type
 
 def run_bench_serve(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
-    from ringrift.rules import GameSpec
 
-    GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.clients < 1 or args.duration <= 0 or args.positions < 1:
         raise UserError("--clients, --duration and --positions must be positive")
     engines = parse_engines(args.engines)
-    positions = sample_positions(args.board_type, args.num_players, args.positions, args.seed)
+    positions = sample_positions(spec, args.positions, args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or str(random_model(Path(tmp), args.board_type, args.num_players,
-                                               args.seed))
-        results = bench_serve(model, engines, board_type=args.board_type,
-                              num_players=args.num_players, clients=args.clients,
+        model = args.model or str(random_model(Path(tmp), spec, args.seed))
+        results = bench_serve(model, engines, clients=args.clients,
                               duration=args.duration, positions=positions, amp=args.amp,
                               threads=args.threads)
     if args.json:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 from ringrift.train.config import TrainConfig
 
 
@@ -68,8 +68,11 @@ def synthetic_data(meta: dict[str, Any], n: int, seed: int = 0, legal_per_sample
         game_ids=np.array([f"g{i}" for i in range(n)]), meta=meta)
 
 
-def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
-                        num_players: int = 2, batch_size: int = 256, steps: int = 20,
+_DEFAULT_SPEC = GameSpec("square8", 2)
+
+
+def run_train_benchmark(model_version: str = "v2", spec: GameSpec = _DEFAULT_SPEC,
+                        batch_size: int = 256, steps: int = 20,
                         warmup_steps: int = 3, amp: bool = False, amp_dtype: str = "bf16",
                         pcgrad: bool = False, channels: int | None = None,
                         blocks: int | None = None, device: str = "auto", seed: int = 0
@@ -91,8 +94,9 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
 
     dev = resolve_device(device)
     torch.manual_seed(seed)
-    cfg = make_config(model_version, board_type, num_players, channels=channels, blocks=blocks)
-    meta = {"board_type": board_type, "num_players": num_players, "policy_size": cfg.policy_size,
+    cfg = make_config(model_version, spec, channels=channels, blocks=blocks)
+    meta = {"board_type": spec.board_type, "num_players": spec.num_players,
+            "policy_size": cfg.policy_size,
             "in_channels": cfg.in_channels, "num_globals": cfg.num_globals,
             "height": cfg.height, "width": cfg.width, "policy_planes": cfg.policy_planes,
             "scalar_actions": cfg.scalar_actions}
@@ -119,8 +123,9 @@ def run_train_benchmark(model_version: str = "v2", board_type: str = "square8",
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     elapsed = time.perf_counter() - t0
-    return {"benchmark": "train", "model_version": model_version, "board_type": board_type,
-            "num_players": num_players, "parameters": count_parameters(model),
+    return {"benchmark": "train", "model_version": model_version,
+            "board_type": spec.board_type, "num_players": spec.num_players,
+            "parameters": count_parameters(model),
             "batch_size": batch_size, "steps": steps, "device": str(dev),
             "amp": dtype_name(dtype), "amp_note": note,
             "torch_threads": torch.get_num_threads(), "seconds": elapsed,
@@ -136,10 +141,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 2 or args.steps < 1 or args.warmup_steps < 0:
         raise UserError("--batch-size must be >= 2, --steps >= 1, --warmup-steps >= 0")
-    result = run_train_benchmark(args.model_version, args.board_type, args.num_players,
-                                 args.batch_size, args.steps, args.warmup_steps, args.amp,
-                                 args.amp_dtype, args.pcgrad, args.channels, args.blocks,
-                                 args.device, args.seed)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    result = run_train_benchmark(args.model_version, spec, args.batch_size, args.steps,
+                                 args.warmup_steps, args.amp, args.amp_dtype, args.pcgrad,
+                                 args.channels, args.blocks, args.device, args.seed)
     if result["amp_note"]:
         print(result["amp_note"], file=sys.stderr)
     if args.json:

@@ -146,7 +146,7 @@ def model_config_for_data(cfg: TrainConfig, meta: dict[str, Any],
         arch["blocks"] = cfg.blocks
     mask = meta.get("valid_mask") or valid_mask_for(cfg.board_type, meta["height"], meta["width"])
     try:
-        return make_config(cfg.model_version, cfg.board_type, cfg.num_players,
+        return make_config(cfg.model_version, cfg.spec,
                            in_channels=meta["in_channels"], num_globals=meta["num_globals"],
                            policy_planes=meta["policy_planes"],
                            scalar_actions=meta["scalar_actions"], height=meta["height"],

@@ -55,6 +55,10 @@ class ModelConfig:
             raise ValueError("policy has no entries (policy_planes and scalar_actions are 0)")
 
     @property
+    def spec(self) -> GameSpec:
+        return GameSpec(self.board_type, self.num_players)
+
+    @property
     def policy_size(self) -> int:
         return self.policy_planes * self.height * self.width + self.scalar_actions
 
@@ -75,7 +79,7 @@ class ModelConfig:
         return replace(self, num_players=num_players)
 
 
-def make_config(model_version: str, board_type: str, num_players: int, *,
+def make_config(model_version: str, spec: GameSpec, *,
                 in_channels: int | None = None, num_globals: int | None = None,
                 policy_planes: int | None = None, scalar_actions: int | None = None,
                 height: int | None = None, width: int | None = None,
@@ -87,15 +91,15 @@ def make_config(model_version: str, board_type: str, num_players: int, *,
     if model_version not in PRESETS:
         raise ValueError(f"unknown model version {model_version!r} "
                          f"(expected one of {', '.join(PRESETS)})")
-    d_in, d_glob, d_planes, d_scalar, d_h, d_w, d_mask = default_board_io(board_type, num_players)
+    d_in, d_glob, d_planes, d_scalar, d_h, d_w, d_mask = default_board_io(spec)
     preset = PRESETS[model_version]
     if height is not None or width is not None:
         height = height if height is not None else d_h
         width = width if width is not None else d_w
         if valid_mask is None:
-            valid_mask = valid_mask_for(board_type, height, width)
+            valid_mask = valid_mask_for(spec.board_type, height, width)
     return ModelConfig(
-        model_version=model_version, board_type=board_type, num_players=num_players,
+        model_version=model_version, board_type=spec.board_type, num_players=spec.num_players,
         in_channels=in_channels if in_channels is not None else d_in,
         num_globals=num_globals if num_globals is not None else d_glob,
         height=height if height is not None else d_h,

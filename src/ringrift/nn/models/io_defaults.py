@@ -25,10 +25,8 @@ def valid_mask_for(board_type: str, height: int, width: int) -> list[list[int]]:
              for x in range(width)] for y in range(height)]
 
 
-def default_board_io(board_type: str, num_players: int
-                     ) -> tuple[int, int, int, int, int, int, list[list[int]]]:
+def default_board_io(spec: GameSpec) -> tuple[int, int, int, int, int, int, list[list[int]]]:
     """(in_channels, num_globals, policy_planes, scalar_actions, height, width, valid_mask)."""
     from ringrift.nn.encoding import board_io
 
-    GameSpec(board_type, num_players)  # RulesError (a ValueError) naming a bad value
-    return board_io(board_type, num_players).as_board_io()
+    return board_io(spec).as_board_io()
