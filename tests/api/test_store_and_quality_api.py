@@ -10,6 +10,7 @@ from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
 from ringrift.data.npz_format import read_npz, write_npz
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 from tests.registry.registry_helpers import make_model
 
@@ -45,7 +46,7 @@ def data(tmp_path_factory):
     with GameDB(db_path) as db:
         for i in range(3):
             db.add_game(play_selfplay_game(config, i))
-    run_export([str(db_path)], "square8", 2, folder / "batch.npz", ExportFilters())
+    run_export([str(db_path)], GameSpec("square8", 2), folder / "batch.npz", ExportFilters())
     return db_path, folder / "batch.npz"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ringrift.cli.main import build_parser, main
+from ringrift.rules.spec import GameSpec
 
 BOARD = ["--board-type", "square8", "--num-players", "2"]
 
@@ -344,8 +345,8 @@ def test_selfplay_with_the_same_seed_into_one_folder_stores_no_duplicates(capsys
     config = SelfplayConfig("square8", 2, engine="random", seed=7, max_moves=60)
     games = [play_selfplay_game(config, i) for i in range(3)]
     # two runs that started together: both number their games from 0
-    first = GameSink(tmp_path, "db", "square8", 2)
-    second = GameSink(tmp_path, "db", "square8", 2)
+    first = GameSink(tmp_path, "db", GameSpec("square8", 2))
+    second = GameSink(tmp_path, "db", GameSpec("square8", 2))
     assert [first.add(g) for g in games] == [True] * 3
     assert [second.add(g) for g in games[:2]] == [False, False]
     first.close()
@@ -626,7 +627,7 @@ def test_a_rerun_after_out_of_order_games_plays_new_games(tmp_path):
     from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 
     config = SelfplayConfig("square8", 2, engine="random", seed=5, max_moves=60)
-    sink = GameSink(tmp_path, "db", "square8", 2)
+    sink = GameSink(tmp_path, "db", GameSpec("square8", 2))
     for index in (0, 1, 3):  # a killed run with two workers: game 2 never finished
         assert sink.add(play_selfplay_game(config, index))
     assert sink.fresh_indices(config.game_seed, 3, 2) == [4, 5]  # (3 games stored)

@@ -102,7 +102,7 @@ def exported(tmp_path_factory):
         db.add_game(play_selfplay_game(SelfplayConfig("square8", 3, engine="random", seed=12,
                                                       max_moves=30), 0))  # unfinished
     out = root / "x.npz"
-    run_export([str(db_path)], "square8", 3, out, ExportFilters())
+    run_export([str(db_path)], GameSpec("square8", 3), out, ExportFilters())
     with GameDB(db_path, readonly=True) as db:
         records = {r.game_id: r for r in db.iter_games()}
     return out, records

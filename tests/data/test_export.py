@@ -12,6 +12,7 @@ from ringrift.data.gamedb import GameDB
 from ringrift.data.npz_format import read_npz
 from ringrift.data.quality import check_arrays
 from ringrift.nn import actions, encoding
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 
@@ -28,7 +29,7 @@ def games_db(tmp_path_factory):
 
 def test_one_sample_per_decision_with_rotated_targets(games_db, tmp_path):
     out = tmp_path / "x.npz"
-    summary = run_export([str(games_db)], "square8", 3, out, ExportFilters())
+    summary = run_export([str(games_db)], GameSpec("square8", 3), out, ExportFilters())
     arrays, meta = read_npz(out)
     with GameDB(games_db, readonly=True) as db:
         records = list(db.iter_games())
@@ -87,10 +88,10 @@ def test_cache_reuses_work_and_adds_only_new_games(games_db, tmp_path, capsys):
 
 
 def test_filters_and_workers(games_db, tmp_path):
-    one = run_export([str(games_db)], "square8", 3, tmp_path / "a.npz",
+    one = run_export([str(games_db)], GameSpec("square8", 3), tmp_path / "a.npz",
                      ExportFilters(max_games=2), workers=2)
     assert one.games == 2
-    none = run_export([str(games_db)], "square8", 3, tmp_path / "b.npz",
+    none = run_export([str(games_db)], GameSpec("square8", 3), tmp_path / "b.npz",
                       ExportFilters(min_moves=10**6))
     assert none.samples == 0
 
@@ -103,7 +104,7 @@ def test_selfplay_npz_matches_export_of_the_same_games(tmp_path):
                  "--num-games", "2", "--seed", "5", "--output-dir", str(tmp_path / "d"),
                  "--quiet"]) == 0
     direct, _ = read_npz(tmp_path / "n" / "selfplay.npz")
-    exported = run_export([str(tmp_path / "d" / "games.db")], "hex8", 2, tmp_path / "e.npz",
+    exported = run_export([str(tmp_path / "d" / "games.db")], GameSpec("hex8", 2), tmp_path / "e.npz",
                           ExportFilters())
     via_db, _ = read_npz(exported.output)
     assert np.array_equal(direct["features"], via_db["features"])

@@ -10,6 +10,7 @@ from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
 from ringrift.data.npz_format import read_npz
 from ringrift.data.quality import check_arrays, check_database
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 
 
@@ -21,7 +22,7 @@ def export(tmp_path_factory):
     with GameDB(db_path) as db:
         for i in range(3):
             db.add_game(play_selfplay_game(config, i))
-    run_export([str(db_path)], "square8", 2, folder / "g.npz", ExportFilters())
+    run_export([str(db_path)], GameSpec("square8", 2), folder / "g.npz", ExportFilters())
     return db_path, folder / "g.npz"
 
 

@@ -54,7 +54,7 @@ def exported(tmp_path_factory):
         for i in range(4):
             db.add_game(play_selfplay_game(SelfplayConfig("square8", 2, engine="random",
                                                           seed=5), i))
-    run_export([str(root / "g.db")], "square8", 2, root / "x.npz", ExportFilters())
+    run_export([str(root / "g.db")], GameSpec("square8", 2), root / "x.npz", ExportFilters())
     return root / "x.npz"
 
 

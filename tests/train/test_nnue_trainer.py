@@ -101,7 +101,7 @@ def test_feature_permutations_match_transformed_states(board):
 
 
 def test_batches_and_split_by_game(games_db):
-    data = load_positions([str(games_db)], "square8", 2)
+    data = load_positions([str(games_db)], GameSpec("square8", 2))
     assert len(data.game_ids) == GAMES
     assert int(data.offsets[-1]) == len(data.indices)
     idx = np.array([5, 0, len(data) - 1])

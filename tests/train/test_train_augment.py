@@ -10,6 +10,7 @@ from ringrift.data.export import ExportFilters, run_export
 from ringrift.data.gamedb import GameDB
 from ringrift.nn import actions, encoding
 from ringrift.nn.symmetry import transform_move, transform_state
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
 from ringrift.train.dataset import BatchBuilder, load_training_data
 
@@ -34,7 +35,7 @@ def test_augmented_samples_match_transformed_positions(tmp_path):
             record = play_selfplay_game(SelfplayConfig(board, 2, engine="random", seed=4), 0)
             db.add_game(record)
         npz = tmp_path / f"{board}.npz"
-        run_export([str(db_path)], board, 2, npz, ExportFilters())
+        run_export([str(db_path)], GameSpec(board, 2), npz, ExportFilters())
         data = load_training_data([str(npz)], board_type=board, num_players=2)
         builder = BatchBuilder(data, "cpu", augment=True, seed=3)
         idx = np.arange(12)

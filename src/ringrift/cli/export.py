@@ -30,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ringrift.data.export import ExportFilters, discover_databases, run_export
     from ringrift.errors import UserError
+    from ringrift.rules.spec import GameSpec
 
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.workers < 1:
         raise UserError("--workers must be at least 1")
     since = None
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     filters = ExportFilters(require_completed=args.require_completed, min_moves=args.min_moves,
                             max_moves=args.max_moves, max_games=args.max_games, since=since)
     start = time.perf_counter()
-    summary = run_export(paths, args.board_type, args.num_players, args.output, filters,
+    summary = run_export(paths, spec, args.output, filters,
                          use_cache=args.use_cache, workers=args.workers,
                          skip_other_configs=bool(args.use_discovery))
     elapsed = time.perf_counter() - start

@@ -95,9 +95,12 @@ def _run(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace, run_dir):
     """The databases exported once (a resumed run reuses the file)."""
     from ringrift.data.export import ExportFilters, run_export
+    from ringrift.errors import UserError
+    from ringrift.rules.spec import GameSpec
 
     out = run_dir / "data.npz"
     if not out.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
-        run_export(list(args.db), args.board_type, args.num_players, out, ExportFilters())
+        spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+        run_export(list(args.db), spec, out, ExportFilters())
     return out

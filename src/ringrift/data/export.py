@@ -28,6 +28,7 @@ from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import UserError
 from ringrift.nn import actions, encoding
 from ringrift.output_paths import check_output_file
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
 
 
@@ -129,10 +130,11 @@ def _add_aux_targets(record: GameRecord, final: Any, movers: list[int],
             out["remaining_moves"].append(aux_targets.LENGTH_UNKNOWN)
 
 
-def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type: str,
-                      num_players: int) -> dict[str, np.ndarray]:
+def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]],
+                      spec: GameSpec) -> dict[str, np.ndarray]:
     """Concatenate the samples of many games into the flat export arrays."""
-    spec = encoding.board_io(rules.GameSpec(board_type, num_players))
+    num_players = spec.num_players
+    io = encoding.board_io(spec)
     feats, globs, vals, ranks, pol, legal, moves, ids = [], [], [], [], [], [], [], []
     owners, remaining = [], []
     for game_id, s in per_game:
@@ -147,11 +149,11 @@ def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type
         moves.extend(s["move_numbers"])
         ids.extend([game_id] * len(s["move_numbers"]))
     n = len(feats)
-    shape = (spec.in_channels, spec.height, spec.width)
+    shape = (io.in_channels, io.height, io.width)
     return {
         "features": np.stack(feats) if n else np.zeros((0, *shape), np.float16),
         "globals": (np.stack(globs).astype(np.float32) if n
-                    else np.zeros((0, spec.num_globals), np.float32)),
+                    else np.zeros((0, io.num_globals), np.float32)),
         "values": np.asarray(vals, np.float32).reshape(n, num_players),
         "ranks": np.asarray(ranks, np.int8).reshape(n, num_players),
         "policy_offsets": _offsets([p[0] for p in pol]),
@@ -162,7 +164,7 @@ def samples_to_arrays(per_game: Iterable[tuple[str, dict[str, Any]]], board_type
         "move_numbers": np.asarray(moves, np.int32),
         "game_ids": np.asarray(ids, dtype="<U64"),
         "ownership": (np.stack(owners).astype(np.int8) if n
-                      else np.zeros((0, spec.height, spec.width), np.int8)),
+                      else np.zeros((0, io.height, io.width), np.int8)),
         "remaining_moves": np.asarray(remaining, np.int32).reshape(n),
     }
 
@@ -178,31 +180,31 @@ def _concat(parts: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
-def export_records(records: Iterable[GameRecord], board_type: str,
-                   num_players: int) -> tuple[dict[str, np.ndarray], int]:
+def export_records(records: Iterable[GameRecord],
+                   spec: GameSpec) -> tuple[dict[str, np.ndarray], int]:
     """Arrays for game records held in memory (selfplay --format npz). Returns (arrays, games)."""
     games = [(r.game_id, game_samples(r)) for r in records
-             if r.board_type == board_type and r.num_players == num_players]
-    return samples_to_arrays(games, board_type, num_players), len(games)
+             if (r.board_type, r.num_players) == (spec.board_type, spec.num_players)]
+    return samples_to_arrays(games, spec), len(games)
 
 
 # --------------------------------------------------------------------------- files
-def export_metadata(board_type: str, num_players: int, arrays: dict[str, np.ndarray],
+def export_metadata(spec: GameSpec, arrays: dict[str, np.ndarray],
                     sources: list[str], games: int, filters: ExportFilters) -> dict[str, Any]:
-    spec = encoding.board_io(rules.GameSpec(board_type, num_players))
+    io = encoding.board_io(spec)
     return {
         "format": npz_format.FORMAT,
         "format_version": npz_format.FORMAT_VERSION,
-        "board_type": board_type,
-        "num_players": num_players,
+        "board_type": spec.board_type,
+        "num_players": spec.num_players,
         "encoder_version": encoding.ENCODER_VERSION,
-        "policy_size": spec.policy_size,
-        "in_channels": spec.in_channels,
-        "num_globals": spec.num_globals,
-        "height": spec.height,
-        "width": spec.width,
-        "policy_planes": spec.policy_planes,
-        "scalar_actions": spec.scalar_actions,
+        "policy_size": io.policy_size,
+        "in_channels": io.in_channels,
+        "num_globals": io.num_globals,
+        "height": io.height,
+        "width": io.width,
+        "policy_planes": io.policy_planes,
+        "scalar_actions": io.scalar_actions,
         "source_databases": sources,
         "filters": asdict(filters),
         "counts": {"games": kept_games(arrays), "selected_games": games,
@@ -216,9 +218,9 @@ def kept_games(arrays: dict[str, np.ndarray]) -> int:
 
 
 # --------------------------------------------------------------------------- databases
-def select_game_ids(db: GameDB, board_type: str, num_players: int,
-                    filters: ExportFilters) -> list[str]:
-    ids = db.game_ids(board_type=board_type, num_players=num_players, since=filters.since,
+def select_game_ids(db: GameDB, spec: GameSpec, filters: ExportFilters) -> list[str]:
+    ids = db.game_ids(board_type=spec.board_type, num_players=spec.num_players,
+                      since=filters.since,
                       status="completed" if filters.require_completed else None)
     if filters.max_games is not None:
         ids = ids[-filters.max_games:] if filters.max_games > 0 else []
@@ -295,27 +297,26 @@ def discover_databases(folder: str | Path = DEFAULT_GAMES_DIR,
     return found
 
 
-def _check_config(db: GameDB, path: str, board_type: str, num_players: int) -> None:
-    if db.count_games(board_type=board_type, num_players=num_players):
+def _check_config(db: GameDB, path: str, spec: GameSpec) -> None:
+    if db.count_games(board_type=spec.board_type, num_players=spec.num_players):
         return
     configs = db.stats()["configs"]
     have = ", ".join(f"{k}: {v['games']}" for k, v in sorted(configs.items())) or "no games"
-    raise UserError(f"{path}: no {board_type} {num_players}-player games ({have})")
+    raise UserError(f"{path}: no {spec} games ({have})")
 
 
-def run_export(db_paths: list[str], board_type: str, num_players: int, output: str | Path,
+def run_export(db_paths: list[str], spec: GameSpec, output: str | Path,
                filters: ExportFilters, *, use_cache: bool = False, workers: int = 1,
                progress=None, skip_other_configs: bool = False) -> ExportSummary:
     """Export the games of the databases to `output`; with `use_cache` reuse earlier work.
     `skip_other_configs` (discovered databases): a database without games of this board and
     player count is skipped with a note instead of being an error."""
-    rules.GameSpec.checked(board_type, num_players, error=UserError)
     if not db_paths:
         raise UserError("no database given (--db PATH or --use-discovery DIR)")
     filters.validate()
     output = check_output_file(output, "--output")
     cache_dir = output.with_name(output.name + ".cache")
-    manifest = _load_manifest(cache_dir, board_type, num_players, filters) if use_cache else None
+    manifest = _load_manifest(cache_dir, spec, filters) if use_cache else None
     chunks: list[dict[str, np.ndarray]] = []
     skipped: list[str] = []
     total_games = new_games = reused = 0
@@ -324,13 +325,13 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         resolved = str(Path(path).resolve())
         with GameDB(path, readonly=True) as db:
             try:
-                _check_config(db, path, board_type, num_players)
+                _check_config(db, path, spec)
             except UserError as exc:
                 if not skip_other_configs:
                     raise
                 skipped.append(str(exc))
                 continue
-            ids = select_game_ids(db, board_type, num_players, filters)
+            ids = select_game_ids(db, spec, filters)
         sources.append(resolved)
         cached = (manifest or {}).get("databases", {}).get(resolved, {"chunks": []})
         done = {gid for ch in cached["chunks"] for gid in ch["game_ids"]}
@@ -338,7 +339,7 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
         wanted = set(ids)
         for ch in list(cached["chunks"]):
             if set(ch["game_ids"]) <= wanted:
-                arrays = _cached_chunk(cache_dir / ch["file"], board_type, num_players)
+                arrays = _cached_chunk(cache_dir / ch["file"], spec)
                 if arrays is None:  # unusable: its games are encoded again
                     cached["chunks"].remove(ch)
                     redo = set(ch["game_ids"]) | set(todo)
@@ -351,7 +352,7 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
             skipped.extend(problems)
             if progress is not None:
                 progress(len(todo))
-            arrays = samples_to_arrays(games, board_type, num_players)
+            arrays = samples_to_arrays(games, spec)
             chunks.append(arrays)
             new_games += len(games)
             if manifest is not None:
@@ -362,8 +363,7 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
                 manifest.setdefault("databases", {})[resolved] = cached
         total_games += len(ids)
     if not sources:
-        raise UserError(f"none of the {len(db_paths)} databases has {board_type} "
-                        f"{num_players}-player games")
+        raise UserError(f"none of the {len(db_paths)} databases has {spec} games")
     if manifest is not None and not new_games and output.exists():
         try:
             _, meta = npz_format.read_npz(output)
@@ -374,14 +374,14 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
                                      selected_games=total_games)
         except UserError:
             pass
-    arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], board_type, num_players)
+    arrays = npz_format.merge(chunks) if chunks else samples_to_arrays([], spec)
     if not npz_format.sample_count(arrays) and skipped:
         raise UserError(f"none of the games could be used ({len(skipped)} unreadable; first: "
                         f"{skipped[0]}); nothing written")
     if not npz_format.sample_count(arrays) and output.exists():
         raise UserError(f"no samples passed the filters ({total_games} games selected); "
                         f"{output} is left as it was")
-    meta = export_metadata(board_type, num_players, arrays, sources, total_games, filters)
+    meta = export_metadata(spec, arrays, sources, total_games, filters)
     size = npz_format.write_npz(output, arrays, meta)
     if manifest is not None:
         _save_manifest(cache_dir, manifest)
@@ -389,13 +389,12 @@ def run_export(db_paths: list[str], board_type: str, num_players: int, output: s
                          size, new_games, reused, skipped, selected_games=total_games)
 
 
-def _cached_chunk(path: Path, board_type: str,
-                  num_players: int) -> dict[str, np.ndarray] | None:
+def _cached_chunk(path: Path, spec: GameSpec) -> dict[str, np.ndarray] | None:
     """A cache chunk's arrays if it passes the training format's checks, else None (with a
     warning): a damaged chunk is encoded again, never passed through."""
     try:
         arrays, _ = npz_format.read_npz(path)
-        meta = export_metadata(board_type, num_players, arrays, [], 0, ExportFilters())
+        meta = export_metadata(spec, arrays, [], 0, ExportFilters())
         meta.pop("counts")
         npz_format.validate(path, arrays, {**meta, "counts": {}})
     except (UserError, KeyError) as exc:
@@ -404,9 +403,8 @@ def _cached_chunk(path: Path, board_type: str,
     return arrays
 
 
-def _load_manifest(cache_dir: Path, board_type: str, num_players: int,
-                   filters: ExportFilters) -> dict[str, Any]:
-    key = {"board_type": board_type, "num_players": num_players,
+def _load_manifest(cache_dir: Path, spec: GameSpec, filters: ExportFilters) -> dict[str, Any]:
+    key = {"board_type": spec.board_type, "num_players": spec.num_players,
            "encoder_version": encoding.ENCODER_VERSION, "filters": asdict(filters)}
     path = cache_dir / "manifest.json"
     if path.exists():

@@ -140,9 +140,8 @@ def run_export_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
 
     dbs, games = window_databases(cfg, state.iteration)
     out = cfg.path / "training" / "window.npz"
-    summary = run_export(dbs, cfg.board_type, cfg.num_players, out,
-                         ExportFilters(require_completed=False), use_cache=True,
-                         workers=cfg.workers)
+    summary = run_export(dbs, cfg.spec, out, ExportFilters(require_completed=False),
+                         use_cache=True, workers=cfg.workers)
     return {"path": str(out), "samples": summary.samples, "games": games,
             "databases": len(dbs), "encoded_now": summary.new_games}
 

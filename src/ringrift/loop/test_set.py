@@ -50,8 +50,8 @@ def ensure_test_set(cfg: LoopConfig, log) -> Path | None:
                                     metadata={"test_set": True}, backend=cfg.backend,
                                     ray_address=cfg.ray_address):
             pass
-    summary = run_export([str(db_path)], cfg.board_type, cfg.num_players, path,
-                         ExportFilters(require_completed=False), workers=cfg.workers)
+    summary = run_export([str(db_path)], cfg.spec, path, ExportFilters(require_completed=False),
+                         workers=cfg.workers)
     log(f"  test set: {summary.samples} positions of {cfg.test_games} held-out "
         f"{cfg.bootstrap_engine} games ({path})")
     return path

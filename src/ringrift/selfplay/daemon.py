@@ -344,8 +344,7 @@ def run_daemon(config: DaemonConfig, log: Log = print,
     follower = ModelFollower(check_config)
     try:
         startup_lines = follower.check(strict=True)
-        sink = GameSink(config.output_dir, config.fmt, config.selfplay.board_type,
-                        config.selfplay.num_players)
+        sink = GameSink(config.output_dir, config.fmt, config.selfplay.spec)
     except BaseException:
         follower.close()
         raise

@@ -16,6 +16,7 @@ from ringrift.data.jsonl import append_game_jsonl, read_games_jsonl
 from ringrift.data.records import GameRecord
 from ringrift.errors import UserError
 from ringrift.output_paths import check_output_dir
+from ringrift.rules.spec import GameSpec
 
 FORMATS = ("db", "jsonl", "npz")
 
@@ -23,7 +24,7 @@ FORMATS = ("db", "jsonl", "npz")
 class GameSink:
     """Appends finished games, one durable write per game; counts what was there before."""
 
-    def __init__(self, output_dir: str | Path, fmt: str, board_type: str, num_players: int):
+    def __init__(self, output_dir: str | Path, fmt: str, spec: GameSpec):
         if fmt not in FORMATS:
             raise UserError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
         folder = check_output_dir(output_dir, "--output-dir")
@@ -34,25 +35,27 @@ class GameSink:
         if fmt == "db":
             self.path = folder / "games.db"
             self.db = GameDB(self.path)
-            self.existing = self.db.count_games(board_type=board_type, num_players=num_players,
-                                                source="selfplay")
+            self.existing = self.db.count_games(board_type=spec.board_type,
+                                                num_players=spec.num_players, source="selfplay")
         elif fmt == "npz":
             self.path = folder / "selfplay.npz"
             self.records: list[GameRecord] = []
-            self.board_type, self.num_players = board_type, num_players
+            self.spec = spec
             self.existing = 0
             if self.path.exists():
                 from ringrift.data.npz_format import read_npz
 
                 arrays, meta = read_npz(self.path)
-                if (meta.get("board_type"), meta.get("num_players")) != (board_type, num_players):
+                if (meta.get("board_type"), meta.get("num_players")) != (spec.board_type,
+                                                                         spec.num_players):
                     raise UserError(f"{self.path} holds {meta.get('board_type')} "
                                     f"{meta.get('num_players')}-player data")
                 self.existing = int(meta.get("counts", {}).get("games", 0))
         else:
             self.path = folder / "games.jsonl"
             self.existing = (sum(1 for r in read_games_jsonl(self.path)
-                                 if r.board_type == board_type and r.num_players == num_players)
+                                 if (r.board_type, r.num_players) == (spec.board_type,
+                                                                      spec.num_players))
                              if self.path.exists() else 0)
 
     def fresh_indices(self, game_seed: Callable[[int], int], start: int,
@@ -99,12 +102,11 @@ class GameSink:
         from ringrift.data import npz_format
         from ringrift.data.export import ExportFilters, export_metadata, export_records
 
-        arrays, games = export_records(self.records, self.board_type, self.num_players)
+        arrays, games = export_records(self.records, self.spec)
         if self.existing:
             old, _ = npz_format.read_npz(self.path)
             arrays = npz_format.merge([old, arrays])
             games += self.existing
-        meta = export_metadata(self.board_type, self.num_players, arrays, ["selfplay"], games,
-                               ExportFilters())
+        meta = export_metadata(self.spec, arrays, ["selfplay"], games, ExportFilters())
         npz_format.write_npz(self.path, arrays, meta)
         self.records = []

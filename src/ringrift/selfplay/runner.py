@@ -49,7 +49,7 @@ class SelfplayConfig:
     num_games: int = 100
     batch_size: int = 1  # games played at once per worker, their leaf evaluations batched
     workers: int = 1
-    output_dir: str | None = None  # None: default_output_dir(board_type, num_players)
+    output_dir: str | None = None  # None: default_output_dir(spec)
     format: str = "db"
     use_gpu: bool = False  # the network on CUDA when present
     engine_mode: InitVar[str | None] = None
@@ -72,8 +72,12 @@ class SelfplayConfig:
             self.options = replace(self.options, device="auto")
 
     @property
+    def spec(self) -> rules.GameSpec:
+        return rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
+    @property
     def output_path(self) -> str:
-        return self.output_dir or default_output_dir(self.board_type, self.num_players)
+        return self.output_dir or default_output_dir(self.spec)
 
     def engines(self) -> list[str]:
         """The engines this run plays: the engine, or every engine of a mixed run's --mix."""
@@ -84,7 +88,7 @@ class SelfplayConfig:
     def validate(self, require_models: bool = True) -> None:
         """UserError naming the first bad setting. `require_models=False`: engines that need a
         model may lack one (the daemon takes it from the registry)."""
-        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        self.spec  # noqa: B018 (validates board type and player count)
         if self.engine == "mixed":
             for name in self.engines():
                 if name not in ENGINES:
@@ -108,10 +112,10 @@ class SelfplayConfig:
         return (self.seed * 1_000_003 + index) & 0x7FFFFFFF
 
 
-def default_output_dir(board_type: str, num_players: int) -> str:
+def default_output_dir(spec: rules.GameSpec) -> str:
     """Where selfplay games go without --output-dir: a folder under data/games/, the folder
     that `ringrift export --use-discovery` searches by default."""
-    return f"{DEFAULT_GAMES_DIR}/selfplay_{board_type}_{num_players}p"
+    return f"{DEFAULT_GAMES_DIR}/selfplay_{spec.board_type}_{spec.num_players}p"
 
 
 def seat_engines(config: SelfplayConfig, rng: random.Random) -> list[str]:

@@ -82,7 +82,7 @@ class SelfplayRunner:
         from ringrift.selfplay.workers import run_games
 
         cfg = self.config
-        sink = GameSink(cfg.output_path, cfg.format, cfg.board_type, cfg.num_players)
+        sink = GameSink(cfg.output_path, cfg.format, cfg.spec)
         # A re-run with the same output continues the game numbering: it appends new games.
         indices = sink.fresh_indices(cfg.game_seed, sink.existing, cfg.num_games)
         summary = SelfplaySummary(games=0, path=sink.path, board_type=cfg.board_type,

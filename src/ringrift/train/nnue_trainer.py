@@ -62,11 +62,15 @@ class NNUETrainConfig:
     device: str = "cpu"
     progress: bool | None = None  # None: progress bars when stderr is a terminal
 
+    @property
+    def spec(self) -> rules.GameSpec:
+        return rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
     def validate(self) -> None:
         """UserError naming the flag for any bad setting."""
         if not self.db_paths:
             raise UserError("no game database given (--db PATH)")
-        rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
+        self.spec  # noqa: B018 (validates board type and player count)
         checks = [(self.epochs >= 1, "--epochs must be at least 1"),
                   (self.batch_size >= 1, "--batch-size must be at least 1"),
                   (self.learning_rate > 0 and math.isfinite(self.learning_rate),
@@ -156,7 +160,7 @@ def game_positions(record: GameRecord) -> tuple[list[np.ndarray], list[list[floa
     return feats, values
 
 
-def _no_games_error(db_paths: list[str], board_type: str, num_players: int) -> UserError:
+def _no_games_error(db_paths: list[str], spec: rules.GameSpec) -> UserError:
     have = []
     for path in db_paths:
         with GameDB(path, readonly=True) as db:
@@ -164,23 +168,21 @@ def _no_games_error(db_paths: list[str], board_type: str, num_players: int) -> U
         listing = ", ".join(f"{k}: {v['games']} ({v['statuses'].get('completed', 0)} completed)"
                             for k, v in sorted(configs.items())) or "no games"
         have.append(f"{path}: {listing}")
-    return UserError(f"no completed {board_type} {num_players}-player games "
-                     f"({'; '.join(have)})")
+    return UserError(f"no completed {spec} games ({'; '.join(have)})")
 
 
-def load_positions(db_paths: list[str], board_type: str, num_players: int,
+def load_positions(db_paths: list[str], spec: rules.GameSpec,
                    max_games: int | None = None, progress: bool | None = None) -> NNUEData:
     """Replay the completed games of the databases into NNUE training positions."""
     filters = ExportFilters(require_completed=True)
     selected: list[tuple[str, str]] = []
     for path in db_paths:
         with GameDB(path, readonly=True) as db:
-            selected += [(path, gid) for gid in select_game_ids(db, board_type, num_players,
-                                                                 filters)]
+            selected += [(path, gid) for gid in select_game_ids(db, spec, filters)]
     if max_games is not None:
         selected = selected[-max_games:]  # the most recent, as export's --max-games
     if not selected:
-        raise _no_games_error(db_paths, board_type, num_players)
+        raise _no_games_error(db_paths, spec)
     from tqdm import tqdm
 
     feats: list[np.ndarray] = []
@@ -215,13 +217,13 @@ def load_positions(db_paths: list[str], board_type: str, num_players: int,
                 per_db[path] = per_db.get(path, 0) + 1
     bar.close()
     if not feats:
-        raise UserError(f"no usable positions in the {len(selected)} {board_type} "
-                        f"{num_players}-player games ({len(skipped)} did not replay)")
+        raise UserError(f"no usable positions in the {len(selected)} {spec} games "
+                        f"({len(skipped)} did not replay)")
     offsets = np.zeros(len(feats) + 1, np.int64)
     np.cumsum([len(f) for f in feats], out=offsets[1:])
     sources = [{"path": str(Path(p).resolve()), "games": per_db.get(p, 0)} for p in db_paths]
     return NNUEData(indices=np.concatenate(feats).astype(np.int64), offsets=offsets,
-                    values=np.asarray(values, np.float32).reshape(len(feats), num_players),
+                    values=np.asarray(values, np.float32).reshape(len(feats), spec.num_players),
                     games=np.asarray(games, np.int64), game_ids=game_ids, sources=sources,
                     skipped=skipped)
 
@@ -277,8 +279,7 @@ def train_nnue(cfg: NNUETrainConfig, *, out: TextIO | None = None,
     device = resolve_device(cfg.device)
     t_load = time.perf_counter()
     if data is None:
-        data = load_positions(cfg.db_paths, cfg.board_type, cfg.num_players, cfg.max_games,
-                              cfg.progress)
+        data = load_positions(cfg.db_paths, cfg.spec, cfg.max_games, cfg.progress)
     load_s = time.perf_counter() - t_load
     train_idx, val_idx = split_games(data, cfg.val_fraction, cfg.seed)
     n_train_games = len(np.unique(data.games[train_idx]))
