@@ -130,6 +130,23 @@ def test_written_once(pattern, home):
     (lambda: GauntletConfig("square8", 2, opponents=("random",), sprt=(0.0, 50.0)), "sprt",
      ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
       "--name", "cand", "--opponents", "random", "--sprt", "0,50"], "--sprt"),
+    # values the CLI parses (cli/_flag_values.py) and the configs check
+    (lambda: GauntletConfig("square8", 2, thresholds={"random": 1.5}), "thresholds",
+     ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+      "--name", "cand", "--thresholds", "random=1.5"], "--thresholds"),
+    (lambda: GauntletConfig("square8", 2, sprt=(50.0, 0.0)), "sprt",
+     ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+      "--name", "cand", "--sprt", "50,0"], "--sprt"),
+    (lambda: GauntletConfig("square8", 2, opponents=("random", "random")), "opponents",
+     ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+      "--name", "cand", "--opponents", "random,random"], "--opponents"),
+    (lambda: LoopConfig("square8", 2, "r", thresholds={"heuristic": 2.0}), "thresholds",
+     ["loop", "--board-type", "square8", "--thresholds", "heuristic=2"], "--thresholds"),
+    (lambda: LoopConfig("square8", 2, "r", sprt=[5.0, 5.0]), "sprt",
+     ["loop", "--board-type", "square8", "--sprt", "5,5"], "--sprt"),
+    (lambda: LoopConfig("square8", 2, "r", eval_opponents=["random", "random"]),
+     "eval_opponents", ["loop", "--board-type", "square8", "--eval-opponents", "random,random"],
+     "--eval-opponents"),
 ])
 def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys, make, field,
                                                              argv, flag):

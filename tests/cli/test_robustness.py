@@ -193,6 +193,7 @@ def test_resuming_a_copied_run_acts_on_the_copy(capsys, tmp_path, monkeypatch):
     ("loop_config.json", "iterations", "ten", "iterations must be int"),
     ("loop_config.json", "learning_rate", "fast", "learning_rate must be float"),
     ("loop_config.json", "eval_opponents", "random", "eval_opponents must be list"),
+    ("loop_config.json", "sprt", "0,x", "sprt must be list"),
 ])
 def test_corrupt_loop_files_are_one_line(capsys, tmp_path, file, field, value, message):
     import json
@@ -204,6 +205,19 @@ def test_corrupt_loop_files_are_one_line(capsys, tmp_path, file, field, value, m
     before = snapshot(run)
     refused(capsys, ["loop", "--run-dir", run, "--resume"], message=message)
     assert snapshot(run) == before
+
+
+def test_a_loop_config_saved_with_the_sprt_as_text_still_loads(tmp_path):
+    import json
+
+    from ringrift.loop.config import load_config
+
+    run = _finished_run(tmp_path / "run", str(tmp_path / "run"))
+    data = json.loads((run / "loop_config.json").read_text())
+    data["sprt"] = "0,35"  # the flag's text, as saved before the CLI parsed it (issue 17)
+    (run / "loop_config.json").write_text(json.dumps(data))
+    config = load_config(run)
+    assert config.sprt == [0.0, 35.0] and config.gauntlet_config(1).sprt == (0.0, 35.0)
 
 
 def test_loop_iterations_zero_is_an_error_not_ten(capsys, tmp_path):

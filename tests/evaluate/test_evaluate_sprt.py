@@ -3,8 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from ringrift.errors import UserError
-from ringrift.evaluate.sprt import SPRT, expected_score, parse_sprt_bounds, sprt_llr
+from ringrift.evaluate.sprt import SPRT, expected_score, sprt_llr
 
 
 def test_bounds_are_walds():
@@ -81,14 +80,6 @@ def test_bad_arguments():
         SPRT(0, 35).update(0.7)
     with pytest.raises(ValueError):
         SPRT(0, 35).update("tie")
-
-
-def test_parse_sprt_bounds():
-    assert parse_sprt_bounds("0,35") == (0.0, 35.0)
-    assert parse_sprt_bounds("-5, 10.5") == (-5.0, 10.5)
-    for bad in ("35", "a,b", "10,5", "0,35,70", "0,inf"):
-        with pytest.raises(UserError):
-            parse_sprt_bounds(bad)
 
 
 def simulate(true_elo: float, runs: int = 200, draw_rate: float = 0.2, seed: int = 1,

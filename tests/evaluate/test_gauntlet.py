@@ -16,14 +16,12 @@ import pytest
 
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec, engine_options
 from ringrift.evaluate.gauntlet import (
     Gauntlet,
     GauntletConfig,
     default_thresholds,
-    parse_opponents,
-    parse_thresholds,
     previous_spec,
     run_gauntlet,
 )
@@ -39,21 +37,23 @@ def test_default_thresholds_per_player_count():
     assert default_thresholds(4) == {"random": 0.65, "heuristic": 0.33, "previous": 0.29}
 
 
-def test_parse_thresholds_and_opponents():
-    assert parse_thresholds("random=0.9, heuristic=.5") == {"random": 0.9, "heuristic": 0.5}
-    assert parse_thresholds(None) == {}
-    assert parse_thresholds("heuristic=none,random=0.8") == {"heuristic": None, "random": 0.8}
-    for bad in ("random", "random=x", "random=1.5", "=0.5", "random=0.5,random=0.6",
-                "random=none,random=0.5", "=none"):
-        with pytest.raises(UserError):
-            parse_thresholds(bad)
-    assert parse_opponents("random,previous") == ("random", "previous")
-    for bad in ("random,,heuristic", "random,random"):
-        with pytest.raises(UserError):
-            parse_opponents(bad)
+def test_config_checks_thresholds_opponents_and_sprt():
+    # (the flag texts are parsed in the CLI: tests/cli/test_flag_values.py)
+    for thresholds in ({"random": 1.5}, {"random": -0.1}, {"random": float("nan")}):
+        with pytest.raises(ConfigError, match=r"^thresholds for random must be in \[0, 1\]"):
+            GauntletConfig("square8", 2, thresholds=thresholds).validate()
+    GauntletConfig("square8", 2, thresholds={"random": None, "heuristic": 1.0}).validate()
+    with pytest.raises(ConfigError, match="^opponents lists random twice"):
+        GauntletConfig("square8", 2, opponents=("random", "random")).validate()
+    for bounds in ((50.0, 0.0), (10.0, 10.0), (0.0, float("inf")), (0.0,)):
+        with pytest.raises(ConfigError, match="^sprt needs finite elo0 < elo1"):
+            GauntletConfig("square8", 2, sprt=bounds).validate()
+    with pytest.raises(ConfigError, match=r"^sprt_beta must be in \(0, 0.5\)"):
+        GauntletConfig("square8", 2, sprt=(0.0, 35.0), sprt_beta=0.5).validate()
     config = GauntletConfig("square8", 3, thresholds={"random": 0.5})
     assert config.threshold("random") == 0.5 and config.threshold("heuristic") == 0.43
-    with pytest.raises(UserError, match="no default threshold"):
+    with pytest.raises(ConfigError, match="^thresholds gives none for opponent 'policy-only', "
+                       "which has no default threshold"):
         GauntletConfig("square8", 2, opponents=("policy-only",)).validate()
     with pytest.raises(UserError, match="not an opponent"):
         GauntletConfig("square8", 2, thresholds={"mcts": 0.5}).validate()

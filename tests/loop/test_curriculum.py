@@ -8,7 +8,8 @@ import json
 import pytest
 
 from ringrift.cli.main import main
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
+from ringrift.loop.config import LoopConfig
 from ringrift.loop.curriculum import (
     CurriculumManager,
     CurriculumStage,
@@ -65,15 +66,33 @@ def test_json_and_yaml_files(tmp_path):
     ('{"stages": [{"advance_win_rate": 0.5}]}', "needs a difficulty"),
     ('{"stages": [{"difficulty": 1.5}]}', "difficulty must be in"),
     ('{"stages": [{"difficulty": 0.5, "bogus": 1}]}', "unknown setting 'bogus'"),
-    ('{"speed": 3}', "unknown curriculum setting 'speed'"),
+    ('{"speed": 3}', "has an unknown setting 'speed'"),
     ('{"num_stages": 0}', "num_stages"),
     ('[1, 2]', "mapping"),
 ])
 def test_bad_curriculum_files(tmp_path, text, message):
     path = tmp_path / "c.json"
     path.write_text(text)
-    with pytest.raises(UserError, match=message):
+    with pytest.raises(ConfigError, match=message) as info:
         load_curriculum_file(path)
+    assert info.value.field == "curriculum" and info.value.problem.startswith(f"{path}: ")
+
+
+def test_bad_curriculum_names_the_field_in_the_library_and_the_flag_in_the_cli(tmp_path,
+                                                                                capsys):
+    spec = {"stages": [{"difficulty": 0.5}, {"difficulty": 2}]}
+    with pytest.raises(ConfigError) as info:
+        LoopConfig("square8", 2, str(tmp_path / "r"), curriculum=spec).validate()
+    assert str(info.value) == "curriculum stage 2: difficulty must be in [0, 1], got 2"
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(spec))
+    assert main(["loop", "--board-type", "square8", "--run-dir", str(tmp_path / "r"),
+                 "--curriculum", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"ringrift loop: error: --curriculum {path}: stage 2: difficulty must be in "
+                   f"[0, 1], got 2")
+    with pytest.raises(ConfigError, match=r"^curriculum must be a mapping of settings$"):
+        manager_from_spec([1, 2])
 
 
 def test_bad_curriculum_flag_is_one_line(tmp_path, capsys):

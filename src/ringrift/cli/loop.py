@@ -125,8 +125,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ringrift.cli._flag_values import parse_opponents, parse_sprt_bounds, parse_thresholds
     from ringrift.errors import UserError
-    from ringrift.evaluate.gauntlet import parse_thresholds
     from ringrift.loop.config import load_config
     from ringrift.loop.runner import run_training_loop
     from ringrift.nn.architectures import resolve_architecture
@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
         if args.run_dir is None:
             args.run_dir = default_run_dir(args.board_type, args.num_players)
             print(f"run folder: {args.run_dir}")
+        sprt = parse_sprt_bounds(args.sprt)
         curriculum = None
         if args.curriculum:
             from ringrift.loop.curriculum import load_curriculum_file
@@ -173,13 +174,13 @@ def run(args: argparse.Namespace) -> int:
             augment=not args.no_augment, amp=args.amp, min_window=args.min_window, eval_games=args.eval_games,
             auto_promote=args.auto_promote, workers=args.workers, seed=args.seed,
             backend=args.backend, ray_address=args.ray_address, train_nproc=args.train_nproc,
-            sprt=args.sprt, selfplay_batch_size=args.selfplay_batch_size,
+            sprt=None if sprt is None else list(sprt), selfplay_batch_size=args.selfplay_batch_size,
             eval_batch_size=args.eval_batch_size, samples_per_epoch=args.samples_per_epoch,
             warmup_epochs=args.warmup_epochs, test_games=args.test_games,
             keep_optimizer=args.keep_optimizer, lr_span=args.lr_span,
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             async_eval=args.async_eval,
             thresholds=parse_thresholds(args.thresholds),
-            eval_opponents=[o.strip() for o in args.eval_opponents.split(",") if o.strip()])
+            eval_opponents=list(parse_opponents(args.eval_opponents, "--eval-opponents")))
     run_training_loop(config, resume=args.resume)
     return 0

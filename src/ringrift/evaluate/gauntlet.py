@@ -66,47 +66,6 @@ def default_thresholds(num_players: int) -> dict[str, float]:
     return out
 
 
-def parse_thresholds(text: str | None) -> dict[str, float | None]:
-    """'random=0.85,heuristic=0.6' -> {name: threshold}; RATE "none" makes the opponent
-    report-only (None: every game is played for its win rate, nothing is gated). UserError when
-    malformed."""
-    if text is None:
-        return {}
-    out: dict[str, float | None] = {}
-    for item in text.split(","):
-        name, sep, value = item.partition("=")
-        name = name.strip()
-        if name and sep and value.strip().lower() == "none":
-            if name in out:
-                raise UserError(f"--thresholds: {name} given twice")
-            out[name] = None
-            continue
-        try:
-            if not name or not sep:
-                raise ValueError
-            threshold = float(value)
-        except ValueError:
-            raise UserError(f"--thresholds expects NAME=RATE|none[,...], got {text!r}") \
-                from None
-        if not (math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
-            raise UserError(f"--thresholds: {name} threshold must be in [0, 1], got {value!r}")
-        if name in out:
-            raise UserError(f"--thresholds: {name} given twice")
-        out[name] = threshold
-    return out
-
-
-def parse_opponents(text: str) -> tuple[str, ...]:
-    """'random,heuristic,previous' -> a tuple of distinct names; UserError when empty/repeated."""
-    names = tuple(n.strip() for n in text.split(","))
-    if not names or any(not n for n in names):
-        raise UserError(f"--opponents expects comma-separated names, got {text!r}")
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise UserError(f"--opponents: {', '.join(repeated)} listed twice")
-    return names
-
-
 @dataclass
 class GauntletConfig:
     """What to play: board, players, opponents, thresholds (overrides of the defaults), games."""
@@ -136,6 +95,14 @@ class GauntletConfig:
             raise ConfigError("max_moves", f"must be at least 1, got {self.max_moves}")
         if not self.opponents:
             raise ConfigError("opponents", "names no opponent")
+        if not all(self.opponents):
+            raise ConfigError("opponents", f"has an empty name: {list(self.opponents)}")
+        repeated = sorted({n for n in self.opponents if self.opponents.count(n) > 1})
+        if repeated:
+            raise ConfigError("opponents", f"lists {', '.join(repeated)} twice")
+        for name, value in self.thresholds.items():
+            if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise ConfigError("thresholds", f"for {name} must be in [0, 1], got {value:g}")
         known = set(self.opponents) | set(DEFAULT_OPPONENTS)
         unknown = sorted(set(self.thresholds) - known)
         if unknown:
@@ -144,16 +111,19 @@ class GauntletConfig:
         for name in self.opponents:
             self.threshold(name)
         if self.sprt is not None:
+            if len(self.sprt) != 2 or not all(math.isfinite(e) for e in self.sprt) \
+                    or self.sprt[1] <= self.sprt[0]:
+                raise ConfigError("sprt", "needs finite elo0 < elo1, got "
+                                  f"{','.join(f'{e:g}' for e in self.sprt)}")
             if PREVIOUS not in self.opponents:
                 raise ConfigError("sprt", "tests the previous model, but the opponent list does not "
                                   "include 'previous'")
             if self.sprt_max_games < 1:
                 raise ConfigError("sprt_max_games", f"must be at least 1, got "
                                   f"{self.sprt_max_games}")
-            try:
-                SPRT(*self.sprt, alpha=self.sprt_alpha, beta=self.sprt_beta)
-            except ValueError as exc:
-                raise ConfigError("sprt", f"is invalid: {exc}") from None
+            for name in ("sprt_alpha", "sprt_beta"):  # the SPRT's error rates
+                if not 0.0 < getattr(self, name) < 0.5:
+                    raise ConfigError(name, f"must be in (0, 0.5), got {getattr(self, name)}")
 
     def threshold(self, opponent: str) -> float | None:
         """Pass threshold for `opponent`: the explicit one (None: report-only), else the
@@ -162,8 +132,8 @@ class GauntletConfig:
             return self.thresholds[opponent]
         defaults = default_thresholds(self.num_players)
         if opponent not in defaults:
-            raise UserError(f"opponent {opponent!r} has no default threshold: give one with "
-                            f"--thresholds {opponent}=RATE")
+            raise ConfigError("thresholds", f"gives none for opponent {opponent!r}, which has no "
+                              f"default threshold (add {opponent}=RATE)")
         return defaults[opponent]
 
     def uses_sprt(self, opponent: str) -> bool:

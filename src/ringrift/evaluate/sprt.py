@@ -16,8 +16,6 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from ringrift.errors import UserError
-
 SprtStatus = Literal["accept_h1", "accept_h0", "continue"]
 
 _SCORES = (0.0, 0.5, 1.0)  # loss, draw, win
@@ -144,17 +142,3 @@ class SPRT:
 
 
 _RESULTS = {"win": 1.0, "draw": 0.5, "loss": 0.0}
-
-
-def parse_sprt_bounds(text: str) -> tuple[float, float]:
-    """Parse the `--sprt elo0,elo1` flag value; UserError when malformed or elo1 <= elo0."""
-    parts = text.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        elo0, elo1 = (float(p) for p in parts)
-    except ValueError:
-        raise UserError(f"--sprt expects 'elo0,elo1' (two numbers), got {text!r}") from None
-    if not (math.isfinite(elo0) and math.isfinite(elo1)) or elo1 <= elo0:
-        raise UserError(f"--sprt needs finite elo0 < elo1, got {text!r}")
-    return elo0, elo1

@@ -18,6 +18,8 @@ from ringrift.train.config import TrainConfig
 LR_SPANS = ("iteration", "run")
 _LOOP_ENGINES = tuple(e for e in ENGINES if e != "mixed")
 _BOOTSTRAP_ENGINES = (*BASIC_ENGINES, *SEARCH_ENGINES)
+# the gauntlet's config fields that this config names otherwise
+_GAUNTLET_FIELDS = {"opponents": "eval_opponents", "games": "eval_games"}
 
 
 @dataclass
@@ -93,7 +95,7 @@ class LoopConfig:
     auto_promote: bool = True
     # evaluate candidate k in a worker process while selfplay k+1 runs (loop/async_eval.py)
     async_eval: bool = False
-    sprt: str | None = None
+    sprt: list[float] | None = None  # [elo0, elo1]: the SPRT gates the previous-model match
     seed: int = 0
     max_moves: int = 2000
 
@@ -133,7 +135,7 @@ class LoopConfig:
         if self.curriculum is not None:
             from ringrift.loop.curriculum import manager_from_spec
 
-            manager_from_spec(self.curriculum, "--curriculum")
+            manager_from_spec(self.curriculum)  # ConfigError("curriculum", ...) when bad
             if self.bootstrap_engine != "heuristic":
                 raise ConfigError("bootstrap_engine", "must be heuristic with a curriculum (the "
                                   "curriculum sets the bootstrap heuristic's strength)")
@@ -144,7 +146,10 @@ class LoopConfig:
                                        _BOOTSTRAP_ENGINES)):
             if engine not in allowed:
                 raise ConfigError(name, f"{engine!r}: the loop plays {', '.join(allowed)} there")
-        self.gauntlet_config(0).validate()  # bad opponents, thresholds or SPRT fail up front
+        try:  # bad opponents, thresholds or SPRT fail up front
+            self.gauntlet_config(0).validate()
+        except ConfigError as exc:  # name this config's field, not the gauntlet's
+            raise ConfigError(_GAUNTLET_FIELDS.get(exc.field, exc.field), exc.problem) from None
         self.train_settings_check()
         from ringrift.selfplay.temperature import get_schedule
 
@@ -167,8 +172,6 @@ class LoopConfig:
         """The evaluation gauntlet of `iteration`: the loop's opponents plus "previous" (skipped,
         with a note, while there is no previous model)."""
         from ringrift.evaluate.gauntlet import PREVIOUS, GauntletConfig
-        from ringrift.evaluate.sprt import parse_sprt_bounds
-
         opponents = tuple(self.eval_opponents)
         if PREVIOUS not in opponents:
             opponents = (*opponents, PREVIOUS)
@@ -176,7 +179,7 @@ class LoopConfig:
             board_type=self.board_type, num_players=self.num_players, games=self.eval_games,
             opponents=opponents, thresholds=dict(self.thresholds),
             seed=self.seed + 7 * iteration, max_moves=self.max_moves,
-            sprt=parse_sprt_bounds(self.sprt) if self.sprt else None)
+            sprt=None if self.sprt is None else tuple(self.sprt))
 
     def schedule_span(self, iteration: int) -> tuple[int, int | None]:
         """(offset, total steps) of `iteration`'s learning-rate schedule: with lr_span "run",
@@ -254,11 +257,23 @@ def _field_type_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
+def _saved_sprt_bounds(text: str) -> list[float] | str:
+    """[elo0, elo1] from an older file's "elo0,elo1" (the text itself when it is not two
+    numbers: the field check then reports it)."""
+    try:
+        bounds = [float(part) for part in text.split(",")]
+    except ValueError:
+        return text
+    return bounds if len(bounds) == 2 else text
+
+
 def load_config(run_dir: str | Path) -> LoopConfig:
     """The configuration saved in `run_dir`, with `run_dir` as its run folder: the folder the
     user names is the run acted on, whatever folder the saved file recorded."""
     path = Path(run_dir) / "loop_config.json"
     data = _saved_config(run_dir)
+    if isinstance(data.get("sprt"), str):  # saved before issue 17: the flag's "elo0,elo1"
+        data["sprt"] = _saved_sprt_bounds(data["sprt"])
     problem = _field_type_problem(data)
     if problem:
         raise UserError(f"{path}: unreadable loop configuration ({problem})")

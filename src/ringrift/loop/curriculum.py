@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 
 _TOP_KEYS = ("initial_difficulty", "target_difficulty", "num_stages", "advance_win_rate",
              "opponent", "min_iterations", "stages")
@@ -39,15 +39,16 @@ class CurriculumStage:
     min_iterations: int = 1
 
     def validate(self, where: str = "stage") -> None:
+        """ConfigError("curriculum", ...) naming `where` (the stage) and the bad setting."""
         if not 0 <= self.difficulty <= 1:
-            raise UserError(f"{where}: difficulty must be in [0, 1], got {self.difficulty}")
+            raise _bad(f"{where}: difficulty must be in [0, 1], got {self.difficulty}")
         if not 0 < self.advance_win_rate <= 1:
-            raise UserError(f"{where}: advance_win_rate must be in (0, 1], got "
-                            f"{self.advance_win_rate}")
+            raise _bad(f"{where}: advance_win_rate must be in (0, 1], got "
+                       f"{self.advance_win_rate}")
         if self.min_iterations < 1:
-            raise UserError(f"{where}: min_iterations must be >= 1")
+            raise _bad(f"{where}: min_iterations must be >= 1")
         if not self.opponent:
-            raise UserError(f"{where}: opponent must be a gauntlet opponent name")
+            raise _bad(f"{where}: opponent must be a gauntlet opponent name")
 
 
 @dataclass
@@ -71,7 +72,7 @@ class CurriculumManager:
                        for s in self.stages]
         if not self.stages:
             if self.num_stages < 1:
-                raise UserError("curriculum: num_stages must be >= 1")
+                raise _bad("num_stages must be >= 1")
             span = self.target_difficulty - self.initial_difficulty
             steps = max(self.num_stages - 1, 1)
             self.stages = [CurriculumStage(
@@ -80,7 +81,7 @@ class CurriculumManager:
                 advance_win_rate=self.advance_win_rate, opponent=self.opponent,
                 min_iterations=self.min_iterations) for k in range(self.num_stages)]
         for k, stage in enumerate(self.stages):
-            stage.validate(f"curriculum stage {k + 1}")
+            stage.validate(f"stage {k + 1}")
 
     @property
     def stage(self) -> CurriculumStage:
@@ -142,58 +143,70 @@ class CurriculumManager:
                 return cls.from_dict(json.loads(p.read_text()))
             except (json.JSONDecodeError, TypeError) as exc:
                 raise UserError(f"{p}: unreadable curriculum state ({exc})") from None
-        return manager_from_spec(spec, str(path))
+        return manager_from_spec(spec)
 
 
-def manager_from_spec(spec: dict[str, Any], where: str) -> CurriculumManager:
-    """A manager from a curriculum file's content (UserError naming the bad field)."""
+def _bad(problem: str) -> ConfigError:
+    return ConfigError("curriculum", problem)
+
+
+def manager_from_spec(spec: Any, source: str | None = None) -> CurriculumManager:
+    """A manager from a curriculum's settings (a curriculum file's content). A bad one raises
+    ConfigError("curriculum", problem), the problem prefixed with `source` (the file) if given."""
+    try:
+        return _manager(spec)
+    except ConfigError as exc:
+        if source is None:
+            raise
+        raise _bad(f"{source}: {exc.problem}") from None
+
+
+def _manager(spec: Any) -> CurriculumManager:
     if not isinstance(spec, dict):
-        raise UserError(f"{where}: a curriculum is a mapping of settings")
+        raise _bad("must be a mapping of settings")
     unknown = sorted(set(spec) - set(_TOP_KEYS))
     if unknown:
-        raise UserError(f"{where}: unknown curriculum setting {unknown[0]!r} (known: "
-                        f"{', '.join(_TOP_KEYS)})")
+        raise _bad(f"has an unknown setting {unknown[0]!r} (known: {', '.join(_TOP_KEYS)})")
     stages = spec.get("stages") or []
     if not isinstance(stages, list):
-        raise UserError(f"{where}: stages must be a list")
+        raise _bad("stages must be a list")
     parsed = []
     for k, stage in enumerate(stages):
         if not isinstance(stage, dict) or "difficulty" not in stage:
-            raise UserError(f"{where}: stage {k + 1} needs a difficulty")
+            raise _bad(f"stage {k + 1} needs a difficulty")
         bad = sorted(set(stage) - set(_STAGE_KEYS))
         if bad:
-            raise UserError(f"{where}: stage {k + 1}: unknown setting {bad[0]!r}")
+            raise _bad(f"stage {k + 1}: unknown setting {bad[0]!r}")
         parsed.append(CurriculumStage(**stage))
     try:
         return CurriculumManager(**{k: v for k, v in spec.items() if k != "stages"},
                                  stages=parsed)
-    except TypeError as exc:
-        raise UserError(f"{where}: {exc}") from None
+    except TypeError as exc:  # a setting of the wrong type
+        raise _bad(f"has a setting of the wrong type ({exc})") from None
 
 
 def load_curriculum_file(path: str | Path) -> dict[str, Any]:
     """The content of a curriculum file (JSON, or YAML with PyYAML), checked by building a
-    manager from it."""
+    manager from it. An unreadable or bad file raises ConfigError("curriculum", ...)."""
     p = Path(path)
     try:
         text = p.read_text()
-    except OSError as exc:
-        raise UserError(f"--curriculum {p}: cannot read ({exc.strerror or exc})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _bad(f"{p}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     if p.suffix.lower() in (".yaml", ".yml"):
         try:
             import yaml
         except ImportError:
-            raise UserError(f"--curriculum {p}: YAML needs PyYAML (pip install pyyaml), or "
-                            f"write the curriculum as JSON") from None
+            raise _bad(f"{p}: YAML needs PyYAML (pip install pyyaml), or write the "
+                       f"curriculum as JSON") from None
         try:
             spec = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise UserError(f"--curriculum {p}: not valid YAML ({str(exc).splitlines()[0]})"
-                            ) from None
+            raise _bad(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
     else:
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise UserError(f"--curriculum {p}: not valid JSON ({exc})") from None
-    manager_from_spec(spec, f"--curriculum {p}")
+            raise _bad(f"{p}: not valid JSON ({exc})") from None
+    manager_from_spec(spec, str(p))
     return spec
