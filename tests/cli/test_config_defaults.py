@@ -20,6 +20,8 @@ from ringrift.loop.config import LoopConfig
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import TrainConfig
+from ringrift.tune.pbt import PBTSettings
+from ringrift.tune.study import TuneSettings
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "ringrift"
 
@@ -36,6 +38,8 @@ CONFIGS = {
     "promote": [(GauntletConfig, {})],
     "match": [(MatchConfig, {})],
     "tournament": [(TournamentConfig, {})],
+    "pbt": [(PBTSettings, {})],
+    "tune": [(TuneSettings, {"space": "space_path"})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -45,10 +49,12 @@ RESOLVED_LATER = {
     ("loop", "iterations"), ("loop", "run_dir"),
     # "NAME=RATE,..." text, parsed into the field; None: no override of the field's default {}
     ("gauntlet", "thresholds"), ("promote", "thresholds"), ("loop", "thresholds"),
+    # the default store's path; the field's None means "do not register" (--no-register)
+    ("pbt", "registry"),
 }
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7,
-            "match": 6, "tournament": 5}
+            "match": 6, "tournament": 5, "pbt": 17, "tune": 8}
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:

@@ -8,6 +8,11 @@ from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 from ringrift.train.config import TrainConfig
+from ringrift.tune.pbt import PBTSettings
+
+
+def _d(name: str):
+    return field_default(PBTSettings, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "quartile and perturbs learning rate, weight decay, entropy weight, value-loss weight "
         "and label smoothing. Rerun the same command to resume a killed run.")
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
+                   default=_d("num_players"))
     src = p.add_mutually_exclusive_group()
     src.add_argument("--data-path", action="extend", nargs="+",
                      help=".npz training file(s) (default, as `ringrift train`: "
@@ -27,23 +33,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     src.add_argument("--db", action="extend", nargs="+", metavar="GAMES.db",
                      help="game databases, exported once to RUN_DIR/data.npz")
     p.add_argument("--run-dir", default="runs/pbt")
-    p.add_argument("--population-size", type=int, default=8)
-    p.add_argument("--generations", type=int, default=10)
-    p.add_argument("--steps-per-generation", type=int, default=50,
-                   help="optimizer steps each member trains per generation (default 50)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--reference-pool", default="random,heuristic",
+    p.add_argument("--population-size", type=int, default=_d("population_size"))
+    p.add_argument("--generations", type=int, default=_d("generations"))
+    p.add_argument("--steps-per-generation", type=int, default=_d("steps_per_generation"),
+                   help="optimizer steps each member trains per generation (default "
+                   "%(default)s)")
+    p.add_argument("--batch-size", type=int, default=_d("batch_size"))
+    p.add_argument("--reference-pool", default=",".join(_d("reference_pool")),
                    help="comma-separated engines every member plays; the first is Elo 0")
-    p.add_argument("--games", type=int, default=10,
-                   help="games per member per reference engine each generation (default 10)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--games", type=int, default=_d("games"),
+                   help="games per member per reference engine each generation (default "
+                   "%(default)s)")
+    p.add_argument("--seed", type=int, default=_d("seed"))
     p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
                    choices=tuple(PRESETS))
     p.add_argument("--channels", type=int)
     p.add_argument("--blocks", type=int)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--workers", type=int, default=1, help="processes for the match games")
-    p.add_argument("--backend", default="local", choices=("local", "ray"),
+    p.add_argument("--device", default=_d("device"))
+    p.add_argument("--workers", type=int, default=_d("workers"), help="processes for the match games")
+    p.add_argument("--backend", default=_d("backend"), choices=("local", "ray"),
                    help="where the match games run: local processes (default) or Ray actors")
     p.add_argument("--ray-address", metavar="ADDR",
                    help="--backend ray: 'auto' or HOST:PORT (default: a local Ray instance)")

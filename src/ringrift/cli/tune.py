@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.tune.study import TuneSettings
+
+
+def _d(name: str):
+    return field_default(TuneSettings, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "processes may share it. Writes best_params.json (with a `ringrift train` command "
         "line), history.png and importance.png beside the storage.")
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
+                   default=_d("num_players"))
     p.add_argument("--data-path", required=True, action="extend", nargs="+",
                    help=".npz training file(s); every trial trains on them")
     p.add_argument("--trials", type=int, required=True,
@@ -27,14 +34,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--study-name", help="default: BOARD_Np")
     p.add_argument("--space", metavar="JSON",
                    help="search space file (default: ringrift/tune/default_space.json)")
-    p.add_argument("--epochs", type=int, default=5, help="epochs per trial (default 5)")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--epochs", type=int, default=_d("epochs"),
+                   help="epochs per trial (default %(default)s)")
+    p.add_argument("--seed", type=int, default=_d("seed"),
                    help="training seed of every trial (same init and validation split)")
     p.add_argument("--output-dir", help="where plots and best_params.json go (default: the "
                    "storage's folder)")
-    p.add_argument("--heartbeat", type=int, default=10, metavar="S",
+    p.add_argument("--heartbeat", type=int, default=_d("heartbeat"), metavar="S",
                    help="seconds between a trial's heartbeats; a trial silent for 2 of them "
-                   "is taken as killed and its parameters are queued again (default 10)")
+                   "is taken as killed and its parameters are queued again (default %(default)s)")
     fixed = p.add_argument_group("fixed training flags (every trial)")
     fixed.add_argument("--model-version", choices=tuple(PRESETS))
     fixed.add_argument("--channels", type=int)

@@ -46,7 +46,8 @@ STATE_FILE = "pbt_state.json"
 @dataclass
 class PBTSettings:
     board_type: str
-    num_players: int
+    # keyword-only: a default ahead of the required fields (the `--num-players` default)
+    num_players: int = field(default=2, kw_only=True)
     data_paths: list[str]
     run_dir: Path
     population_size: int = 8

@@ -36,7 +36,8 @@ BASELINE_ATTR = "baseline"
 @dataclass
 class TuneSettings:
     board_type: str
-    num_players: int
+    # keyword-only: a default ahead of the required fields (the `--num-players` default)
+    num_players: int = field(default=2, kw_only=True)
     data_paths: list[str]
     storage: Path
     trials: int
