@@ -13,6 +13,7 @@ from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix
 from ringrift.ai.random_player import RandomPlayer
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 
 
 class CountingPlayer(RandomPlayer):
@@ -51,7 +52,7 @@ def test_heuristic_beats_random(board):
     for g in range(games):
         seat = g % 2
         players = [RandomPlayer(100 + g), RandomPlayer(200 + g)]
-        players[seat] = HeuristicPlayer.for_board(board, 2, seed=g)
+        players[seat] = HeuristicPlayer.for_board(GameSpec(board, 2), seed=g)
         state = play_game(rules.new_game(board, 2), players).final_state
         wins += state.winner == seat + 1
     assert wins >= 10, f"heuristic won only {wins}/{games}"
@@ -69,14 +70,14 @@ def test_evaluation_is_exact_at_terminal_states_and_bounded_otherwise():
 def test_profiles_load_from_file_and_reject_unknown_weights(tmp_path):
     good = tmp_path / "p.json"
     good.write_text(json.dumps({"aggressive": {"eliminated": 20.0}}))
-    assert profile_for("square8", 2, good, "aggressive").eliminated == 20.0
+    assert profile_for(GameSpec("square8", 2), good, "aggressive").eliminated == 20.0
     assert "default" in load_profiles()
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"x": {"speed": 1}}))
     with pytest.raises(UserError, match="unknown weights"):
         load_profiles(bad)
     with pytest.raises(UserError, match="no heuristic profile"):
-        profile_for("square8", 2, good, "missing")
+        profile_for(GameSpec("square8", 2), good, "missing")
 
 
 def test_heuristic_temperature_gives_a_policy():

@@ -37,7 +37,7 @@ def _position(board: str, players: int, decisions: int, seed: int = 3) -> rules.
 
 
 def _leaf(players: int = 2) -> HeuristicLeaf:
-    return HeuristicLeaf.for_board("square8", players)
+    return HeuristicLeaf.for_board(GameSpec("square8", players))
 
 
 def _walk(root: Node):
@@ -224,7 +224,7 @@ def test_tree_reuse_keeps_the_played_subtree():
 def test_alpha_beta_finds_the_minimax_value():
     state = _position("square8", 2, 14)
     legal = rules.legal_moves(state)
-    weights = HeuristicLeaf.for_board("square8", 2).weights
+    weights = HeuristicLeaf.for_board(GameSpec("square8", 2)).weights
     value = heuristic_value(weights)
     pruned = NNUEGuidedPlayer(value, depth=2)
     decision = pruned.choose(state, legal)

@@ -57,3 +57,9 @@ def test_spec_is_frozen_and_hashable():
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.num_players = 4
     assert str(spec) == "hex8 3-player"
+
+
+@pytest.mark.parametrize("spec", list(GameSpec.all()))
+def test_a_state_knows_its_spec(spec):
+    state = rules.new_game(spec.board_type, spec.num_players)
+    assert state.spec == spec and state.copy().spec == spec

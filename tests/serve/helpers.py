@@ -63,7 +63,7 @@ def stored_game_db(path: Path, board_type: str = "square8", seed: int = 0) -> st
     from ringrift.data.gamedb import GameDB
     from ringrift.data.played import game_record
 
-    leaf = HeuristicLeaf.for_board(board_type, 2)
+    leaf = HeuristicLeaf.for_board(GameSpec(board_type, 2))
     players = [GumbelPlayer(leaf, simulations=4, seed=seed + i) for i in range(2)]
     game = play_game(rules.new_game(board_type, 2), players)
     record = game_record(game, ["gumbel", "gumbel"], seed, source="selfplay")

@@ -49,7 +49,7 @@ def _random(spec: GameSpec, seed: int, options: EngineOptions) -> Player:
 def _heuristic(spec: GameSpec, seed: int, options: EngineOptions) -> Player:
     from ringrift.ai.heuristic import HeuristicPlayer
 
-    return HeuristicPlayer.for_board(spec.board_type, spec.num_players, seed=seed,
+    return HeuristicPlayer.for_board(spec, seed=seed,
                                      profile=options.heuristic_profile,
                                      profile_path=options.heuristic_profile_path,
                                      epsilon=options.heuristic_epsilon)
@@ -60,15 +60,14 @@ def _policy_only(spec: GameSpec, seed: int, options: EngineOptions) -> Player:
 
     assert options.model_path  # make_player checks REQUIRED models
     evaluator = load_evaluator(options.model_path, options.device, options.amp)
-    check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), spec.board_type,
-                     spec.num_players)
+    check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), spec)
     return PolicyPlayer(evaluator, seed=seed, temperature=options.temperature)
 
 
 def _online(spec: GameSpec, seed: int, options: EngineOptions) -> Player:
     from ringrift.ai.online_player import make_online_player
 
-    return make_online_player(spec.board_type, spec.num_players, seed, options)
+    return make_online_player(spec, seed, options)
 
 
 ENGINES: dict[str, Engine] = {

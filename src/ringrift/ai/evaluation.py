@@ -16,6 +16,7 @@ from pathlib import Path
 from ringrift.errors import UserError
 from ringrift.rules import GameState
 from ringrift.rules.movegen import stack_can_act
+from ringrift.rules.spec import GameSpec
 from ringrift.rules.state import cap_height
 from ringrift.rules.territory import find_regions
 
@@ -72,10 +73,10 @@ def load_profiles(path: str | Path | None = None) -> dict[str, Weights]:
     return profiles
 
 
-def profile_for(board_type: str, num_players: int, path: str | Path | None = None,
+def profile_for(spec: GameSpec, path: str | Path | None = None,
                 name: str | None = None) -> Weights:
     profiles = load_profiles(path)
-    key = name or f"{board_type}_{num_players}p"
+    key = name or f"{spec.board_type}_{spec.num_players}p"
     if name is not None and name not in profiles:
         raise UserError(f"no heuristic profile {name!r} (have: {', '.join(sorted(profiles))})")
     return profiles.get(key) or profiles.get("default") or Weights()

@@ -14,7 +14,7 @@ from pathlib import Path
 from ringrift import rules
 from ringrift.ai.evaluation import Weights, evaluate, profile_for
 from ringrift.ai.player import Decision
-from ringrift.rules import GameState, Move
+from ringrift.rules import GameSpec, GameState, Move
 
 
 class HeuristicPlayer:
@@ -35,10 +35,10 @@ class HeuristicPlayer:
         self.rng = random.Random(seed)
 
     @classmethod
-    def for_board(cls, board_type: str, num_players: int, *, seed: int = 0,
+    def for_board(cls, spec: GameSpec, *, seed: int = 0,
                   profile: str | None = None, profile_path: str | Path | None = None,
                   temperature: float = 0.0, epsilon: float = 0.0) -> HeuristicPlayer:
-        weights = profile_for(board_type, num_players, profile_path, profile)
+        weights = profile_for(spec, profile_path, profile)
         return cls(weights, seed=seed, temperature=temperature, epsilon=epsilon)
 
     def new_game(self, seed: int) -> None:

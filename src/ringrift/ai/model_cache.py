@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 
 _EVALUATORS: dict[tuple[str, str | None, bool], Any] = {}
 _NNUE_VALUES: dict[str, Any] = {}
@@ -51,9 +52,9 @@ def forget_model(path: str) -> None:
     _SHARED.pop(path, None)
 
 
-def check_model_fits(path: str, metadata: dict, board_type: str, num_players: int) -> None:
+def check_model_fits(path: str, metadata: dict, spec: GameSpec) -> None:
     """UserError unless the model file was made for this board and player count."""
-    if (metadata.get("board_type"), metadata.get("num_players")) != (board_type, num_players):
+    if (metadata.get("board_type"), metadata.get("num_players")) != (spec.board_type,
+                                                                     spec.num_players):
         raise UserError(f"{path} is a {metadata.get('board_type')} "
-                        f"{metadata.get('num_players')}-player model, not {board_type} "
-                        f"{num_players}-player")
+                        f"{metadata.get('num_players')}-player model, not {spec}")

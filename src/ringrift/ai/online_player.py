@@ -58,13 +58,13 @@ class OnlinePlayer:
         self.learner.update_from_game(final.winner if final.is_over else None, ranks)
 
 
-def make_online_player(board_type: str, num_players: int, seed: int, options) -> OnlinePlayer:
+def make_online_player(spec: rules.GameSpec, seed: int, options) -> OnlinePlayer:
     from ringrift.ai.model_cache import check_model_fits
     from ringrift.errors import UserError
 
     if not options.model_path:
         raise UserError("engine online needs a model (online:MODEL.pt or --model PATH)")
     learner = learner_for(options.model_path)
-    check_model_fits(options.model_path, learner.metadata, board_type, num_players)
+    check_model_fits(options.model_path, learner.metadata, spec)
     sims = options.simulations or DEFAULT_SIMULATIONS
     return OnlinePlayer(learner, seed=seed, simulations=sims)

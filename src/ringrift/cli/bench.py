@@ -92,7 +92,7 @@ def run_search(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.rules import GameSpec
 
-    GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.searches < 1 or args.batch_size < 1:
         raise UserError("--searches and --batch-size must be at least 1")
     if args.simulations is not None and args.simulations < 1:
@@ -103,7 +103,7 @@ def run_search(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    r = search_figures(args.engine, args.board_type, args.num_players, args.seed,
+    r = search_figures(args.engine, spec, args.seed,
                        simulations=args.simulations, searches=args.searches,
                        batch_size=args.batch_size, model=args.model,
                        device="auto" if args.use_gpu else "cpu", amp=args.amp)

@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def model_source_from_args(args: argparse.Namespace):
     """Check the shared flags and load the model (UserError for bad values)."""
     from ringrift.errors import UserError
-    from ringrift.rules.spec import check_board_type, check_num_players
+    from ringrift.rules.spec import GameSpec, check_board_type, check_num_players
     from ringrift.serve.models import ModelSource
     from ringrift.serve.protocol import Limits
 
@@ -67,7 +67,10 @@ def model_source_from_args(args: argparse.Namespace):
         import torch
 
         torch.set_num_threads(args.threads)
-    source = ModelSource(args.model, board_type=args.board_type, num_players=args.num_players,
+    game = None  # a model of any board and player count, unless both are given
+    if args.board_type is not None and args.num_players is not None:
+        game = GameSpec(args.board_type, args.num_players)  # (both checked above)
+    source = ModelSource(args.model, game=game,
                          registry=args.registry, device="auto" if args.use_gpu else "cpu",
                          amp=args.amp)
     limits = Limits(max_visits=args.max_visits, max_time_ms=args.max_time_ms,

@@ -25,10 +25,13 @@ def run(args: argparse.Namespace) -> int:
     value_fn = None
     if args.model:
         from ringrift.ai.model_cache import check_model_fits
+        from ringrift.errors import UserError
         from ringrift.nn.inference import Evaluator
+        from ringrift.rules.spec import GameSpec
 
         evaluator = Evaluator.from_checkpoint(args.model, device="cpu")
-        check_model_fits(args.model, evaluator.metadata, record.board_type, record.num_players)
+        spec = GameSpec.checked(record.board_type, record.num_players, error=UserError)
+        check_model_fits(args.model, evaluator.metadata, spec)
         value_fn = network_value_fn(evaluator)
     data = replay_data(record, value_fn)
     atomic_write_text(args.output, replay_html(data))

@@ -312,6 +312,11 @@ class GameState:
         ))
         return (self.board_hash ^ (extra * 0x9E3779B97F4A7C15)) & _MASK64
 
+    @property
+    def spec(self) -> GameSpec:
+        """This game's board type and player count."""
+        return GameSpec.checked(self.geo.board_type, self.num_players)
+
     def __repr__(self) -> str:
         return (f"GameState({self.geo.board_type}, {self.num_players}p, player {self.current_player}, "
                 f"{self.phase}, {self.status}, moves {self.move_count})")

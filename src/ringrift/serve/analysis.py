@@ -23,7 +23,7 @@ from typing import Any
 from ringrift import rules
 from ringrift.ai.search import gumbel, puct
 from ringrift.ai.search.tree import Node, evaluate_root, run_simulations
-from ringrift.rules import GameState, Move
+from ringrift.rules import GameSpec, GameState, Move
 from ringrift.serve.protocol import AnalysisRequest
 
 MAX_MOVE_INFOS = 12
@@ -53,21 +53,20 @@ class Leaves:
         net = self.network_for(state)
         if net is not None:
             return net, f"network:{self.network_name}"
-        return heuristic_leaf(state.geo.board_type, state.num_players), "heuristic"
+        return heuristic_leaf(state.spec), "heuristic"
 
 
-_HEURISTIC_LEAVES: dict[tuple[str, int], Any] = {}
+_HEURISTIC_LEAVES: dict[GameSpec, Any] = {}
 
 
-def heuristic_leaf(board_type: str, num_players: int):
+def heuristic_leaf(spec: GameSpec):
     """The search engines' leaves without a network: the full hand-written evaluation, with
     the heuristic player's move values as root priors (one per board and player count)."""
-    key = (board_type, num_players)
-    if key not in _HEURISTIC_LEAVES:
+    if spec not in _HEURISTIC_LEAVES:
         from ringrift.ai.search.leaf import HeuristicLeaf
 
-        _HEURISTIC_LEAVES[key] = HeuristicLeaf.for_board(board_type, num_players)
-    return _HEURISTIC_LEAVES[key]
+        _HEURISTIC_LEAVES[spec] = HeuristicLeaf.for_board(spec)
+    return _HEURISTIC_LEAVES[spec]
 
 
 class AnalysisError(ValueError):
@@ -98,8 +97,7 @@ def analysis_steps(req: AnalysisRequest, leaves: Leaves, emit: Emit | None = Non
 def _heuristic_value(state: GameState) -> list[float]:
     from ringrift.ai.evaluation import evaluate, profile_for
 
-    return [round(v, 5) for v in evaluate(state, profile_for(state.geo.board_type,
-                                                                 state.num_players))]
+    return [round(v, 5) for v in evaluate(state, profile_for(state.spec))]
 
 
 def _base(req: AnalysisRequest, state: GameState, evaluator: str) -> dict[str, Any]:
@@ -119,7 +117,7 @@ def _basic(req: AnalysisRequest, state: GameState, legal: list[Move]) -> dict[st
         from ringrift.ai.heuristic import HeuristicPlayer
         from ringrift.ai.search.leaf import ROOT_PRIOR_TEMPERATURE
 
-        player = HeuristicPlayer.for_board(geo.board_type, state.num_players, seed=req.seed)
+        player = HeuristicPlayer.for_board(state.spec, seed=req.seed)
         values = player.move_values(state, legal)
         top = max(values)
         weights = [math.exp((v - top) / ROOT_PRIOR_TEMPERATURE) for v in values]
@@ -146,11 +144,9 @@ def _table_engine(req: AnalysisRequest, state: GameState, legal: list[Move]
     hand-written evaluation when it gives no value). Not batched: it runs on its own."""
     from ringrift.ai.engines import make_player
     from ringrift.ai.options import EngineOptions
-    from ringrift.rules.spec import GameSpec
 
     geo = state.geo
-    player = make_player(req.engine, GameSpec(geo.board_type, state.num_players),
-                         EngineOptions(), seed=req.seed)
+    player = make_player(req.engine, state.spec, EngineOptions(), seed=req.seed)
     decision = player.choose(state, legal)
     value = ([round(float(v), 5) for v in decision.value] if decision.value is not None
              else _heuristic_value(state))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.serve.analysis import Leaves
 
 
@@ -36,14 +37,14 @@ NO_MODEL = LoadedModel(Leaves(), "none", "", "", 0)
 
 
 class ModelSource:
-    """`spec` is None (no network: heuristic leaves), a model file path, or "production"."""
+    """`spec` is None (no network: heuristic leaves), a model file path, or "production";
+    `game` (None: any) is the board and player count a model must have been made for."""
 
-    def __init__(self, spec: str | None, *, board_type: str | None = None,
-                 num_players: int | None = None, registry: str | Path | None = None,
+    def __init__(self, spec: str | None, *, game: GameSpec | None = None,
+                 registry: str | Path | None = None,
                  device: str | None = None, amp: bool = False) -> None:
         self.spec = spec
-        self.board_type = board_type
-        self.num_players = num_players
+        self.game = game
         self.registry = registry
         self.device = device
         self.amp = amp
@@ -52,10 +53,10 @@ class ModelSource:
         self._lock = threading.Lock()
         self.current: LoadedModel = NO_MODEL
         if spec == "production":
-            if board_type is None or num_players is None:
+            if game is None:
                 raise UserError("--model production needs --board-type and --num-players")
             if not self.poll():
-                raise UserError(f"no production model for {board_type} {num_players}-player in "
+                raise UserError(f"no production model for {game} in "
                                 f"{self._registry_path()}" + (f" ({self.last_error})"
                                                               if self.last_error else ""))
         elif spec:
@@ -72,8 +73,8 @@ class ModelSource:
 
         evaluator = Evaluator.from_checkpoint(path, device=self.device, amp=self.amp)
         cfg = evaluator.config
-        if self.board_type is not None and self.num_players is not None:
-            check_fits(path, cfg, self.board_type, self.num_players)
+        if self.game is not None:
+            check_fits(path, cfg, self.game)
         # a fresh NetworkLeaf (not the shared per-evaluator one): its counters are this
         # server's
         return LoadedModel(Leaves(NetworkLeaf(evaluator), name), name, str(path),
@@ -93,7 +94,8 @@ class ModelSource:
                 if not path.exists():
                     raise UserError(f"no model registry at {path}")
                 with ModelRegistry(path, create=False) as reg:
-                    entry = reg.get_production(self.board_type, self.num_players)
+                    assert self.game is not None  # (checked when a production source is made)
+                    entry = reg.get_production(self.game.board_type, self.game.num_players)
                     if entry is None:
                         raise UserError("no production model yet")
                     if entry.id == self.current.model_id:
@@ -110,8 +112,8 @@ class ModelSource:
             return True
 
 
-def check_fits(path: str, config: Any, board_type: str, num_players: int) -> None:
+def check_fits(path: str, config: Any, spec: GameSpec) -> None:
     """UserError unless the network (its ModelConfig) was made for this board and players."""
-    if (config.board_type, config.num_players) != (board_type, num_players):
+    if (config.board_type, config.num_players) != (spec.board_type, spec.num_players):
         raise UserError(f"{path} is a {config.board_type} {config.num_players}-player model, "
-                        f"not {board_type} {num_players}-player")
+                        f"not {spec}")

@@ -98,9 +98,9 @@ def _values(record: GameRecord, frames: list, stored: list, states: list,
         return values, value_source
     from ringrift.ai.evaluation import evaluate, profile_for
 
-    weights = profile_for(record.board_type, n)
     # re-walk the game: heuristic values need the states, which the frames do not keep
     state = rules.state_from_json(record.initial_state)
+    weights = profile_for(state.spec)
     values = [[round(x, 4) for x in evaluate(state, weights)]]
     for frame in frames[1:]:
         rules.apply_move(state, rules.move_from_json(state.geo, frame["move"], state.phase),

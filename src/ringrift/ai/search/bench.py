@@ -41,7 +41,7 @@ def _bench_game(players, state, budget: _Budget) -> Generator:
         rules.apply_move(state, move, validate=False)
 
 
-def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
+def search_figures(engine: str, spec: GameSpec, seed: int, *,
                    simulations: int | None = None, searches: int = 20, batch_size: int = 1,
                    model: str | None = None, device: str | None = "cpu",
                    amp: bool = False) -> dict[str, Any]:
@@ -50,20 +50,20 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
 
     options = EngineOptions(model_path=model, simulations=simulations, device=device, amp=amp)
     budget = _Budget(searches)
-    probe = make_player(engine, GameSpec(board_type, num_players), options, seed=seed)
+    probe = make_player(engine, spec, options, seed=seed)
     leaf = getattr(probe, "leaf", None)
     network = leaf if isinstance(leaf, NetworkLeaf) else None
     if network is not None:  # warm-up: the first network call pays one-off setup costs
-        state = rules.new_game(board_type, num_players)
+        state = rules.new_game(spec.board_type, spec.num_players)
         network.evaluate([(state, rules.legal_moves(state))])
         network.reset_stats()
 
     def jobs() -> Iterator[Generator]:
         game = 0
         while budget.remaining > 0:
-            players = [make_player(engine, GameSpec(board_type, num_players), options,
-                                   seed=seed * 1000 + game * 8 + s) for s in range(num_players)]
-            yield _bench_game(players, rules.new_game(board_type, num_players), budget)
+            players = [make_player(engine, spec, options, seed=seed * 1000 + game * 8 + s)
+                       for s in range(spec.num_players)]
+            yield _bench_game(players, rules.new_game(spec.board_type, spec.num_players), budget)
             game += 1
 
     start = time.perf_counter()
@@ -75,7 +75,7 @@ def search_figures(engine: str, board_type: str, num_players: int, seed: int, *,
     else:
         per_search = getattr(probe, "simulations", 0)
     result: dict[str, Any] = {
-        "engine": engine, "board_type": board_type, "num_players": num_players,
+        "engine": engine, "board_type": spec.board_type, "num_players": spec.num_players,
         "searches": searches, "simulations": per_search, "batch_size": batch_size,
         "seconds": seconds, "sims_per_s": searches * per_search / seconds,
         "leaf_evaluator": "network" if network is not None else (

@@ -21,13 +21,12 @@ def search_leaf(spec: GameSpec, options: EngineOptions) -> HeuristicLeaf | Netwo
     per process and configuration, so that players sharing it share evaluation batches)."""
     if options.model_path:
         evaluator = load_evaluator(options.model_path, options.device, options.amp)
-        check_model_fits(options.model_path, getattr(evaluator, "metadata", {}),
-                         spec.board_type, spec.num_players)
+        check_model_fits(options.model_path, getattr(evaluator, "metadata", {}), spec)
         return network_leaf(evaluator)
     key = (spec, options.heuristic_profile, options.heuristic_profile_path)
     if key not in _HEURISTIC_LEAVES:
         _HEURISTIC_LEAVES[key] = HeuristicLeaf.for_board(
-            spec.board_type, spec.num_players, profile=options.heuristic_profile,
+            spec, profile=options.heuristic_profile,
             profile_path=options.heuristic_profile_path)
     return _HEURISTIC_LEAVES[key]
 
@@ -66,21 +65,19 @@ def make_nnue_guided(spec: GameSpec, seed: int, options: EngineOptions):
     _simulations(options)  # the shared budget flag is checked for every search engine
     if options.search_depth < 1:
         raise UserError("--search-depth must be at least 1")
-    board_type, num_players = spec.board_type, spec.num_players
     if options.model_path:
         from ringrift.nn.encoding import nnue_num_features
 
         path = options.model_path
         value = load_nnue_value(path)
-        fits = (value.num_players == num_players
-                and value.board_type in ("", board_type)
-                and len(value.embed) == nnue_num_features(board_type))
+        fits = (value.num_players == spec.num_players
+                and value.board_type in ("", spec.board_type)
+                and len(value.embed) == nnue_num_features(spec.board_type))
         if not fits:
             raise UserError(f"{path} is a {value.board_type or '?'} {value.num_players}-"
-                            f"player nnue model, not {board_type} {num_players}-player")
+                            f"player nnue model, not {spec}")
     else:
-        value = heuristic_value(profile_for(board_type, num_players,
-                                            options.heuristic_profile_path,
+        value = heuristic_value(profile_for(spec, options.heuristic_profile_path,
                                             options.heuristic_profile))
     return NNUEGuidedPlayer(value, depth=options.search_depth, seed=seed,
                             temperature=options.temperature)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from ringrift.ai.evaluation import Weights, evaluate, profile_for
-from ringrift.rules import GameState, Move
+from ringrift.rules import GameSpec, GameState, Move
 
 Leaf = tuple[GameState, list[Move]]
 
@@ -59,10 +59,10 @@ class HeuristicLeaf:
             self.prior_player = HeuristicPlayer(prior_weights)
 
     @classmethod
-    def for_board(cls, board_type: str, num_players: int, *, lean: bool = False,
+    def for_board(cls, spec: GameSpec, *, lean: bool = False,
                   root_priors: bool = True, profile: str | None = None,
                   profile_path: str | None = None) -> HeuristicLeaf:
-        weights = profile_for(board_type, num_players, profile_path, profile)
+        weights = profile_for(spec, profile_path, profile)
         return cls(lean_weights(weights) if lean else weights,
                    prior_weights=weights if root_priors else None)
 
