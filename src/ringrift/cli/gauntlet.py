@@ -15,6 +15,7 @@ import json
 
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
@@ -53,8 +54,8 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
                    help="games per opponent (default %(default)s; matches stop early once "
                         "decided)")
     p.add_argument("--opponents", default=",".join(_g("opponents")),
-                   help="comma-separated: random, heuristic, previous, or other engines "
-                        "(default %(default)s)")
+                   help="comma-separated: previous (the previous model) or engines "
+                        f"({engine_names()}) (default %(default)s)")
     p.add_argument("--thresholds", metavar="NAME=RATE,...",
                    help="pass thresholds on the win rate (defaults: 2p random=0.85, "
                         "heuristic=0.6, previous=0.55; 3p 0.74/0.43/0.38; 4p 0.65/0.33/0.29); "

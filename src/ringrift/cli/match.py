@@ -7,6 +7,7 @@ import json
 
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.evaluate.match import MatchConfig
@@ -21,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True)
     p.add_argument("--num-players", type=int, default=_default("num_players"))
     p.add_argument("--candidate", required=True,
-                   help="engine: random, heuristic, policy-only, mcts, gumbel or nnue-guided")
-    p.add_argument("--opponent", default=_default("opponent"), help="engine for every other seat")
+                   help=f"engine: {engine_names()} (or ENGINE:MODEL_PATH)")
+    p.add_argument("--opponent", default=_default("opponent"),
+                   help="engine for every other seat, one of --candidate's (default %(default)s)")
     p.add_argument("--model", help="model file for the candidate's network engine")
     p.add_argument("--opponent-model", help="model file for the opponent's network engine")
     p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",

@@ -10,9 +10,16 @@ import argparse
 import time
 from pathlib import Path
 
-from ringrift.ai.engines import ENGINES
+from ringrift.ai.engines import (
+    BASIC_ENGINES,
+    ENGINES,
+    MODEL_ENGINES,
+    NETWORK_ENGINES,
+    SEARCH_ENGINES,
+)
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
+from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.selfplay.daemon import DaemonConfig
@@ -63,8 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--heuristic-epsilon", type=float, default=_option("heuristic_epsilon"),
                    help="probability of a random move by heuristic players")
     p.add_argument("--model", default=_option("model_path"),
-                   help="search engines: network model file (mcts/gumbel: policy/value net, "
-                   "nnue-guided: nnue); default: heuristic evaluation at the leaves")
+                   help=f"model file: required by {engine_names(NETWORK_ENGINES, 'and')}; "
+                   f"optional for {engine_names(SEARCH_ENGINES, 'and')} (an NNUE file for "
+                   "nnue-guided; without one, heuristic evaluation at the leaves)")
     p.add_argument("--mcts-simulations", type=simulations_arg,
                    default=_option("simulations"), metavar="N",
                    help="mcts/gumbel: simulations per move, a number or throughput (64), "
@@ -105,10 +113,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "daemon", "--daemon: play until SIGTERM/SIGINT, appending to the game database of "
         "--output-dir. Before each game (each batch with --batch-size) the registry's production "
         "model for the board and player count is checked; a new one is verified (SHA-256) and "
-        "played from the next game on. mcts, gumbel and nnue-guided play with it; the other "
-        "engines play without a model. The first signal abandons the games in flight (never "
-        "stored) and exits 0 after closing the database; a second exits at once. With "
-        "--workers N each worker process follows the registry on its own.")
+        f"played from the next game on. {engine_names(MODEL_ENGINES, 'and')} play with it; "
+        f"{engine_names(BASIC_ENGINES, 'and')} play without a model. The first signal abandons "
+        "the games in flight (never stored) and exits 0 after closing the database; a second "
+        "exits at once. With --workers N each worker process follows the registry on its own.")
     d.add_argument("--daemon", action="store_true",
                    help="run as a selfplay daemon (see above)")
     d.add_argument("--registry", default=None, metavar="PATH",
