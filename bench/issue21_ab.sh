@@ -23,14 +23,14 @@ score() {
 import sys
 import numpy as np
 from ringrift.nn.models import load_model
+from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import BatchBuilder, load_training_data
 from ringrift.nn.losses import LossWeights
 from ringrift.train.step import evaluate
 test = sys.argv[1]
 for path in sys.argv[2:]:
     model, meta = load_model(path)
-    data = load_training_data([test], board_type=meta["board_type"],
-                              num_players=meta["num_players"])
+    data = load_training_data([test], GameSpec(meta["board_type"], meta["num_players"]))
     m = evaluate(model, BatchBuilder(data), np.arange(len(data)), 512, LossWeights())
     print(f"{path}: test loss {m['loss']:.4f}  policy acc {m['policy_accuracy']:.4f}  "
           f"value mse {m['value_mse']:.4f}  ({len(data)} positions)")

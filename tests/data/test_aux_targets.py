@@ -148,7 +148,7 @@ def test_augmentation_moves_ownership_with_the_cells(exported, tmp_path):
     path = tmp_path / "rel.npz"
     npz_format.write_npz(path, arrays, {k: v for k, v in meta.items()
                                         if k not in ("format", "format_version")})
-    data = load_training_data([path], board_type="square8", num_players=3)
+    data = load_training_data([path], GameSpec("square8", 3))
     builder = BatchBuilder(data, augment=True, seed=3)
     idx = np.arange(len(data))
     batch = builder.build(idx)
@@ -165,7 +165,7 @@ def test_version_one_files_still_load_without_aux_targets(tmp_path):
 
     path = write_training_file(tmp_path / "v1.npz")
     assert json.loads(str(np.load(path)["metadata"]))["format_version"] == 1
-    data = load_training_data([path], board_type="square8", num_players=2)
+    data = load_training_data([path], GameSpec("square8", 2))
     assert data.ownership is None and data.remaining_moves is None
     batch = BatchBuilder(data).build(np.arange(4))
     assert batch.ownership is None and batch.game_length is None
@@ -177,4 +177,4 @@ def test_bad_ownership_values_are_refused(exported, tmp_path):
     arrays["ownership"][0, 0, 0] = 7
     npz_format.write_npz(tmp_path / "bad.npz", arrays, meta)
     with pytest.raises(Exception, match="ownership outside"):
-        load_training_data([tmp_path / "bad.npz"], board_type="square8", num_players=3)
+        load_training_data([tmp_path / "bad.npz"], GameSpec("square8", 3))

@@ -87,11 +87,12 @@ def test_quality_refuses_what_training_refuses_with_the_same_check(export, tmp_p
     _, npz = export
     arrays, meta = read_npz(npz)
     arrays = {k: v.copy() for k, v in arrays.items()}
+    spec = GameSpec(meta["board_type"], meta["num_players"])  # what the file was made for
     corrupt(arrays, meta)
     bad = tmp_path / "bad.npz"
     write_npz(bad, arrays, meta)
     with pytest.raises(UserError, match=message):
-        load_training_file(bad, board_type=meta["board_type"], num_players=meta["num_players"])
+        load_training_file(bad, spec)
     assert main(["quality", "--npz", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "0/100" in out and message in out

@@ -108,7 +108,7 @@ def test_both_measures_find_both_kinds_and_training_reads_the_weights(constructe
     assert _mine(constructed, out, "--by", "both", "--fraction", "0.125") == 0
     arrays, _ = npz_format.read_npz(out)
     assert len(arrays["move_numbers"]) == 5
-    data = load_training_data([out], board_type="square8", num_players=2)
+    data = load_training_data([out], GameSpec("square8", 2))
     batch = BatchBuilder(data).build(np.arange(len(data)))
     np.testing.assert_allclose(batch.sample_weights.numpy(), arrays["sample_weights"])
     assert main(["train", "--board-type", "square8", "--num-players", "2", "--data-path",

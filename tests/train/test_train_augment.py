@@ -36,7 +36,7 @@ def test_augmented_samples_match_transformed_positions(tmp_path):
             db.add_game(record)
         npz = tmp_path / f"{board}.npz"
         run_export([str(db_path)], GameSpec(board, 2), npz, ExportFilters())
-        data = load_training_data([str(npz)], board_type=board, num_players=2)
+        data = load_training_data([str(npz)], GameSpec(board, 2))
         builder = BatchBuilder(data, "cpu", augment=True, seed=3)
         idx = np.arange(12)
         syms = builder._symmetries(idx)

@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from ringrift.errors import UserError
+from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import (
     BatchBuilder,
     epoch_batches,
@@ -13,7 +14,7 @@ from tests.train.synth_npz import make_arrays, set_meta, write_npz, write_traini
 
 
 def load(paths, board="square8", players=2, **kw):
-    return load_training_data([str(p) for p in paths], board_type=board, num_players=players, **kw)
+    return load_training_data([str(p) for p in paths], GameSpec(board, players), **kw)
 
 
 def expect_error(path, fragment, board="square8", players=2, **kw):

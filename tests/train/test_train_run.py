@@ -218,7 +218,7 @@ def test_transfer_to_four_players(trained, tmp_path, capsys):
 def kl_at(teacher, student, data_path, temperature):
     from ringrift.train.dataset import BatchBuilder, load_training_data
 
-    data = load_training_data([str(data_path)], board_type="square8", num_players=2)
+    data = load_training_data([str(data_path)], GameSpec("square8", 2))
     batch = BatchBuilder(data).build(np.arange(len(data)))
     with torch.no_grad():
         t = legal_log_softmax(teacher.eval()(batch.features, batch.globals).policy,

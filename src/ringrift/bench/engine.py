@@ -9,13 +9,13 @@ import time
 from typing import Any
 
 from ringrift import rules
-from ringrift.rules import GameState
+from ringrift.rules import GameSpec, GameState
 
 
-def play_recorded_game(board: str, players: int, rng: random.Random,
+def play_recorded_game(spec: GameSpec, rng: random.Random,
                        keep: list[GameState] | None = None) -> tuple[int, int]:
     """One random game; returns (moves, decisions). Optionally keeps a copy of every state."""
-    state = rules.new_game(board, players)
+    state = rules.new_game(spec.board_type, spec.num_players)
     moves = decisions = 0
     while not state.is_over:
         legal = rules.legal_moves(state)
@@ -31,13 +31,13 @@ def play_recorded_game(board: str, players: int, rng: random.Random,
     return moves, decisions
 
 
-def playout_figures(board: str, players: int, games: int, seed: int) -> dict[str, Any]:
+def playout_figures(spec: GameSpec, games: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     start = time.perf_counter()
     cpu_start = time.process_time()
     moves = decisions = 0
     for _ in range(games):
-        m, d = play_recorded_game(board, players, rng)
+        m, d = play_recorded_game(spec, rng)
         moves += m
         decisions += d
     elapsed = time.perf_counter() - start
@@ -56,13 +56,13 @@ def playout_figures(board: str, players: int, games: int, seed: int) -> dict[str
     }
 
 
-def _sample_positions(board: str, players: int, seed: int, games: int = 3) -> dict[str, list]:
+def _sample_positions(spec: GameSpec, seed: int, games: int = 3) -> dict[str, list]:
     """Positions from real (random) games: opening, middle game (most stacks), endgame."""
     rng = random.Random(seed + 1)
     samples: dict[str, list[GameState]] = {"opening": [], "middle": [], "endgame": []}
     for _ in range(games):
         states: list[GameState] = []
-        play_recorded_game(board, players, rng, keep=states)
+        play_recorded_game(spec, rng, keep=states)
         n = len(states)
         samples["opening"].extend(states[: max(1, n // 10)])
         busiest = max(range(n), key=lambda i: states[i].stack_total)
@@ -84,10 +84,10 @@ def _time_per_call(fn, items: list, min_seconds: float = 0.2) -> float:
             return elapsed / calls * 1e6
 
 
-def operation_figures(board: str, players: int, seed: int) -> dict[str, Any]:
+def operation_figures(spec: GameSpec, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     out: dict[str, Any] = {}
-    for phase, states in _sample_positions(board, players, seed).items():
+    for phase, states in _sample_positions(spec, seed).items():
         states = [s for s in states if not s.is_over] or states
         pairs = []
         for s in states:
@@ -125,9 +125,9 @@ def _deep_size(obj: Any, seen: set[int]) -> int:
     return size
 
 
-def memory_figures(board: str, players: int, seed: int) -> dict[str, int]:
+def memory_figures(spec: GameSpec, seed: int) -> dict[str, int]:
     """Bytes of a middle-game state (geometry shared, excluded) and new bytes made by a copy."""
-    middle = _sample_positions(board, players, seed, games=1)["middle"]
+    middle = _sample_positions(spec, seed, games=1)["middle"]
     state = middle[len(middle) // 2]
     seen = {id(state.geo)}
     total = _deep_size(state, set(seen))

@@ -56,14 +56,13 @@ def run_engine(args: argparse.Namespace) -> int:
     from ringrift.errors import UserError
     from ringrift.rules import GameSpec
 
-    GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.games < 1:
         raise UserError("--games must be at least 1")
-    result = engine.playout_figures(args.board_type, args.num_players, args.games, args.seed)
+    result = engine.playout_figures(spec, args.games, args.seed)
     if not args.no_ops:
-        result["operations"] = engine.operation_figures(args.board_type, args.num_players,
-                                                        args.seed)
-        result["memory"] = engine.memory_figures(args.board_type, args.num_players, args.seed)
+        result["operations"] = engine.operation_figures(spec, args.seed)
+        result["memory"] = engine.memory_figures(spec, args.seed)
         result["import_seconds"] = engine.import_seconds()
         result["warmup_seconds"] = 0.0  # pure Python: no JIT or compile step
     if args.json:

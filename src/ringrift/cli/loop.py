@@ -146,9 +146,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.board_type:
             raise UserError("--board-type is required to start a loop (or pass --resume)")
         from ringrift.loop.training_config import default_run_dir
+        from ringrift.rules.spec import GameSpec
 
         if args.run_dir is None:
-            args.run_dir = default_run_dir(args.board_type, args.num_players)
+            spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+            args.run_dir = default_run_dir(spec)
             print(f"run folder: {args.run_dir}")
         sprt = parse_sprt_bounds(args.sprt)
         curriculum = None

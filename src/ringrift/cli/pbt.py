@@ -78,9 +78,11 @@ def _run(args: argparse.Namespace) -> int:
     pool = tuple(e.strip() for e in args.reference_pool.split(",") if e.strip())
     data = list(args.data_path or [])
     if not data and not args.db:  # the seed's line names no data: train's default file
+        from ringrift.rules.spec import GameSpec
         from ringrift.train.config import default_data_paths
 
-        data = default_data_paths(args.board_type, args.num_players)
+        data = default_data_paths(GameSpec.checked(args.board_type, args.num_players,
+                                                   error=UserError))
     if args.db:
         missing = [d for d in args.db if not Path(d).is_file()]
         if missing:

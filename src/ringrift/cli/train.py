@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from ringrift.config_defaults import field_default
+from ringrift.errors import UserError
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 from ringrift.train.config import DISTILL_TEMPERATURE, EARLY_STOPPING_PATIENCE, TrainConfig
 from ringrift.train.schedule import SCHEDULES as LR_SCHEDULES
 
@@ -151,16 +152,16 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tensorboard", action="store_true", help="no TensorBoard logs")
 
 
-def _config(args: argparse.Namespace, model_version: str, board_type: str,
-            num_players: int, init_weights: str | None, init_optimizer: str | None = None):
+def _config(args: argparse.Namespace, model_version: str, spec: GameSpec,
+            init_weights: str | None, init_optimizer: str | None = None):
     from ringrift.nn.architectures import resolve_architecture
     from ringrift.train.config import default_data_paths, default_save_path
 
     model_version = resolve_architecture(model_version)
     return TrainConfig(
-        board_type=board_type, num_players=num_players,
-        data_paths=list(args.data_path or default_data_paths(board_type, num_players)),
-        save_path=args.save_path or default_save_path(board_type, num_players, model_version),
+        board_type=spec.board_type, num_players=spec.num_players,
+        data_paths=list(args.data_path or default_data_paths(spec)),
+        save_path=args.save_path or default_save_path(spec, model_version),
         model_version=model_version, batch_size=args.batch_size,
         epochs=args.epochs, learning_rate=args.learning_rate, weight_decay=args.weight_decay,
         lr_scheduler=args.lr_scheduler, warmup_epochs=args.warmup_epochs,
@@ -194,13 +195,12 @@ def _run_train(args: argparse.Namespace) -> int:
 
     if (args.nproc_per_node > 1 or args.nnodes > 1) and not launched_by_torchrun():
         return _launch_torchrun(args)
-    cfg = _config(args, args.model_version, args.board_type, args.num_players, args.init_weights,
-                  args.init_optimizer)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    cfg = _config(args, args.model_version, spec, args.init_weights, args.init_optimizer)
     return _exit_status(train(cfg))
 
 
 def _run_distill(args: argparse.Namespace) -> int:
-    from ringrift.errors import UserError
     from ringrift.nn.models import read_sidecar
     from ringrift.train.distill import distill
 
@@ -216,12 +216,12 @@ def _run_distill(args: argparse.Namespace) -> int:
 
         args.save_path = str(Path("models") / f"{Path(args.teacher).stem}_"
                              f"{resolve_architecture(args.student_arch)}_student.pt")
-    cfg = _config(args, args.student_arch, board, players, None)
+    cfg = _config(args, args.student_arch,
+                  GameSpec.checked(board, players, error=UserError), None)
     return _exit_status(distill(cfg, args.teacher, args.temperature))
 
 
 def _run_transfer(args: argparse.Namespace) -> int:
-    from ringrift.errors import UserError
     from ringrift.nn.models import read_sidecar
     from ringrift.train.transfer import SEED_TARGET_PLAYERS, transfer_model
 
@@ -239,15 +239,14 @@ def _launch_torchrun(args: argparse.Namespace) -> int:
     """Start this same command under torchrun's elastic agent (which starts the ranks)."""
     import sys
 
-    from ringrift.errors import UserError
     from ringrift.train.distributed import check_distributed_options, launch_torchrun
 
     # the ranks get this command line again (they see torchrun's environment and train)
     if sys.argv[1:2] != ["train"]:
         raise UserError("--nproc-per-node is for the `ringrift train` command line; in Python "
                         "run torchrun -m ringrift.train FLAGS")
-    cfg = _config(args, args.model_version, args.board_type, args.num_players,
-                  args.init_weights, args.init_optimizer)
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
+    cfg = _config(args, args.model_version, spec, args.init_weights, args.init_optimizer)
     cfg.validate()  # a bad flag fails here, once, not in N ranks
     check_distributed_options(cfg)
     return launch_torchrun(args.nproc_per_node, sys.argv[2:], nnodes=args.nnodes,

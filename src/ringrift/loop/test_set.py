@@ -68,8 +68,7 @@ def score_on_test_set(cfg: LoopConfig, model_path: str, test_path: Path) -> dict
     from ringrift.train.step import evaluate
 
     model, _ = load_model(model_path)
-    data = load_training_data([test_path], board_type=cfg.board_type,
-                              num_players=cfg.num_players)
+    data = load_training_data([test_path], cfg.spec)
     builder = BatchBuilder(data, torch.device("cpu"))
     metrics = evaluate(model, builder, np.arange(len(data)), 512, LossWeights())
     return {"positions": len(data), "loss": metrics["loss"],

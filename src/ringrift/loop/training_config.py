@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ringrift.config_defaults import field_default
+from ringrift.errors import UserError
 from ringrift.loop.config import LoopConfig
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig
 
 # seed field -> LoopConfig field
@@ -83,20 +85,24 @@ class TrainingLoopConfig:
         board = getattr(self.board_type, "value", self.board_type)  # a seed BoardType enum
         self.board_type = str(board).lower()
 
+    @property
+    def spec(self) -> GameSpec:
+        return GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
     def to_loop_config(self) -> LoopConfig:
         """The LoopConfig these settings mean."""
         mapped = {loop: getattr(self, seed) for seed, loop in SEED_TO_LOOP.items()}
         mapped["selfplay_device"] = None if self.use_gpu_parallel_datagen else "cpu"
-        mapped["run_dir"] = self.run_dir or default_run_dir(self.board_type, self.num_players)
+        mapped["run_dir"] = self.run_dir or default_run_dir(self.spec)
         unknown = set(self.loop_fields) - {f.name for f in fields(LoopConfig)}
         if unknown:
             raise TypeError(f"loop_fields: LoopConfig has no field(s) {', '.join(sorted(unknown))}")
         return LoopConfig(**{**mapped, **self.loop_fields})
 
 
-def default_run_dir(board_type: str, num_players: int) -> str:
+def default_run_dir(spec: GameSpec) -> str:
     """A new run folder under runs/, named by board, players and start time."""
-    return f"runs/{board_type}_{num_players}p_{time.strftime('%Y%m%d-%H%M%S')}"
+    return f"runs/{spec.board_type}_{spec.num_players}p_{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def get_training_config_for_board(board_type: Any, num_players: int = 2,

@@ -157,19 +157,19 @@ class TrainConfig:
         parse_beta(self.per_beta)
 
 
-def default_data_paths(board_type: str, num_players: int) -> list[str]:
+def default_data_paths(spec: GameSpec) -> list[str]:
     """The training file of a board and player count when none is named, as the seed's export
     writes it (data/training/hex8_2p.npz); UserError when it does not exist."""
-    path = Path(DATA_DIR) / f"{board_type}_{num_players}p.npz"
+    path = Path(DATA_DIR) / f"{spec.board_type}_{spec.num_players}p.npz"
     if not path.is_file():
         raise UserError(f"no --data-path given and {path} does not exist (make it with `ringrift "
                         f"export ... --output {path}`)")
     return [str(path)]
 
 
-def default_save_path(board_type: str, num_players: int, model_version: str) -> str:
+def default_save_path(spec: GameSpec, model_version: str) -> str:
     """models/<board>_<N>p_<arch>.pt: the model file when --save-path is not given."""
-    return str(Path(MODELS_DIR) / f"{board_type}_{num_players}p_{model_version}.pt")
+    return str(Path(MODELS_DIR) / f"{spec.board_type}_{spec.num_players}p_{model_version}.pt")
 
 
 @dataclass(frozen=True)

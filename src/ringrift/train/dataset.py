@@ -18,6 +18,7 @@ import torch
 from ringrift.data import npz_format
 from ringrift.errors import UserError
 from ringrift.nn.batch import Batch
+from ringrift.rules.spec import GameSpec
 
 
 @dataclass
@@ -61,18 +62,18 @@ def _file_info(path: Path) -> dict[str, Any]:
     return {"path": str(path), "size": path.stat().st_size, "sha256": sha256_file(path)}
 
 
-def load_training_file(path: str | os.PathLike[str], *, board_type: str, num_players: int,
+def load_training_file(path: str | os.PathLike[str], spec: GameSpec, *,
                        encoder_version: int | None = None) -> TrainingData:
     """Load and validate one .npz training file for the requested board and player count."""
     p = Path(path)
     arrays, meta = npz_format.read_npz(p)
     npz_format.check_metadata(p, meta)
-    if meta["board_type"] != board_type:
+    if meta["board_type"] != spec.board_type:
         raise _fail(p, f"board type {meta['board_type']!r} does not match the requested "
-                       f"{board_type!r}")
-    if meta["num_players"] != num_players:
-        raise _fail(p, f"holds {meta['num_players']}-player data, but {num_players} players "
-                       f"were requested")
+                       f"{spec.board_type!r}")
+    if meta["num_players"] != spec.num_players:
+        raise _fail(p, f"holds {meta['num_players']}-player data, but {spec.num_players} "
+                       f"players were requested")
     if encoder_version is not None and meta["encoder_version"] != encoder_version:
         raise _fail(p, f"encoder_version {meta['encoder_version']} does not match the "
                        f"expected {encoder_version}")
@@ -103,16 +104,15 @@ def truncate(data: TrainingData, max_samples: int) -> TrainingData:
                         sources=data.sources)
 
 
-def load_training_data(paths: list[str | os.PathLike[str]], *, board_type: str,
-                       num_players: int, encoder_version: int | None = None,
+def load_training_data(paths: list[str | os.PathLike[str]], spec: GameSpec, *,
+                       encoder_version: int | None = None,
                        max_samples: int | None = None) -> TrainingData:
     """Load, validate and concatenate training files; the first fixes the encoder version."""
     if not paths:
         raise UserError("no --data-path given")
     parts: list[TrainingData] = []
     for path in paths:
-        part = load_training_file(path, board_type=board_type, num_players=num_players,
-                                  encoder_version=encoder_version)
+        part = load_training_file(path, spec, encoder_version=encoder_version)
         if encoder_version is None:
             encoder_version = part.meta["encoder_version"]
         parts.append(part)

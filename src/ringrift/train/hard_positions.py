@@ -22,6 +22,7 @@ import torch
 from ringrift.data import npz_format
 from ringrift.errors import UserError
 from ringrift.nn.losses import legal_log_softmax
+from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import BatchBuilder, TrainingData, epoch_batches, load_training_data
 
 MEASURES = ("policy", "value", "both")
@@ -94,7 +95,8 @@ def mine_hard_positions(model_path: str | os.PathLike[str], data_paths: list[str
     board, players = meta.get("board_type"), meta.get("num_players")
     if board is None or players is None:
         raise UserError(f"{model_path}: no board_type/num_players in its metadata")
-    data = load_training_data(list(data_paths), board_type=board, num_players=players)
+    spec = GameSpec.checked(board, players, error=UserError)
+    data = load_training_data(list(data_paths), spec)
     config = getattr(model, "config", None)
     if config is None or not hasattr(config, "policy_size"):
         raise UserError(f"{model_path}: mining needs a policy/value network (v2/v3)")

@@ -264,8 +264,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     random.seed(cfg.seed)
     np.random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    data = load_training_data(cfg.data_paths, board_type=cfg.board_type,
-                              num_players=cfg.num_players, encoder_version=cfg.encoder_version,
+    data = load_training_data(cfg.data_paths, cfg.spec, encoder_version=cfg.encoder_version,
                               max_samples=cfg.max_samples)
     check_data = getattr(source, "check_data", None)
     if check_data is not None:
