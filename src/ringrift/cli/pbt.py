@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 from ringrift.train.config import TrainConfig
 from ringrift.tune.pbt import PBTSettings
 
@@ -67,27 +68,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
     from ringrift.errors import UserError
     from ringrift.tune.pbt import PBTSettings, run_pbt
 
+    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
     if args.population_size < 2:  # (before any export or training)
         raise UserError("--population-size must be >= 2 (exploit needs a better member to copy)")
     run_dir = Path(args.run_dir)
     pool = tuple(e.strip() for e in args.reference_pool.split(",") if e.strip())
     data = list(args.data_path or [])
     if not data and not args.db:  # the seed's line names no data: train's default file
-        from ringrift.rules.spec import GameSpec
         from ringrift.train.config import default_data_paths
 
-        data = default_data_paths(GameSpec.checked(args.board_type, args.num_players,
-                                                   error=UserError))
+        data = default_data_paths(spec)
     if args.db:
         missing = [d for d in args.db if not Path(d).is_file()]
         if missing:
             raise UserError(f"--db {missing[0]} does not exist")
-        data = [str(_export(args, run_dir))]
+        data = [str(_export(args.db, spec, run_dir))]
     settings = PBTSettings(
         board_type=args.board_type, num_players=args.num_players, data_paths=data,
         run_dir=run_dir, population_size=args.population_size, generations=args.generations,
@@ -102,15 +101,12 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args: argparse.Namespace, run_dir):
+def _export(dbs: list[str], spec: GameSpec, run_dir: Path) -> Path:
     """The databases exported once (a resumed run reuses the file)."""
     from ringrift.data.export import ExportFilters, run_export
-    from ringrift.errors import UserError
-    from ringrift.rules.spec import GameSpec
 
     out = run_dir / "data.npz"
     if not out.exists():
         run_dir.mkdir(parents=True, exist_ok=True)
-        spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
-        run_export(list(args.db), spec, out, ExportFilters())
+        run_export(list(dbs), spec, out, ExportFilters())
     return out

@@ -198,7 +198,6 @@ def run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         from ringrift.ai.engines import MODEL_ENGINES, make_player
-        from ringrift.rules.spec import GameSpec
 
         model_engines = [e for e in config.engines() if e in MODEL_ENGINES]
         if not model_engines:
@@ -209,8 +208,7 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
         # fail early on a model of another board (on the CPU: workers may need CUDA fresh)
         for engine in model_engines:
-            make_player(engine, GameSpec(args.board_type, args.num_players),
-                        replace(config.options, device="cpu"))
+            make_player(engine, config.spec, replace(config.options, device="cpu"))
     bar = tqdm(total=args.num_games, unit="game", disable=args.quiet)
 
     def progress(done: int, summary) -> None:

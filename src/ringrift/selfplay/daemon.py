@@ -36,7 +36,6 @@ from ringrift.ai.engines import MODEL_ENGINES, NETWORK_ENGINES, SEARCH_ENGINES
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError, UserError
 from ringrift.registry import ModelEntry, ModelRegistry
-from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.output import GameSink
 from ringrift.selfplay.runner import SelfplayConfig
@@ -250,7 +249,7 @@ class ModelFollower:
         # builds (and caches) the network once; fails on a model of another board or kind
         for engine in config.engines():
             if engine in MODEL_ENGINES:
-                make_player(engine, GameSpec(config.board_type, config.num_players), options)
+                make_player(engine, config.spec, options)
         if old and old != path:
             self._forget(old)
         self.entry, self.game_config = entry, config

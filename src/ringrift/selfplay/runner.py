@@ -153,12 +153,12 @@ def selfplay_players(config: SelfplayConfig, index: int):
     seed = config.game_seed(index)
     rng = random.Random(seed)
     engines = seat_engines(config, rng)
-    spec = config.temperature_schedule or DEFAULT_SEARCH_SCHEDULE.get(config.engine)
-    schedule = get_schedule(spec) if spec else None
+    schedule_name = config.temperature_schedule or DEFAULT_SEARCH_SCHEDULE.get(config.engine)
+    schedule = get_schedule(schedule_name) if schedule_name else None
+    game = config.spec
     players = []
     for seat, engine in enumerate(engines):
-        player = make_player(engine, rules.GameSpec(config.board_type, config.num_players),
-                             config.options, seed=seed * 8 + seat)
+        player = make_player(engine, game, config.options, seed=seed * 8 + seat)
         if schedule is not None and isinstance(player, HeuristicPlayer):
             player = _ScheduledHeuristic(player, schedule)
         elif schedule is not None and hasattr(player, "schedule"):

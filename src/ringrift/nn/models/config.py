@@ -42,7 +42,7 @@ class ModelConfig:
         if self.model_version not in PRESETS:
             raise ValueError(f"unknown model version {self.model_version!r} "
                              f"(expected one of {', '.join(PRESETS)})")
-        GameSpec(self.board_type, self.num_players)  # RulesError (a ValueError) naming it
+        self.spec  # noqa: B018 (RulesError, a ValueError, naming a bad board or count)
         if len(mask) != self.height or any(len(row) != self.width for row in mask):
             raise ValueError(f"valid_mask must be {self.height}x{self.width}")
         for name in ("in_channels", "height", "width", "channels", "blocks"):
