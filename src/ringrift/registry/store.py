@@ -97,7 +97,7 @@ class ModelRegistry:
     def get_production(self, board_type: str, num_players: int | None = None
                        ) -> ModelEntry | None:
         """The production model for this configuration, or None. The seed's form names the
-        configuration by one key, `get_production("square8_2p")`."""
+        configuration by one key, `get_production("square8_2p")` (so: no GameSpec here)."""
         if num_players is None:
             board_type, num_players = parse_config_key(board_type)
         row = self._conn.execute(

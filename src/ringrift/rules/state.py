@@ -334,7 +334,7 @@ def new_game(board_type: str, num_players: int, *, swap_rule: bool | None = None
     from ringrift.rules.errors import RulesError
     from ringrift.rules.jsonread import show
 
-    GameSpec(board_type, num_players)  # validates both
+    GameSpec(board_type, num_players)  # validates both (the seed's API takes the pair, no spec)
     if swap_rule is not None and not isinstance(swap_rule, bool):
         raise RulesError(f"swap_rule must be True, False or None, got {show(swap_rule)}")
     if rings_per_player is not None and (
