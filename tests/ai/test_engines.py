@@ -83,7 +83,7 @@ def test_selfplay_with_policy_only_and_a_mix_of_any_engines(tiny_model, tmp_path
     assert "engine policy-only needs a model (--model PATH)" in capsys.readouterr().err
     assert main([*base, "--engine", "mixed", "--mix", "heuristic:1,nope:1", "--num-games", "1",
                  "--output-dir", str(tmp_path / "x")]) == 2
-    assert "--mix: unknown engine 'nope'" in capsys.readouterr().err
+    assert "--mix names an unknown engine 'nope'" in capsys.readouterr().err
 
 
 def test_daemon_plays_policy_only_with_the_production_model(tiny_model, tmp_path, capsys):

@@ -13,6 +13,7 @@ import pytest
 
 from ringrift.ai.options import EngineOptions
 from ringrift.cli.main import build_parser
+from ringrift.errors import ConfigError
 from ringrift.evaluate.gauntlet import GauntletConfig
 from ringrift.evaluate.match import MatchConfig
 from ringrift.evaluate.tournament import TournamentConfig
@@ -55,6 +56,12 @@ RESOLVED_LATER = {
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7,
             "match": 6, "tournament": 5, "pbt": 17, "tune": 8}
+
+
+# command lines (less the output flags) for the library-error tests
+GAUNTLET = ["gauntlet", "--board-type", "square8", "--num-players", "2", "--engine", "random",
+            "--name", "c"]
+SELFPLAY = ["selfplay", "--board-type", "square8", "--num-players", "2"]
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:
@@ -153,6 +160,15 @@ def test_written_once(pattern, home):
     (lambda: LoopConfig("square8", 2, "r", eval_opponents=["random", "random"]),
      "eval_opponents", ["loop", "--board-type", "square8", "--eval-opponents", "random,random"],
      "--eval-opponents"),
+    # library checks below the configs (exec/, ai/), raised while the config validates
+    (lambda: LoopConfig("square8", 2, "r", ray_address="auto"), "ray_address",
+     ["loop", "--board-type", "square8", "--ray-address", "auto"], "--ray-address"),
+    (lambda: SelfplayConfig("square8", 2, engine="mixed", mix="random:-1"), "mix",
+     [*SELFPLAY, "--engine", "mixed", "--mix", "random:-1"],
+     "--mix"),
+    (lambda: SelfplayConfig("square8", 2, engine="mixed", mix="random:1,nope:1"), "mix",
+     [*SELFPLAY, "--engine", "mixed", "--mix", "random:1,nope:1"],
+     "--mix"),
 ])
 def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys, make, field,
                                                              argv, flag):
@@ -162,9 +178,91 @@ def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys, ma
     with pytest.raises(ConfigError) as info:
         make().validate()
     assert info.value.field == field and str(info.value).startswith(f"{field} ")
-    out = ["--run-dir", str(tmp_path / "r")] if argv[0] == "loop" else \
-        ["--db", str(tmp_path / "e.db")]
+    out = {"loop": ["--run-dir", str(tmp_path / "r")],
+           "selfplay": ["--output-dir", str(tmp_path / "games")]}.get(
+        argv[0], ["--db", str(tmp_path / "e.db")])
     assert main([*argv, *out]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert err.startswith(f"ringrift {argv[0]}: error: {flag} {info.value.problem}"), err
+
+
+def _exec_check(name: str, *args):
+    from ringrift import exec as executor
+
+    return lambda: getattr(executor, name)(*args)
+
+
+def _search_engine(options):
+    from ringrift.ai.search.engines import make_gumbel
+    from ringrift.rules.spec import GameSpec
+
+    return lambda: make_gumbel(GameSpec("square8", 2), 0, options)
+
+
+def _engine_options(**kwargs):
+    from ringrift.evaluate.engine_spec import engine_options
+
+    return lambda: engine_options(**kwargs)
+
+
+def _device(name: str):
+    from ringrift.nn.inference import resolve_device
+
+    return lambda: resolve_device(name)
+
+
+def _evaluator(**kwargs):
+    from ringrift.exec.gpu_evaluator import EvaluatorService
+
+    return lambda: EvaluatorService("unused.pt", 1, **kwargs)
+
+
+def _mix(text: str):
+    from ringrift.ai.mixed import parse_mix
+
+    return lambda: parse_mix(text)
+
+
+def _serve_engines(text: str):
+    from ringrift.serve.loadtest import parse_engines
+
+    return lambda: parse_engines(text)
+
+
+@pytest.mark.parametrize("call,field,argv,flag", [
+    (_exec_check("check_workers", 0), "workers",
+     ["match", "--board-type", "square8", "--candidate", "random"], "--workers"),
+    (_exec_check("check_workers", 0), "workers", GAUNTLET, "--workers"),
+    (_exec_check("check_batch_size", 0), "batch_size",
+     ["tournament", "--board-type", "square8", "--num-players", "2", "--participants", "a,b"],
+     "--batch-size"),
+    (_exec_check("check_backend", "slurm"), "backend", SELFPLAY, "--backend"),
+    (_exec_check("check_backend", "local", "auto"), "ray_address", ["pbt", "--board-type",
+                                                                   "square8"], "--ray-address"),
+    (_search_engine(EngineOptions(simulations=0)), "simulations", SELFPLAY,
+     "--mcts-simulations"),
+    (_search_engine(EngineOptions(gumbel_considered=0)), "gumbel_considered", SELFPLAY,
+     "--gumbel-considered"),
+    (_engine_options(simulations=0), "simulations", GAUNTLET, "--mcts-simulations"),
+    (_engine_options(extra=["nope=1"]), "extra", GAUNTLET, "--engine-option"),
+    (_mix("random:x"), "mix", SELFPLAY, "--mix"),
+    (_device("nonsense:device"), "device", ["train", "--board-type", "square8"], "--device"),
+    (_device("nonsense:device"), "device", GAUNTLET, "--device"),
+    (_evaluator(batch_size=0), "gpu_batch_size", SELFPLAY, "--gpu-batch-size"),
+    (_evaluator(max_wait_s=-1), "gpu_max_wait_s", SELFPLAY, "--gpu-max-wait-ms"),
+    (_serve_engines("nope"), "engines", ["bench", "serve"], "--engines"),  # a nested command
+    (lambda: PBTSettings("square8", data_paths=[], run_dir=Path("r")).validate(),
+     "data_paths", ["pbt", "--board-type", "square8"], "--data-path"),
+])
+def test_library_checks_name_the_field_and_the_cli_the_flag(call, field, argv, flag):
+    """Checks a command line cannot reach with that value (argparse choices or the flag range
+    check come first) still name the field in the library and translate to the flag."""
+    import ringrift.cli.main as cli
+
+    with pytest.raises(ConfigError) as info:
+        call()
+    assert info.value.field == field and str(info.value).startswith(f"{field} ")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    assert cli._as_flags(parser, args, info.value) == f"{flag} {info.value.problem}"

@@ -61,9 +61,9 @@ def test_selfplay_with_two_workers_and_batches_equals_one_process():
 
 
 def test_backend_flags_are_checked():
-    with pytest.raises(UserError, match="--backend"):
+    with pytest.raises(UserError, match="^backend must be one of local, ray, got 'slurm'"):
         check_backend("slurm")
-    with pytest.raises(UserError, match="--ray-address is for --backend ray"):
+    with pytest.raises(UserError, match="^ray_address is only for the ray backend"):
         check_backend("local", "auto")
-    with pytest.raises(UserError, match="--workers"):
+    with pytest.raises(UserError, match="^workers must be at least 1, got 0"):
         Executor(0)

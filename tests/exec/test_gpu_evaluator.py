@@ -85,5 +85,5 @@ def test_disable_gpu_datagen_keeps_the_service_on_the_cpu(tiny_model, monkeypatc
     monkeypatch.setenv("RINGRIFT_DISABLE_GPU_DATAGEN", "1")
     with EvaluatorService(tiny_model, clients=1, device="auto") as service:
         assert service.handle.device == "cpu"
-    with pytest.raises(UserError, match="--gpu-batch-size"):
+    with pytest.raises(UserError, match="^gpu_batch_size must be at least 1, got 0"):
         EvaluatorService(tiny_model, clients=1, batch_size=0)

@@ -129,5 +129,5 @@ def test_ray_workers_share_their_nodes_evaluator_actor(tmp_path):
 
 def test_a_bad_ray_address_is_a_user_error():
     ray.shutdown()
-    with pytest.raises(UserError, match="--ray-address 127.0.0.1:1: no Ray cluster there"):
+    with pytest.raises(UserError, match="^ray_address 127.0.0.1:1: no Ray cluster there"):
         list(run_games(heuristic_config(), range(1), 1, backend="ray", ray_address="127.0.0.1:1"))

@@ -14,9 +14,9 @@ from tests.train.synth_npz import write_training_file
 
 
 def test_backend_settings_are_checked(tmp_path):
-    with pytest.raises(UserError, match="--backend"):
+    with pytest.raises(UserError, match="^backend must be one of"):
         LoopConfig("square8", 2, str(tmp_path), backend="slurm").validate()
-    with pytest.raises(UserError, match="--ray-address is for --backend ray"):
+    with pytest.raises(UserError, match="^ray_address is only for the ray backend"):
         LoopConfig("square8", 2, str(tmp_path), ray_address="auto").validate()
     with pytest.raises(UserError, match="train_nproc"):
         LoopConfig("square8", 2, str(tmp_path), train_nproc=0).validate()

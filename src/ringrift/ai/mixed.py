@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
 
 
 def parse_mix(spec: str) -> list[tuple[str, float]]:
@@ -15,12 +15,13 @@ def parse_mix(spec: str) -> list[tuple[str, float]]:
         try:
             w = float(weight) if weight else 1.0
         except ValueError:
-            raise UserError(f"--mix: bad weight in {part!r} (expected engine:weight)") from None
+            raise ConfigError("mix", f"has a bad weight in {part!r} (expected engine:weight)"
+                              ) from None
         if w < 0:
-            raise UserError(f"--mix: negative weight in {part!r}")
+            raise ConfigError("mix", f"has a negative weight in {part!r}")
         out.append((name.strip(), w))
     if not out or sum(w for _, w in out) <= 0:
-        raise UserError(f"--mix {spec!r}: needs at least one engine with a positive weight")
+        raise ConfigError("mix", f"{spec!r}: needs at least one engine with a positive weight")
     return out
 
 

@@ -80,7 +80,7 @@ PROCESS_MAX = 1024
 PROCESS_DESTS = ("workers", "threads")
 
 
-def _chosen_actions(parser: argparse.ArgumentParser,
+def chosen_actions(parser: argparse.ArgumentParser,
                     args: argparse.Namespace) -> list[argparse.Action]:
     """The option actions of the (nested) subcommand that parsed `args`."""
     found: list[argparse.Action] = []
@@ -99,7 +99,7 @@ def _chosen_actions(parser: argparse.ArgumentParser,
 def check_flag_ranges(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Raise UserError naming the first numeric flag whose value is out of range."""
     command = getattr(args, "command", None)
-    for action in _chosen_actions(parser, args):
+    for action in chosen_actions(parser, args):
         value = getattr(args, action.dest, None)
         values = value if isinstance(value, list) else [value]
         for v in values:

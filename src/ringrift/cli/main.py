@@ -15,7 +15,7 @@ import re
 import sys
 
 import ringrift.cli as cli_package
-from ringrift.cli._flag_ranges import check_flag_ranges
+from ringrift.cli._flag_ranges import check_flag_ranges, chosen_actions
 from ringrift.cli._output_checks import check_outputs
 from ringrift.cli._parser import OneLineErrorParser
 from ringrift.errors import ConfigError, Interrupted, UserError
@@ -48,10 +48,14 @@ def _add_board_aliases(parser: argparse.ArgumentParser) -> None:
         parser._option_string_actions["--board"] = board_type
 
 
-# command -> {config field: flag dest} where the flag's dest is not the field's name
+# command -> {config field or parameter: flag dest} where the flag's dest is not that name
 FIELD_DESTS = {
-    "selfplay": {"status_interval_s": "status_interval", "fmt": "format"},
+    "selfplay": {"status_interval_s": "status_interval", "fmt": "format",
+                 "simulations": "mcts_simulations", "gpu_max_wait_s": "gpu_max_wait_ms"},
+    "gauntlet": {"simulations": "mcts_simulations", "extra": "engine_option"},
     "loop": {"eval_simulations": "eval_mcts_simulations"},
+    "pbt": {"data_paths": "data_path"},
+    "tune": {"data_paths": "data_path"},
 }
 
 
@@ -62,11 +66,9 @@ def _as_flags(parser: argparse.ArgumentParser, args: argparse.Namespace,
     if not isinstance(exc, ConfigError):
         return str(exc)
     dest = FIELD_DESTS.get(args.command, {}).get(exc.field, exc.field)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction) and args.command in action.choices:
-            for option in action.choices[args.command]._actions:
-                if option.dest == dest and option.option_strings:
-                    return f"{option.option_strings[0]} {exc.problem}"
+    for option in chosen_actions(parser, args):  # (`bench serve`: the nested command's too)
+        if option.dest == dest:
+            return f"{option.option_strings[0]} {exc.problem}"
     return str(exc)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ringrift.ai.engines import make_player
 from ringrift.ai.options import EngineOptions
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.match import Participant
 from ringrift.nn.model_file import sha256_file
 from ringrift.rules.spec import GameSpec
@@ -103,19 +103,18 @@ def engine_options(*, model_path: str | None = None, temperature: float = 0.0,
     fields = {f.name: f for f in dataclasses.fields(EngineOptions)}
     if simulations is not None:
         if simulations < 1:
-            raise UserError(f"--mcts-simulations must be at least 1, got {simulations}")
+            raise ConfigError("simulations", f"must be at least 1, got {simulations}")
         target = next((n for n in _SIMULATION_FIELDS if n in fields), None)
         if target is None:
-            raise UserError("--mcts-simulations: no engine of this build takes a simulation "
-                            "count")
+            raise ConfigError("simulations", "is a setting no engine of this build takes")
         options = dataclasses.replace(options, **{target: simulations})
     for item in extra or []:
         key, sep, text = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in fields or key in ("model_path",):
             known = ", ".join(n for n in fields if n != "model_path")
-            raise UserError(f"--engine-option expects KEY=VALUE with KEY one of {known}, "
-                            f"got {item!r}")
+            raise ConfigError("extra", f"expects KEY=VALUE with KEY one of {known}, "
+                                       f"got {item!r}")
         options = dataclasses.replace(options, **{key: _convert(key, text,
                                                                 getattr(options, key))})
     return options
@@ -130,7 +129,7 @@ def _convert(key: str, text: str, current: Any) -> Any:
         try:
             return parse_budget(text)
         except ValueError as exc:
-            raise UserError(f"--engine-option {key}: {exc}") from None
+            raise ConfigError("extra", f"{key}: {exc}") from None
     try:
         if isinstance(current, bool):
             if text.lower() not in ("true", "false", "1", "0"):
@@ -141,8 +140,8 @@ def _convert(key: str, text: str, current: Any) -> Any:
         if isinstance(current, float):
             return float(text)
     except ValueError:
-        raise UserError(f"--engine-option {key}: {text!r} is not a valid "
-                        f"{type(current).__name__}") from None
+        raise ConfigError("extra", f"{key}: {text!r} is not a valid "
+                                   f"{type(current).__name__}") from None
     return text or None
 
 

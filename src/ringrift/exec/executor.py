@@ -27,7 +27,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -38,23 +38,23 @@ MAX_JOB_LOSSES = 3
 
 
 def check_workers(workers: int) -> None:
-    """UserError unless `workers` is a usable worker count."""
+    """ConfigError unless `workers` is a usable worker count."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"--workers must be at least 1, got {workers}")
+        raise ConfigError("workers", f"must be at least 1, got {workers}")
 
 
 def check_batch_size(batch_size: int) -> None:
-    """UserError unless `batch_size` (games played at once per worker) is usable."""
+    """ConfigError unless `batch_size` (games played at once per worker) is usable."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+        raise ConfigError("batch_size", f"must be at least 1, got {batch_size}")
 
 
 def check_backend(backend: str, ray_address: str | None = None) -> None:
-    """UserError unless `backend` is known and `ray_address` goes with the Ray backend."""
+    """ConfigError unless `backend` is known and `ray_address` goes with the Ray backend."""
     if backend not in BACKENDS:
-        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        raise ConfigError("backend", f"must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if ray_address is not None and backend != "ray":
-        raise UserError("--ray-address is for --backend ray")
+        raise ConfigError("ray_address", "is only for the ray backend")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 
 
 @dataclass
@@ -152,16 +152,22 @@ class ServiceHandle:
             slot, self.requests, self.responses[slot], self.config, self.metadata, self.device))
 
 
+def _check_batching(batch_size: int, max_wait_s: float) -> None:
+    """ConfigError for an unusable batch size or wait. The fields are named gpu_batch_size and
+    gpu_max_wait_s: a selfplay `batch_size` is another setting (games per worker)."""
+    if batch_size < 1:
+        raise ConfigError("gpu_batch_size", f"must be at least 1, got {batch_size}")
+    if max_wait_s < 0:
+        raise ConfigError("gpu_max_wait_s", "must be at least 0")
+
+
 class EvaluatorService:
     """The service process and its queues, for `clients` workers (a context manager)."""
 
     def __init__(self, model_path: str, clients: int, *, device: str = "auto",
                  amp: bool = False, batch_size: int = 256, max_wait_s: float = 0.002,
                  threads: int = 1) -> None:
-        if batch_size < 1:
-            raise UserError(f"--gpu-batch-size must be at least 1, got {batch_size}")
-        if max_wait_s < 0:
-            raise UserError("--gpu-max-wait-ms must be at least 0")
+        _check_batching(batch_size, max_wait_s)
         from ringrift.exec.gpu_scaling import (
             bytes_per_position,
             cuda_properties,
@@ -357,8 +363,7 @@ class RayEvaluatorService:
     def __init__(self, model_path: str, *, ray_address: str | None = None, amp: bool = False,
                  batch_size: int = 256, max_wait_s: float = 0.002, threads: int = 1,
                  min_cpus: int = 1) -> None:
-        if batch_size < 1:
-            raise UserError(f"--gpu-batch-size must be at least 1, got {batch_size}")
+        _check_batching(batch_size, max_wait_s)
         self.model_path, self.amp, self.batch_size = model_path, amp, batch_size
         self.max_wait_s, self.threads = max_wait_s, max(1, threads)
         self.ray_address, self.min_cpus = ray_address, min_cpus

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
 from ringrift.exec.executor import WorkerLoss
 
 MAX_REPLACEMENTS = 100  # actors that die before playing anything must not be replaced forever
@@ -71,22 +71,22 @@ def connect(address: str | None, min_cpus: int = 1) -> None:
         else:
             ray.init(address=address, **options)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        raise UserError(f"--ray-address {address}: cannot connect to a Ray cluster "
-                        f"({' '.join(str(exc).split())[:200]})") from None
+        raise ConfigError("ray_address", f"{address}: cannot connect to a Ray cluster "
+                          f"({' '.join(str(exc).split())[:200]})") from None
 
 
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
-    """UserError unless `address` is HOST:PORT with something listening there."""
+    """ConfigError unless `address` is HOST:PORT with something listening there."""
     import socket
 
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
-        raise UserError(f"--ray-address must be 'auto' or HOST:PORT, got {address!r}")
+        raise ConfigError("ray_address", f"must be 'auto' or HOST:PORT, got {address!r}")
     try:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as exc:
-        raise UserError(f"--ray-address {address}: no Ray cluster there ({exc.strerror or exc})"
-                        ) from None
+        raise ConfigError("ray_address",
+                          f"{address}: no Ray cluster there ({exc.strerror or exc})") from None
 
 
 class RayBackend:

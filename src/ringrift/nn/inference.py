@@ -15,23 +15,23 @@ from typing import Any
 import numpy as np
 import torch
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.models import ModelConfig, RingRiftNet, load_model
 from ringrift.nn.precision import autocast_dtype
 from ringrift.rules import GameState, Move
 
 
 def resolve_device(device: str | torch.device | None) -> torch.device:
-    """"auto"/None -> cuda when available else cpu; otherwise the named device (UserError when it
-    is malformed or CUDA is not available)."""
+    """"auto"/None -> cuda when available else cpu; otherwise the named device (ConfigError
+    naming `device` when it is malformed or CUDA is not available)."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(device)
     except RuntimeError as exc:
-        raise UserError(f"--device {device}: {exc}") from None
+        raise ConfigError("device", f"{device}: {exc}") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"--device {device}: CUDA is not available on this machine")
+        raise ConfigError("device", f"{device}: CUDA is not available on this machine")
     return dev
 
 

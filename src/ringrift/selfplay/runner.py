@@ -92,10 +92,10 @@ class SelfplayConfig:
         if self.engine == "mixed":
             for name in self.engines():
                 if name not in ENGINES:
-                    raise UserError(f"--mix: unknown engine {name!r} "
-                                    f"(expected any of {', '.join(ENGINES)})")
+                    raise ConfigError("mix", f"names an unknown engine {name!r} "
+                                             f"(expected any of {', '.join(ENGINES)})")
             if self.mix_per not in ("game", "seat"):
-                raise UserError("--mix-per must be 'game' or 'seat'")
+                raise ConfigError("mix_per", "must be 'game' or 'seat'")
         elif self.engine not in ENGINES:
             raise UserError(f"unknown engine {self.engine!r} (expected one of "
                             f"{', '.join((*ENGINES, 'mixed'))})")

@@ -46,19 +46,20 @@ def add_bench_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_engines(text: str) -> list[tuple[str, int | None]]:
-    from ringrift.errors import UserError
+    from ringrift.errors import ConfigError
     from ringrift.serve.protocol import ENGINES
 
     out: list[tuple[str, int | None]] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, visits = part.partition(":")
         if name not in ENGINES:
-            raise UserError(f"--engines: unknown engine {name!r} (expected {', '.join(ENGINES)})")
+            raise ConfigError("engines", f"names an unknown engine {name!r} "
+                                         f"(expected {', '.join(ENGINES)})")
         if visits and (not visits.isdigit() or int(visits) < 1):
-            raise UserError(f"--engines: {part!r}: visits must be a positive integer")
+            raise ConfigError("engines", f"{part!r}: visits must be a positive integer")
         out.append((name, int(visits) if visits else None))
     if not out:
-        raise UserError("--engines: give at least one engine")
+        raise ConfigError("engines", "names no engine")
     return out
 
 

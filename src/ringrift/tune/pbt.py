@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ringrift.atomic import atomic_write_text
-from ringrift.errors import Interrupted, UserError
+from ringrift.errors import ConfigError, Interrupted, UserError
 from ringrift.rules.spec import GameSpec
 from ringrift.tune.hparams import BOUNDS, default_hparams, perturb_hparams, sample_hparams
 
@@ -73,26 +73,27 @@ class PBTSettings:
         return GameSpec.checked(self.board_type, self.num_players, error=UserError)
 
     def validate(self) -> None:
+        """Raise ConfigError naming the field of the first bad setting."""
         checks = [
-            (self.population_size >= 2, "--population-size must be >= 2 (exploit needs a "
-             "better member to copy)"),
-            (self.generations >= 1, "--generations must be >= 1"),
-            (self.steps_per_generation >= 1, "--steps-per-generation must be >= 1"),
-            (self.batch_size >= 1, "--batch-size must be >= 1"),
-            (self.games >= 1, "--games must be >= 1"),
-            (len(self.reference_pool) >= 1, "--reference-pool needs at least one engine"),
+            (self.population_size >= 2, "population_size",
+             "must be >= 2 (exploit needs a better member to copy)"),
+            (self.generations >= 1, "generations", "must be >= 1"),
+            (self.steps_per_generation >= 1, "steps_per_generation", "must be >= 1"),
+            (self.batch_size >= 1, "batch_size", "must be >= 1"),
+            (self.games >= 1, "games", "must be >= 1"),
+            (len(self.reference_pool) >= 1, "reference_pool", "needs at least one engine"),
         ]
-        for ok, message in checks:
+        for ok, name, problem in checks:
             if not ok:
-                raise UserError(message)
+                raise ConfigError(name, problem)
         from ringrift.exec import check_backend
 
         check_backend(self.backend, self.ray_address)
         if not self.data_paths:
-            raise UserError("no training data: give --data-path FILE.npz or --db GAMES.db")
+            raise ConfigError("data_paths", "is empty: no training data (FILE.npz)")
         for path in self.data_paths:
             if not Path(path).is_file():
-                raise UserError(f"--data-path {path} does not exist")
+                raise ConfigError("data_paths", f"{path} does not exist")
 
     @property
     def name(self) -> str:
@@ -282,8 +283,8 @@ def run_pbt(settings: PBTSettings, *, scorer: PopulationScorer | None = None,
         state.save(run_dir)
     elif state.identity != identity:
         changed = next(k for k in identity if state.identity.get(k) != identity[k])
-        raise UserError(f"{run_dir} holds a PBT run with another {changed}; use another "
-                        f"--run-dir")
+        raise ConfigError("run_dir", f"{run_dir} holds a PBT run with another {changed}; "
+                                     "choose another folder")
     else:
         print(f"resuming {run_dir}: generation {state.generation}, "
               f"{len(state.trained)}/{settings.population_size} members trained", file=out)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ringrift.atomic import atomic_path, atomic_write_text
-from ringrift.errors import Interrupted, UserError
+from ringrift.errors import ConfigError, Interrupted, UserError
 from ringrift.tune.space import Param, load_space
 
 BASELINE_ATTR = "baseline"
@@ -60,15 +60,16 @@ class TuneSettings:
 
 
 def _check(settings: TuneSettings) -> list[Param]:
+    """The search space, after a ConfigError naming the field of the first bad setting."""
     if settings.trials < 1:
-        raise UserError("--trials must be >= 1")
+        raise ConfigError("trials", "must be >= 1")
     if settings.timeout is not None and settings.timeout <= 0:
-        raise UserError("--timeout must be > 0")
+        raise ConfigError("timeout", "must be > 0")
     if settings.heartbeat < 1:
-        raise UserError("--heartbeat must be >= 1")
+        raise ConfigError("heartbeat", "must be >= 1")
     for path in settings.data_paths:
         if not Path(path).is_file():
-            raise UserError(f"--data-path {path} does not exist")
+            raise ConfigError("data_paths", f"{path} does not exist")
     space = load_space(settings.space_path)
     clash = sorted(set(settings.fixed) & {p.name for p in space})
     if clash:

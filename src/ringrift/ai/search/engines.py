@@ -10,7 +10,7 @@ from ringrift.ai.model_cache import check_model_fits, load_evaluator, load_nnue_
 from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.gumbel import STANDARD
 from ringrift.ai.search.leaf import HeuristicLeaf, NetworkLeaf, network_leaf
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.rules.spec import GameSpec
 
 _HEURISTIC_LEAVES: dict[tuple, HeuristicLeaf] = {}
@@ -34,7 +34,7 @@ def search_leaf(spec: GameSpec, options: EngineOptions) -> HeuristicLeaf | Netwo
 def _simulations(options: EngineOptions) -> int:
     simulations = STANDARD if options.simulations is None else options.simulations
     if simulations < 1:
-        raise UserError(f"--mcts-simulations must be at least 1, got {simulations}")
+        raise ConfigError("simulations", f"must be at least 1, got {simulations}")
     return simulations
 
 
@@ -52,7 +52,7 @@ def make_gumbel(spec: GameSpec, seed: int, options: EngineOptions):
     from ringrift.ai.search.gumbel_player import GumbelPlayer
 
     if options.gumbel_considered < 1:
-        raise UserError("--gumbel-considered must be at least 1")
+        raise ConfigError("gumbel_considered", "must be at least 1")
     return GumbelPlayer(search_leaf(spec, options), simulations=_simulations(options),
                         seed=seed, max_considered=options.gumbel_considered)
 
@@ -62,9 +62,9 @@ def make_nnue_guided(spec: GameSpec, seed: int, options: EngineOptions):
     from ringrift.ai.evaluation import profile_for
     from ringrift.ai.search.nnue_search import NNUEGuidedPlayer, heuristic_value
 
-    _simulations(options)  # the shared budget flag is checked for every search engine
+    _simulations(options)  # the shared budget is checked for every search engine
     if options.search_depth < 1:
-        raise UserError("--search-depth must be at least 1")
+        raise ConfigError("search_depth", "must be at least 1")
     if options.model_path:
         from ringrift.nn.encoding import nnue_num_features
 
