@@ -103,6 +103,36 @@ def test_flag_defaults_are_the_config_defaults(command):
     assert checked >= AT_LEAST[command], checked
 
 
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """(command words, parser) for every command and nested command (`bench serve`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*path, name), sub
+                yield from _commands(sub, (*path, name))
+
+
+def test_the_default_game_flags_are_selfplay_configs():
+    """Every --num-players/--board-type with a default has the default game's (SelfplayConfig:
+    the configs of loop, train and train-nnue require the player count, models describe and
+    the benchmarks build no config with one)."""
+    game = {"num_players": SelfplayConfig.__dataclass_fields__["num_players"].default,
+            "board_type": SelfplayConfig.__dataclass_fields__["board_type"].default}
+    checked = set()
+    for words, parser in _commands(build_parser()):
+        for action in parser._actions:
+            if action.dest in game and action.default is not None:
+                assert action.default == game[action.dest], (words, action.dest)
+                checked.add((" ".join(words), action.dest))
+    players = {name for name, dest in checked if dest == "num_players"}
+    assert players >= {"loop", "train", "train-nnue", "models describe", "bench engine",
+                       "bench search", "bench train", "bench scale", "bench serve", "match",
+                       "pbt", "tune"}, players
+    boards = {name for name, dest in checked if dest == "board_type"}
+    assert boards >= {"bench engine", "bench search", "bench train", "bench scale",
+                      "bench serve"}, boards
+
+
 def test_defaults_resolved_at_run_time_come_from_the_config(tmp_path, capsys):
     from ringrift.cli.main import main
 

@@ -18,12 +18,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ringrift.config_defaults import field_default
+from ringrift.selfplay.runner import SelfplayConfig
+
 
 def add_bench_scale(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scale", help="selfplay games/s local vs Ray, training samples/s with "
                        "1 and 2 torchrun processes")
-    p.add_argument("--board-type", default="square8")
-    p.add_argument("--num-players", type=int, default=2)
+    # the default game (SelfplayConfig's)
+    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"))
+    p.add_argument("--num-players", type=int, default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--engine", default="heuristic", help="selfplay engine (default heuristic)")
     p.add_argument("--games", type=int, default=16, help="selfplay games per run")
     p.add_argument("--seed", type=int, default=1)

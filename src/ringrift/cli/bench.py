@@ -6,14 +6,20 @@ import argparse
 import json
 
 from ringrift.ai.engines import SEARCH_ENGINES
+from ringrift.config_defaults import field_default
+from ringrift.selfplay.runner import SelfplayConfig
+
+# the default game (square8, 2 players): SelfplayConfig's, as for selfplay itself
+BOARD_TYPE = field_default(SelfplayConfig, "board_type")
+NUM_PLAYERS = field_default(SelfplayConfig, "num_players")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="benchmarks (print figures)")
     sub = parser.add_subparsers(dest="bench_command", metavar="BENCH", required=True)
     eng = sub.add_parser("engine", help="rules engine: random playouts and per-operation costs")
-    eng.add_argument("--board-type", default="square8")
-    eng.add_argument("--num-players", type=int, default=2)
+    eng.add_argument("--board-type", default=BOARD_TYPE)
+    eng.add_argument("--num-players", type=int, default=NUM_PLAYERS)
     eng.add_argument("--games", type=int, default=50)
     eng.add_argument("--seed", type=int, default=1)
     eng.add_argument("--no-ops", action="store_true", help="skip the per-operation figures")
@@ -33,8 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_bench_serve(sub)
     srch = sub.add_parser("search", help="search engines: simulations per second")
     srch.add_argument("--engine", default="mcts", choices=SEARCH_ENGINES)
-    srch.add_argument("--board-type", default="square8")
-    srch.add_argument("--num-players", type=int, default=2)
+    srch.add_argument("--board-type", default=BOARD_TYPE)
+    srch.add_argument("--num-players", type=int, default=NUM_PLAYERS)
     srch.add_argument("--seed", type=int, default=1)
     srch.add_argument("--simulations", type=int, default=None,
                       help="per search (default: the engine's, 150)")

@@ -8,6 +8,7 @@ from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.loop.config import LR_SPANS, LoopConfig
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
+from ringrift.selfplay.runner import SelfplayConfig
 
 
 def _d(name: str):
@@ -22,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "--resume needs it)")
     p.add_argument("--resume", action="store_true", help="continue the loop in --run-dir")
     p.add_argument("--board-type")
-    p.add_argument("--num-players", type=int, default=2)
+    # (LoopConfig requires the count: the default game's, as the loop's selfplay plays it)
+    p.add_argument("--num-players", type=int,
+                   default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--iterations", type=int, default=None,
                    help=f"iterations in all (default {_d('iterations')}; with --resume: raise "
                    "the total)")

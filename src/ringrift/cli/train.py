@@ -8,6 +8,7 @@ from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
+from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import DISTILL_TEMPERATURE, EARLY_STOPPING_PATIENCE, TrainConfig
 from ringrift.train.schedule import SCHEDULES as LR_SCHEDULES
 
@@ -21,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train a policy/value network on exported data",
                               description="Train a v2/v3 network on .npz training files.")
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
+    # (TrainConfig requires the count: the default game's, whose selfplay data it trains on)
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
+                   default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--model-version", default=_d("model_version"), choices=ARCHITECTURE_NAMES,
                    help="v2 (small): 96x6 residual tower (fast); v3 (large): 192x12 with SE "
                    "(strong)")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.config_defaults import field_default
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
+from ringrift.selfplay.runner import SelfplayConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--db", required=True, action="append", metavar="PATH",
                    help="game database (repeatable)")
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
+    # (NNUETrainConfig requires the count: the default game's, as selfplay plays it)
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
+                   default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--save-path", required=True, help="model file to write (.pt)")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=512)

@@ -24,15 +24,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ringrift.config_defaults import field_default
 from ringrift.rules.spec import GameSpec
+from ringrift.selfplay.runner import SelfplayConfig
 
 
 def add_bench_serve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="HTTP service: load test from a second process")
     p.add_argument("--model", default=None,
                    help="model file (default: a randomly initialised v2 network)")
-    p.add_argument("--board-type", default="square8")
-    p.add_argument("--num-players", type=int, default=2)
+    # the default game (SelfplayConfig's)
+    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"))
+    p.add_argument("--num-players", type=int, default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--engines", default="policy-only,gumbel:64",
                    help="comma-separated ENGINE or ENGINE:VISITS (default policy-only,gumbel:64)")
     p.add_argument("--clients", type=int, default=32, help="concurrent clients")

@@ -13,6 +13,7 @@ from typing import Any
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
+from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import TrainConfig
 
 
@@ -22,8 +23,11 @@ def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.Ar
                                     description=__doc__.splitlines()[0])
     p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
                    choices=tuple(PRESETS))
-    p.add_argument("--board-type", default="square8", choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, default=2, choices=PLAYER_COUNTS)
+    # the default game (SelfplayConfig's)
+    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"),
+                   choices=BOARD_TYPES)
+    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
+                   default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--steps", type=int, default=20, help="timed steps")
     p.add_argument("--warmup-steps", type=int, default=3, help="untimed steps first")
