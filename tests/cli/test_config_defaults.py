@@ -21,6 +21,7 @@ from ringrift.loop.config import LoopConfig
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import TrainConfig
+from ringrift.train.nnue_config import NNUETrainConfig
 from ringrift.tune.pbt import PBTSettings
 from ringrift.tune.study import TuneSettings
 
@@ -33,6 +34,7 @@ CONFIGS = {
                                   "model": "model_path", "mcts_simulations": "simulations"}),
                  (DaemonConfig, {"status_interval": "status_interval_s"})],
     "train": [(TrainConfig, {})],
+    "train-nnue": [(NNUETrainConfig, {})],
     "distill": [(TrainConfig, {"student_arch": "model_version"})],
     "loop": [(LoopConfig, {"eval_mcts_simulations": "eval_simulations"})],
     "gauntlet": [(GauntletConfig, {})],
@@ -54,8 +56,8 @@ RESOLVED_LATER = {
     ("pbt", "registry"),
 }
 # the least each command must check, so the test cannot pass by matching nothing
-AT_LEAST = {"selfplay": 15, "train": 30, "distill": 28, "loop": 25, "gauntlet": 7, "promote": 7,
-            "match": 6, "tournament": 5, "pbt": 17, "tune": 8}
+AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
+            "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8}
 
 
 # command lines (less the output flags) for the library-error tests
@@ -284,6 +286,12 @@ def _serve_engines(text: str):
     (_serve_engines("nope"), "engines", ["bench", "serve"], "--engines"),  # a nested command
     (lambda: PBTSettings("square8", data_paths=[], run_dir=Path("r")).validate(),
      "data_paths", ["pbt", "--board-type", "square8"], "--data-path"),
+    (lambda: NNUETrainConfig(["missing.db"], "square8", 2, "m.pt").validate(), "db_paths",
+     ["train-nnue", "--db", "missing.db", "--board-type", "square8", "--save-path", "m.pt"],
+     "--db"),
+    (lambda: NNUETrainConfig(["missing.db"], "square8", 2, "m.pt", hidden=0).validate(),
+     "hidden", ["train-nnue", "--db", "missing.db", "--board-type", "square8", "--save-path",
+                "m.pt"], "--hidden"),
 ])
 def test_library_checks_name_the_field_and_the_cli_the_flag(call, field, argv, flag):
     """Checks a command line cannot reach with that value (argparse choices or the flag range

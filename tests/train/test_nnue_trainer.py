@@ -24,8 +24,8 @@ from ringrift.nn.models import load_model, read_sidecar
 from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
 from ringrift.selfplay.runner import SelfplayConfig, play_selfplay_game
+from ringrift.train.nnue_config import NNUETrainConfig
 from ringrift.train.nnue_trainer import (
-    NNUETrainConfig,
     feature_permutations,
     game_positions,
     load_positions,

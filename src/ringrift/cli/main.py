@@ -56,6 +56,7 @@ FIELD_DESTS = {
     "loop": {"eval_simulations": "eval_mcts_simulations"},
     "pbt": {"data_paths": "data_path"},
     "tune": {"data_paths": "data_path"},
+    "train-nnue": {"db_paths": "db"},
 }
 
 

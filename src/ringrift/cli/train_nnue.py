@@ -7,6 +7,12 @@ import argparse
 from ringrift.config_defaults import field_default
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.train.nnue_config import NNUETrainConfig
+
+
+def _d(name: str):
+    """The default of NNUETrainConfig field `name`: every flag's default lives there."""
+    return field_default(NNUETrainConfig, name)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,20 +27,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
                    default=field_default(SelfplayConfig, "num_players"))
     p.add_argument("--save-path", required=True, help="model file to write (.pt)")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=512)
-    p.add_argument("--learning-rate", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
-    p.add_argument("--warmup-epochs", type=float, default=0.1,
+    p.add_argument("--epochs", type=int, default=_d("epochs"))
+    p.add_argument("--batch-size", type=int, default=_d("batch_size"))
+    p.add_argument("--learning-rate", type=float, default=_d("learning_rate"))
+    p.add_argument("--weight-decay", type=float, default=_d("weight_decay"),
+                   help="AdamW weight decay")
+    p.add_argument("--warmup-epochs", type=float, default=_d("warmup_epochs"),
                    help="linear warmup before the cosine decay")
-    p.add_argument("--hidden", type=int, default=256, help="accumulator width")
-    p.add_argument("--val-fraction", type=float, default=0.1,
+    p.add_argument("--hidden", type=int, default=_d("hidden"), help="accumulator width")
+    p.add_argument("--val-fraction", type=float, default=_d("val_fraction"),
                    help="fraction of games held out for validation (0: none)")
-    p.add_argument("--patience", type=int, default=3,
+    p.add_argument("--patience", type=int, default=_d("patience"),
                    help="stop after N epochs without a better validation loss (0: off)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-games", type=int, help="use only the most recent N games")
-    p.add_argument("--device", default="cpu", help="cpu (default, deterministic), cuda or auto")
+    p.add_argument("--seed", type=int, default=_d("seed"))
+    p.add_argument("--max-games", type=int, default=_d("max_games"),
+                   help="use only the most recent N games")
+    p.add_argument("--device", default=_d("device"),
+                   help="cpu, cuda or auto (default %(default)s; cpu is deterministic)")
     p.add_argument("--no-augment", dest="augment", action="store_false",
                    help="train on the positions as played (default: each under a random board "
                    "symmetry, 8 on square boards, 12 on hex; this generalises far better)")
@@ -46,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ringrift.train.nnue_trainer import NNUETrainConfig, train_nnue
+    from ringrift.train.nnue_trainer import train_nnue
 
     if args.threads < 1:
         from ringrift.errors import UserError

@@ -35,63 +35,8 @@ from ringrift.nn.models import NNUE, NNUEConfig
 from ringrift.nn.optimizer import make_optimizer
 from ringrift.rules.victory import outcome_values
 from ringrift.train.dataset import epoch_batches
+from ringrift.train.nnue_config import NNUETrainConfig
 from ringrift.train.schedule import LRSchedule
-
-
-@dataclass
-class NNUETrainConfig:
-    """One NNUE training run."""
-
-    db_paths: list[str]
-    board_type: str
-    num_players: int
-    save_path: str
-    epochs: int = 10
-    batch_size: int = 512
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    warmup_epochs: float = 0.1
-    hidden: int = 256
-    val_fraction: float = 0.1
-    patience: int = 3  # epochs without a better validation loss before stopping (0: off)
-    seed: int = 0
-    max_games: int | None = None  # the most recent N games over all databases
-    # each training sample seen under a random board symmetry: on 2,400 square8 games this
-    # takes the validation MSE from 1.025 (memorising games) to 0.969
-    augment: bool = True
-    device: str = "cpu"
-    progress: bool | None = None  # None: progress bars when stderr is a terminal
-
-    @property
-    def spec(self) -> rules.GameSpec:
-        return rules.GameSpec.checked(self.board_type, self.num_players, error=UserError)
-
-    def validate(self) -> None:
-        """UserError naming the flag for any bad setting."""
-        if not self.db_paths:
-            raise UserError("no game database given (--db PATH)")
-        self.spec  # noqa: B018 (validates board type and player count)
-        checks = [(self.epochs >= 1, "--epochs must be at least 1"),
-                  (self.batch_size >= 1, "--batch-size must be at least 1"),
-                  (self.learning_rate > 0 and math.isfinite(self.learning_rate),
-                   "--learning-rate must be a positive number"),
-                  (self.weight_decay >= 0, "--weight-decay must be >= 0"),
-                  (self.warmup_epochs >= 0, "--warmup-epochs must be >= 0"),
-                  (self.hidden >= 1, "--hidden must be at least 1"),
-                  (0 <= self.val_fraction < 1, "--val-fraction must be in [0, 1)"),
-                  (self.patience >= 0, "--patience must be >= 0"),
-                  (self.seed >= 0, "--seed must be >= 0"),
-                  (self.max_games is None or self.max_games >= 1,
-                   "--max-games must be at least 1")]
-        for ok, message in checks:
-            if not ok:
-                raise UserError(message)
-        save = Path(self.save_path)
-        if save.is_dir():
-            raise UserError(f"--save-path {save}: is a directory")
-        for path in self.db_paths:
-            if not Path(path).is_file():
-                raise UserError(f"--db {path}: no such game database")
 
 
 # --------------------------------------------------------------------------- data
