@@ -80,7 +80,8 @@ def test_selfplay_with_policy_only_and_a_mix_of_any_engines(tiny_model, tmp_path
     capsys.readouterr()
     assert main([*base, "--engine", "policy-only", "--num-games", "1", "--output-dir",
                  str(tmp_path / "x")]) == 2
-    assert "engine policy-only needs a model (--model PATH)" in capsys.readouterr().err
+    assert "--model is not set: engine policy-only needs a model file" in \
+        capsys.readouterr().err
     assert main([*base, "--engine", "mixed", "--mix", "heuristic:1,nope:1", "--num-games", "1",
                  "--output-dir", str(tmp_path / "x")]) == 2
     assert "--mix names an unknown engine 'nope'" in capsys.readouterr().err

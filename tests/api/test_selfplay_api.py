@@ -78,4 +78,4 @@ def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys):
     assert "error: --max-moves must be at least 1" in capsys.readouterr().err
     assert main(["train", "--board-type", "square8", "--data-path", "x.npz", "--save-path",
                  str(tmp_path / "m.pt"), "--lr-min", "1"]) == 2
-    assert "error: --lr-min must be in [0, --learning-rate]" in capsys.readouterr().err
+    assert "error: --lr-min must be between 0 and the learning rate" in capsys.readouterr().err

@@ -11,17 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from ringrift.ai.engines import check_model_given
 from ringrift.ai.options import EngineOptions
 from ringrift.cli.main import build_parser
+from ringrift.data.export import ExportFilters
 from ringrift.errors import ConfigError
 from ringrift.evaluate.gauntlet import GauntletConfig
 from ringrift.evaluate.match import MatchConfig
 from ringrift.evaluate.tournament import TournamentConfig
 from ringrift.loop.config import LoopConfig
+from ringrift.output_paths import check_output_dir
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import TrainConfig
+from ringrift.train.distributed import torchrun_command
 from ringrift.train.nnue_config import NNUETrainConfig
+from ringrift.train.prioritized import parse_beta
 from ringrift.tune.pbt import PBTSettings
 from ringrift.tune.study import TuneSettings
 
@@ -286,6 +291,15 @@ def _serve_engines(text: str):
     (_serve_engines("nope"), "engines", ["bench", "serve"], "--engines"),  # a nested command
     (lambda: PBTSettings("square8", data_paths=[], run_dir=Path("r")).validate(),
      "data_paths", ["pbt", "--board-type", "square8"], "--data-path"),
+    (lambda: check_model_given("policy-only", EngineOptions()), "model_path", SELFPLAY,
+     "--model"),
+    (lambda: check_output_dir("", "output_dir"), "output_dir", SELFPLAY, "--output-dir"),
+    (lambda: ExportFilters(min_moves=5, max_moves=1).validate(), "min_moves",
+     ["export", "--board-type", "square8", "--num-players", "2", "--output", "x.npz"],
+     "--min-moves"),
+    (lambda: parse_beta("x"), "per_beta", ["train", "--board-type", "square8"], "--per-beta"),
+    (lambda: torchrun_command(0, []), "nproc_per_node", ["train", "--board-type", "square8"],
+     "--nproc-per-node"),
     (lambda: NNUETrainConfig(["missing.db"], "square8", 2, "m.pt").validate(), "db_paths",
      ["train-nnue", "--db", "missing.db", "--board-type", "square8", "--save-path", "m.pt"],
      "--db"),

@@ -77,7 +77,7 @@ def test_parse_beta(text, expect):
 
 @pytest.mark.parametrize("text", ["x", "0.4->", "1.5", "0.2->1.2", ""])
 def test_bad_beta_is_a_user_error(text):
-    with pytest.raises(UserError, match="--per-beta"):
+    with pytest.raises(UserError, match="^per_beta "):
         parse_beta(text)
 
 

@@ -22,7 +22,7 @@ from ringrift.ai.model_cache import check_model_fits, load_evaluator
 from ringrift.ai.options import EngineOptions
 from ringrift.ai.player import Player
 from ringrift.ai.search import engines as search
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.rules.spec import GameSpec
 
 EngineFactory = Callable[[GameSpec, int, EngineOptions], Player]
@@ -99,9 +99,10 @@ def engine(name: str) -> Engine:
 
 
 def check_model_given(name: str, options: EngineOptions) -> None:
-    """UserError when engine `name` needs a model file and `options` names none."""
+    """ConfigError (model_path) when engine `name` needs a model file and `options` names
+    none."""
     if engine(name).model == REQUIRED and not options.model_path:
-        raise UserError(f"engine {name} needs a model (--model PATH)")
+        raise ConfigError("model_path", f"is not set: engine {name} needs a model file")
 
 
 def make_player(name: str, spec: GameSpec, options: EngineOptions | None = None,

@@ -60,10 +60,11 @@ class OnlinePlayer:
 
 def make_online_player(spec: rules.GameSpec, seed: int, options) -> OnlinePlayer:
     from ringrift.ai.model_cache import check_model_fits
-    from ringrift.errors import UserError
+    from ringrift.errors import ConfigError
 
     if not options.model_path:
-        raise UserError("engine online needs a model (online:MODEL.pt or --model PATH)")
+        raise ConfigError("model_path", "is not set: engine online needs a model file "
+                                        "(online:MODEL.pt)")
     learner = learner_for(options.model_path)
     check_model_fits(options.model_path, learner.metadata, spec)
     sims = options.simulations or DEFAULT_SIMULATIONS

@@ -46,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     paths = list(args.db)
     if args.use_discovery:
         paths.extend(discover_databases(args.use_discovery))
+    if not paths:
+        raise UserError("no database given (--db PATH or --use-discovery DIR)")
     filters = ExportFilters(require_completed=args.require_completed, min_moves=args.min_moves,
                             max_moves=args.max_moves, max_games=args.max_games, since=since)
     start = time.perf_counter()

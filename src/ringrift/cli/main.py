@@ -51,8 +51,10 @@ def _add_board_aliases(parser: argparse.ArgumentParser) -> None:
 # command -> {config field or parameter: flag dest} where the flag's dest is not that name
 FIELD_DESTS = {
     "selfplay": {"status_interval_s": "status_interval", "fmt": "format",
-                 "simulations": "mcts_simulations", "gpu_max_wait_s": "gpu_max_wait_ms"},
-    "gauntlet": {"simulations": "mcts_simulations", "extra": "engine_option"},
+                 "simulations": "mcts_simulations", "gpu_max_wait_s": "gpu_max_wait_ms",
+                 "model_path": "model", "evaluator": "gpu_evaluator"},
+    "gauntlet": {"simulations": "mcts_simulations", "extra": "engine_option",
+                 "model_path": "model"},
     "loop": {"eval_simulations": "eval_mcts_simulations"},
     "pbt": {"data_paths": "data_path"},
     "tune": {"data_paths": "data_path"},

@@ -25,7 +25,7 @@ from ringrift.data import aux_targets, npz_format
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR, GameDB
 from ringrift.data.records import GameRecord
 from ringrift.data.replay import ReplayError, replay_steps
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn import actions, encoding
 from ringrift.output_paths import check_output_file
 from ringrift.rules.spec import GameSpec
@@ -43,15 +43,15 @@ class ExportFilters:
     def validate(self) -> None:
         """Refuse filters that can only select nothing (a typo must not export an empty file)."""
         if self.max_games is not None and self.max_games < 1:
-            raise UserError(f"--max-games must be at least 1 (got {self.max_games})")
+            raise ConfigError("max_games", f"must be at least 1 (got {self.max_games})")
         if self.min_moves is not None and self.min_moves < 0:
-            raise UserError(f"--min-moves must be at least 0 (got {self.min_moves})")
+            raise ConfigError("min_moves", f"must be at least 0 (got {self.min_moves})")
         if self.max_moves is not None and self.max_moves < 1:
-            raise UserError(f"--max-moves must be at least 1 (got {self.max_moves})")
+            raise ConfigError("max_moves", f"must be at least 1 (got {self.max_moves})")
         if (self.min_moves is not None and self.max_moves is not None
                 and self.min_moves > self.max_moves):
-            raise UserError(f"--min-moves {self.min_moves} is above --max-moves "
-                            f"{self.max_moves}: no game can pass")
+            raise ConfigError("min_moves", f"{self.min_moves} is above the maximum "
+                                           f"{self.max_moves}: no game can pass")
 
     def accepts(self, record: GameRecord) -> bool:
         if self.require_completed and record.status != "completed":
@@ -285,15 +285,15 @@ class ExportSummary:
 
 
 def discover_databases(folder: str | Path = DEFAULT_GAMES_DIR,
-                       flag: str = "--use-discovery") -> list[str]:
+                       name: str = "use_discovery") -> list[str]:
     """Every .db file under `folder` (default data/games, where selfplay puts its games);
-    errors name `flag`."""
+    errors (ConfigError) name `name`, the setting that gave the folder."""
     root = Path(folder)
     if not root.is_dir():
-        raise UserError(f"{flag} {root}: not a folder")
+        raise ConfigError(name, f"{root}: not a folder")
     found = sorted(str(p) for p in root.rglob("*.db") if p.is_file())
     if not found:
-        raise UserError(f"{flag} {root}: no .db files found")
+        raise ConfigError(name, f"{root}: no .db files found")
     return found
 
 
@@ -312,9 +312,9 @@ def run_export(db_paths: list[str], spec: GameSpec, output: str | Path,
     `skip_other_configs` (discovered databases): a database without games of this board and
     player count is skipped with a note instead of being an error."""
     if not db_paths:
-        raise UserError("no database given (--db PATH or --use-discovery DIR)")
+        raise ConfigError("db_paths", "is empty: no game database given")
     filters.validate()
-    output = check_output_file(output, "--output")
+    output = check_output_file(output, "output")
     cache_dir = output.with_name(output.name + ".cache")
     manifest = _load_manifest(cache_dir, spec, filters) if use_cache else None
     chunks: list[dict[str, np.ndarray]] = []

@@ -38,7 +38,7 @@ def run_training_loop(config: LoopConfig | TrainingLoopConfig, *, resume: bool =
         config = config.to_loop_config()
         print(f"run folder: {config.run_dir}", file=out)
     config.validate()
-    run_dir = check_output_dir(config.path, "--run-dir")
+    run_dir = check_output_dir(config.path, "run_dir")
     # everything is checked and read before the first write: a refused start leaves the
     # folder's files as they were
     if not resume and (run_dir / "loop_state.json").exists():

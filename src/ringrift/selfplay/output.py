@@ -14,7 +14,7 @@ from pathlib import Path
 from ringrift.data.gamedb import GameDB
 from ringrift.data.jsonl import append_game_jsonl, read_games_jsonl
 from ringrift.data.records import GameRecord
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.output_paths import check_output_dir
 from ringrift.rules.spec import GameSpec
 
@@ -26,8 +26,8 @@ class GameSink:
 
     def __init__(self, output_dir: str | Path, fmt: str, spec: GameSpec):
         if fmt not in FORMATS:
-            raise UserError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-        folder = check_output_dir(output_dir, "--output-dir")
+            raise ConfigError("fmt", f"must be one of {', '.join(FORMATS)}, got {fmt!r}")
+        folder = check_output_dir(output_dir, "output_dir")
         folder.mkdir(parents=True, exist_ok=True)
         self.format = fmt
         self.db: GameDB | None = None

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from ringrift.data.records import GameRecord
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
 from ringrift.exec import Executor, check_batch_size
 from ringrift.selfplay.batched import play_batched
 from ringrift.selfplay.runner import SelfplayConfig
@@ -46,8 +46,8 @@ def run_games(config: SelfplayConfig, indices: Sequence[int], workers: int = 1, 
     check_batch_size(batch_size)
     served_for = getattr(evaluator, "backend", "local")
     if evaluator is not None and served_for != backend:
-        raise UserError(f"--gpu-evaluator: the evaluator serves --backend {served_for}, the "
-                        f"workers run on --backend {backend}")
+        raise ConfigError("evaluator", f"serves backend {served_for}, the workers run on "
+                                       f"backend {backend}")
     if backend == "local" and workers == 1:
         # in this process, one stream of games refilled as each finishes (no unit boundaries)
         if evaluator is not None:

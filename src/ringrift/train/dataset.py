@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ringrift.data import npz_format
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.batch import Batch
 from ringrift.rules.spec import GameSpec
 
@@ -137,11 +137,11 @@ def split_by_game(game_ids: np.ndarray, val_split: float, seed: int
     if val_split <= 0:
         return all_idx, all_idx[:0]
     if not 0 < val_split < 1:
-        raise UserError(f"--val-split must be in [0, 1), got {val_split}")
+        raise ConfigError("val_split", f"must be in [0, 1), got {val_split}")
     games = np.unique(game_ids)
     if len(games) < 2:
-        raise UserError("a validation split needs at least 2 distinct games "
-                        "(use --val-split 0)")
+        raise ConfigError("val_split", "needs at least 2 distinct games in the data "
+                                       "(0: no validation split)")
     keys = np.array([zlib.crc32(f"{seed}:{g}".encode()) / 2**32 for g in games])
     held = keys < val_split
     if not held.any():

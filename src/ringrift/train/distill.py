@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.model_file import sha256_file
 from ringrift.nn.models import RingRiftNet, load_model
@@ -23,7 +23,7 @@ def distill(cfg: TrainConfig, teacher_path: str | os.PathLike[str],
             out: TextIO | None = None) -> TrainResult:
     """Train `cfg.model_version` as a student of the model at `teacher_path`."""
     if temperature <= 0:
-        raise UserError("--temperature must be > 0")
+        raise ConfigError("temperature", "must be > 0")
     teacher, meta = load_model(teacher_path)
     if not isinstance(teacher, RingRiftNet):
         raise UserError(f"{teacher_path}: the teacher must be a v2/v3 policy-value model")

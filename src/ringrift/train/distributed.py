@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -134,14 +134,10 @@ def close_distributed() -> None:
 
 
 def check_distributed_options(cfg: Any) -> None:
-    """UserError for training options not built for several processes."""
-    unsupported = [("--pcgrad", cfg.pcgrad),
-                   ("--prioritized-replay", getattr(cfg, "prioritized_replay", False)),
-                   ("--elo-early-stopping-patience",
-                    getattr(cfg, "elo_early_stopping_patience", None))]
-    for flag, value in unsupported:
-        if value:
-            raise UserError(f"{flag} is not supported with distributed training (torchrun) yet")
+    """ConfigError naming the first training option not built for several processes."""
+    for name in ("pcgrad", "prioritized_replay", "elo_early_stopping_patience"):
+        if getattr(cfg, name, None):
+            raise ConfigError(name, "is not supported with distributed training (torchrun) yet")
 
 
 def convert_batchnorm(model: nn.Module, ctx: DistContext, device: torch.device) -> nn.Module:
@@ -159,11 +155,12 @@ def torchrun_command(nproc_per_node: int, train_argv: list[str], *, nnodes: int 
     `python -m MODULE TRAIN_ARGV` in `nproc_per_node` processes on each of `nnodes` machines:
     standalone on one machine, c10d rendezvous at `rdzv_endpoint` across several."""
     if nproc_per_node < 1:
-        raise UserError(f"--nproc-per-node must be at least 1, got {nproc_per_node}")
+        raise ConfigError("nproc_per_node", f"must be at least 1, got {nproc_per_node}")
     if nnodes < 1:
-        raise UserError(f"--nnodes must be at least 1, got {nnodes}")
+        raise ConfigError("nnodes", f"must be at least 1, got {nnodes}")
     if nnodes > 1 and not rdzv_endpoint:
-        raise UserError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (the same on every node)")
+        raise ConfigError("rdzv_endpoint", "HOST:PORT (the same on every node) is needed with "
+                                           "more than one node")
     command = [sys.executable, "-m", "torch.distributed.run",
                f"--nproc-per-node={nproc_per_node}"]
     if rdzv_endpoint:

@@ -89,10 +89,10 @@ class MatchEloScorer:
 
     def __init__(self, spec: GameSpec, *, opponent: str = "heuristic",
                  games: int = 20, seed: int = 0, engine: str = "policy-only") -> None:
-        from ringrift.errors import UserError
+        from ringrift.errors import ConfigError
 
         if games < 1:
-            raise UserError("--elo-games must be >= 1")
+            raise ConfigError("elo_games", "must be >= 1")  # (TrainConfig.elo_games)
         self.spec = spec
         self.opponent = opponent
         self.games = games

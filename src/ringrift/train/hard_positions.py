@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ringrift.data import npz_format
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.losses import legal_log_softmax
 from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import BatchBuilder, TrainingData, epoch_batches, load_training_data
@@ -43,7 +43,7 @@ class Surprise:
         if by == "both":
             return (self.policy_kl / max(float(self.policy_kl.mean()), 1e-12)
                     + self.value_error / max(float(self.value_error.mean()), 1e-12))
-        raise UserError(f"--by must be one of {', '.join(MEASURES)}, got {by!r}")
+        raise ConfigError("by", f"must be one of {', '.join(MEASURES)}, got {by!r}")
 
 
 def measure_surprise(model: torch.nn.Module, data: TrainingData, *, batch_size: int = 256,
@@ -71,7 +71,7 @@ def measure_surprise(model: torch.nn.Module, data: TrainingData, *, batch_size: 
 def select_hard(scores: np.ndarray, fraction: float) -> np.ndarray:
     """Rows of the top `fraction` of scores (at least one), highest first (ties: lower row)."""
     if not 0 < fraction <= 1:
-        raise UserError(f"--fraction must be in (0, 1], got {fraction}")
+        raise ConfigError("fraction", f"must be in (0, 1], got {fraction}")
     count = max(1, int(round(fraction * len(scores))))
     order = np.lexsort((np.arange(len(scores)), -scores))
     return order[:count]
@@ -88,9 +88,9 @@ def mine_hard_positions(model_path: str | os.PathLike[str], data_paths: list[str
 
     resolved = resolve_device(device)  # (UserError for a device this machine lacks)
     if by not in MEASURES:
-        raise UserError(f"--by must be one of {', '.join(MEASURES)}, got {by!r}")
+        raise ConfigError("by", f"must be one of {', '.join(MEASURES)}, got {by!r}")
     if not 0 < fraction <= 1:
-        raise UserError(f"--fraction must be in (0, 1], got {fraction}")
+        raise ConfigError("fraction", f"must be in (0, 1], got {fraction}")
     model, meta = load_model(model_path)
     board, players = meta.get("board_type"), meta.get("num_players")
     if board is None or players is None:

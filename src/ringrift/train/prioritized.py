@@ -15,14 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 
 # a priority never reaches 0, or a sample whose loss happened to be 0 is never seen again
 MIN_PRIORITY = 1e-6
 
 
 def parse_beta(text: str) -> tuple[float, float]:
-    """`--per-beta` "0.4->1.0" (annealed from start to end) or "0.5" (constant)."""
+    """`per_beta` "0.4->1.0" (annealed from start to end) or "0.5" (constant)."""
     match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*(?:->\s*([0-9.eE+-]+)\s*)?", text)
     try:
         if match is None:
@@ -30,11 +30,11 @@ def parse_beta(text: str) -> tuple[float, float]:
         start = float(match.group(1))
         end = float(match.group(2)) if match.group(2) is not None else start
     except ValueError:
-        raise UserError(f"--per-beta {text!r}: expected BETA or START->END, e.g. 0.4->1.0"
-                        ) from None
+        raise ConfigError("per_beta", f"{text!r}: expected BETA or START->END, e.g. "
+                                      "0.4->1.0") from None
     for beta in (start, end):
         if not 0 <= beta <= 1:
-            raise UserError(f"--per-beta {text!r}: beta must be in [0, 1]")
+            raise ConfigError("per_beta", f"{text!r}: beta must be in [0, 1]")
     return start, end
 
 
@@ -48,10 +48,10 @@ class ReplaySettings:
 
     def validate(self) -> None:
         if not 0 <= self.alpha <= 2:
-            raise UserError("--per-alpha must be in [0, 2]")
+            raise ConfigError("per_alpha", "must be in [0, 2]")
         for beta in (self.beta_start, self.beta_end):
             if not 0 <= beta <= 1:
-                raise UserError("--per-beta must be in [0, 1]")
+                raise ConfigError("per_beta", "must be in [0, 1]")
 
 
 class PrioritizedReplay:

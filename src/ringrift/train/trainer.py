@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ringrift.atomic import atomic_write_text
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.losses import LossWeights
 from ringrift.nn.models import (
@@ -211,8 +211,8 @@ def _load_optimizer_moments(optimizer: torch.optim.Optimizer, path: str,
     estimates); learning rate and weight decay stay this run's."""
     payload = load_checkpoint(path)
     if "optimizer_state" not in payload:
-        raise UserError(f"{path}: not a training checkpoint (no optimizer state); "
-                        "--init-optimizer takes a file from a <model>_ckpt folder")
+        raise ConfigError("init_optimizer", f"{path}: not a training checkpoint (no optimizer "
+                                            "state); give a file from a <model>_ckpt folder")
     _check_init_fits(path, payload["metadata"].get("model_config", {}), config)
     keep = [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups]
     try:
@@ -250,7 +250,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     """
     out = out or sys.stdout
     cfg.validate()
-    check_output_file(cfg.save_path, "--save-path")  # (not after an hour of training)
+    check_output_file(cfg.save_path, "save_path")  # (not after an hour of training)
     device = resolve_device(cfg.device)
     dist_ctx, device = init_distributed(device)  # (torchrun: one of several processes)
     if dist_ctx.distributed:
@@ -354,8 +354,9 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                   file=out)
     if not resumed and (manager.checkpoints() or manager.best_path()):
         # Never silently discard an earlier run's checkpoints (it may be a killed run).
-        raise UserError(f"{paths.checkpoints} holds checkpoints of an earlier run: pass "
-                        f"--resume to continue it, or delete that folder to start over")
+        raise ConfigError("resume", f"is off, but {paths.checkpoints} holds checkpoints of an "
+                                    "earlier run: resume to continue it, or delete that folder "
+                                    "to start over")
 
     elo_monitor = monitor_for(cfg, paths.checkpoints, elo_scorer)
     if elo_monitor is not None:
@@ -525,13 +526,12 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
 
 def _check_aux_targets(cfg: TrainConfig, data: TrainingData) -> None:
     """An auxiliary head needs its targets in the data (files exported by format version 2)."""
-    for weight, array, flag in ((cfg.ownership_weight, data.ownership, "--ownership-weight"),
-                                (cfg.game_length_weight, data.remaining_moves,
-                                 "--game-length-weight")):
-        if weight > 0 and array is None:
+    for name, array, targets in (("ownership_weight", data.ownership, "ownership"),
+                                 ("game_length_weight", data.remaining_moves, "game-length")):
+        if getattr(cfg, name) > 0 and array is None:
             source = data.sources[0]["path"] if data.sources else "the data"
-            raise UserError(f"{flag}: {source} has no {flag[2:-7]} targets (re-export it with "
-                            f"this version of `ringrift export`)")
+            raise ConfigError(name, f"{source} has no {targets} targets (re-export it with "
+                                    "this version of `ringrift export`)")
 
 
 def _make_replay(cfg: TrainConfig, train_idx: np.ndarray) -> PrioritizedReplay | None:
