@@ -218,7 +218,7 @@ def test_cli_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         (good + ["--previous", str(tmp_path / "missing.pt")], "does not exist"),
         (good + ["--opponents", "random", "--previous", "x.pt"], "does not include"),
         (good + ["--mcts-simulations", "0"], "--mcts-simulations"),
-        (BASE + ["--engine", "random", "--db", str(db)], "candidate's name"),
+        (BASE + ["--engine", "random", "--db", str(db)], "is also the name of opponent"),
         (BASE + ["--db", str(db)], "needs a model"),
         (BASE + ["--model", str(tmp_path / "nope.pt"), "--db", str(db)], "does not exist"),
     ]

@@ -178,7 +178,7 @@ def test_bad_input_is_one_line(tmp_path, data, capsys, monkeypatch):
     # no data at all, and no default training file (the seed's line uses train's default)
     assert main(["pbt", "--board-type", "square8", "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
-    assert "no --data-path given" in err and err.count("\n") == 1
+    assert "--data-path not given" in err and err.count("\n") == 1
     # a run dir holding another run's state is refused
     run_pbt(_settings(tmp_path, data, generations=1), scorer=ScriptedScorer(), out=sys.stdout)
     with pytest.raises(Exception, match="another steps_per_generation"):

@@ -56,6 +56,7 @@ FIELD_DESTS = {
     "gauntlet": {"simulations": "mcts_simulations", "extra": "engine_option",
                  "model_path": "model"},
     "loop": {"eval_simulations": "eval_mcts_simulations"},
+    "train": {"data_paths": "data_path"},
     "pbt": {"data_paths": "data_path"},
     "tune": {"data_paths": "data_path"},
     "train-nnue": {"db_paths": "db"},

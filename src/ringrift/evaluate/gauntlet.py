@@ -268,8 +268,8 @@ class Gauntlet:
             else:
                 spec = EngineSpec.build(label)
             if spec.name == candidate.name:
-                raise UserError(f"opponent {label!r} has the candidate's name {spec.name!r}; "
-                                "give the candidate another --name")
+                raise ConfigError("name", f"{spec.name!r} is also the name of opponent "
+                                          f"{label!r}; give the candidate another")
             spec.check(config.spec)
             self.opponents.append((label, spec))
 

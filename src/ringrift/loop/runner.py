@@ -42,9 +42,10 @@ def run_training_loop(config: LoopConfig | TrainingLoopConfig, *, resume: bool =
     # everything is checked and read before the first write: a refused start leaves the
     # folder's files as they were
     if not resume and (run_dir / "loop_state.json").exists():
-        from ringrift.errors import UserError
+        from ringrift.errors import ConfigError
 
-        raise UserError(f"{run_dir} already holds a loop; pass --resume to continue it")
+        raise ConfigError("resume", f"is off, but {run_dir} already holds a loop: resume to "
+                                    "continue it")
     state = (LoopState.load(run_dir, saved_run_dir=saved_run_dir(run_dir)) if resume
              else LoopState())
     run_dir.mkdir(parents=True, exist_ok=True)

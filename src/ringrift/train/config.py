@@ -158,11 +158,11 @@ class TrainConfig:
 
 def default_data_paths(spec: GameSpec) -> list[str]:
     """The training file of a board and player count when none is named, as the seed's export
-    writes it (data/training/hex8_2p.npz); UserError when it does not exist."""
+    writes it (data/training/hex8_2p.npz); ConfigError (data_paths) when it does not exist."""
     path = Path(DATA_DIR) / f"{spec.board_type}_{spec.num_players}p.npz"
     if not path.is_file():
-        raise UserError(f"no --data-path given and {path} does not exist (make it with `ringrift "
-                        f"export ... --output {path}`)")
+        raise ConfigError("data_paths", f"not given, and the default {path} does not exist (make "
+                                        f"it with `ringrift export ... --output {path}`)")
     return [str(path)]
 
 

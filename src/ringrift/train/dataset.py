@@ -109,7 +109,7 @@ def load_training_data(paths: list[str | os.PathLike[str]], spec: GameSpec, *,
                        max_samples: int | None = None) -> TrainingData:
     """Load, validate and concatenate training files; the first fixes the encoder version."""
     if not paths:
-        raise UserError("no --data-path given")
+        raise ConfigError("data_paths", "is empty: no training file given")
     parts: list[TrainingData] = []
     for path in paths:
         part = load_training_file(path, spec, encoder_version=encoder_version)

@@ -27,7 +27,7 @@ from ringrift.data.export import ExportFilters, rotate, select_game_ids
 from ringrift.data.gamedb import GameDB
 from ringrift.data.records import GameRecord
 from ringrift.data.replay import ReplayError, replay_steps
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn import encoding
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.model_file import save_model_file
@@ -181,7 +181,7 @@ def split_games(data: NNUEData, val_fraction: float, seed: int
         return all_idx, all_idx[:0]
     n_games = len(data.game_ids)
     if n_games < 2:
-        raise UserError("a validation split needs at least 2 games (use --val-fraction 0)")
+        raise ConfigError("val_fraction", "needs at least 2 games (0: no validation split)")
     n_val = min(max(1, round(val_fraction * n_games)), n_games - 1)
     val_games = np.random.default_rng(seed).permutation(n_games)[:n_val]
     is_val = np.isin(data.games, val_games)
@@ -297,7 +297,7 @@ def train_nnue(cfg: NNUETrainConfig, *, out: TextIO | None = None,
 
     if best_state is None:
         raise UserError(f"training diverged (the loss is not finite); nothing written to "
-                        f"{cfg.save_path}: try a lower --learning-rate")
+                        f"{cfg.save_path}: try a lower learning rate")
     best = history[best_epoch]
     metrics = {"best_epoch": best_epoch + 1, "epochs_run": len(history),
                "train_mse": best["train_mse"], "val_mse": best["val_mse"],

@@ -166,8 +166,8 @@ def _init_payload(cfg: TrainConfig, data: TrainingData) -> dict[str, Any] | None
     meta = payload["metadata"]
     arch = meta.get("architecture")
     if arch != cfg.model_version:
-        raise UserError(f"{path}: architecture {arch!r} does not match --model-version "
-                        f"{cfg.model_version!r}")
+        raise ConfigError("init_weights", f"{path}: architecture {arch!r}, this run trains "
+                                          f"{cfg.model_version!r}")
     if meta.get("board_type") != cfg.board_type:
         raise UserError(f"{path}: model is for board {meta.get('board_type')!r}, not "
                         f"{cfg.board_type!r}")
@@ -567,8 +567,8 @@ def _check_resume(path: Path, payload: dict[str, Any], base_meta: dict[str, Any]
     old_data = [(d["path"], d["sha256"]) for d in meta.get("data", [])]
     new_data = [(d["path"], d["sha256"]) for d in base_meta["data"]]
     if [s for _, s in old_data] != [s for _, s in new_data]:
-        raise UserError(f"{path}: checkpoint was trained on other data files; resume with the "
-                        f"same --data-path files")
+        raise ConfigError("data_paths", f"differ from those checkpoint {path} was trained on; "
+                                        "resume with the same files")
     for key in ("teacher_model", "distill_temperature"):
         if meta.get(key) != base_meta.get(key):
             raise UserError(f"{path}: checkpoint has {key}={meta.get(key)!r}, this run "

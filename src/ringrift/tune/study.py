@@ -115,8 +115,9 @@ def open_study(settings: TuneSettings, space: list[Param]):
         stored = existing.user_attrs.get("identity")
         if stored != identity:
             changed = next((k for k in identity if (stored or {}).get(k) != identity[k]), "?")
-            raise UserError(f"{settings.storage}: study {settings.name!r} was made with another "
-                            f"{changed}; use another --storage or --study-name")
+            raise ConfigError("study_name", f"{settings.name!r}: the study of that name in "
+                                            f"{settings.storage} was made with another "
+                                            f"{changed}; choose another name or storage")
     done = len(existing.trials) if existing is not None else 0
     # (a resumed study must not replay the random start-up draws of the first process)
     sampler = optuna.samplers.TPESampler(seed=settings.seed + done,
