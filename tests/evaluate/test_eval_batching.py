@@ -124,6 +124,6 @@ def test_bad_batch_size_is_a_one_line_error_and_writes_nothing(tmp_path, capsys)
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "--batch-size" in err, (argv, err)
         assert not db.exists()
-    with pytest.raises(UserError, match="--batch-size"):
+    with pytest.raises(UserError, match="^batch_size must be at least 1"):
         run_gauntlet(EngineSpec.build("random", name="cand"),
                      GauntletConfig("square8", 2, opponents=("random",)), batch_size=0)

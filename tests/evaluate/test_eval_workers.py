@@ -152,7 +152,7 @@ def test_bad_workers_is_a_one_line_error_and_writes_nothing(tmp_path, capsys):
             err = capsys.readouterr().err.strip()
             assert len(err.splitlines()) == 1 and "--workers" in err, (argv, err)
             assert not db.exists()
-    with pytest.raises(UserError, match="--workers"):
+    with pytest.raises(UserError, match="^workers must be at least 1"):
         run_gauntlet(EngineSpec.build("random", name="cand"),
                      GauntletConfig("square8", 2, opponents=("random",)), workers=0)
 

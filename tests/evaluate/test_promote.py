@@ -129,7 +129,7 @@ def test_promote_bad_input_exit_2_and_nothing_written(tmp_path, capsys):
         assert not registry.exists() and not (tmp_path / "evaluation.db").exists()
     # a file the registry cannot describe: refused before any game is played
     assert promote(registry, bare) == 2
-    assert "no architecture" in capsys.readouterr().err
+    assert "--architecture is not known" in capsys.readouterr().err
     assert not (tmp_path / "evaluation.db").exists()
     assert main(["promote", "--model", str(model), "--board-type", "square8",
                  "--num-players", "2", "--registry", str(registry)]) == 2

@@ -50,7 +50,7 @@ def test_one_worker_uses_the_service_in_this_process(tiny_model):  # noqa: F811
 
 
 def test_the_service_is_for_the_local_backend(tiny_model):  # noqa: F811
-    with pytest.raises(UserError, match="the evaluator serves --backend local"):
+    with pytest.raises(UserError, match="^evaluator serves backend local, the workers run on backend ray"):
         list(run_games(gumbel_config(tiny_model), range(1), 2, backend="ray",
                        evaluator=object()))
 

@@ -107,7 +107,7 @@ def test_user_errors(tmp_path, reg, capsys):
 
     a = make_model(tmp_path, "a.pt")
     one_line_error(*run(capsys, "models", "register", str(a), "--name", "sq8",
-                        "--registry", reg)[::2], "no board_type")
+                        "--registry", reg)[::2], "--board-type is not known")
     one_line_error(*run(capsys, "models", "register", str(a), "--name", "sq8", "--registry",
                         reg, *FLAGS, "--metrics", "[1]")[::2], "--metrics must be a JSON object")
     one_line_error(*run(capsys, "models", "register", str(a), "--name", "sq8", "--registry",

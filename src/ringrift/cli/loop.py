@@ -68,15 +68,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-augment", action="store_true", help="no symmetry augmentation")
     p.add_argument("--prioritized-replay", action="store_true",
                    help="train each iteration with prioritized replay over the window")
-    p.add_argument("--per-alpha", type=float, default=0.6, help="prioritized replay exponent")
-    p.add_argument("--per-beta", default="0.4->1.0", metavar="START->END",
+    p.add_argument("--per-alpha", type=float, default=_d("per_alpha"),
+                   help="prioritized replay exponent")
+    p.add_argument("--per-beta", default=_d("per_beta"), metavar="START->END",
                    help="prioritized replay IS-weight exponent, annealed over each training")
-    p.add_argument("--hard-positions", type=float, default=0.0, metavar="FRACTION",
+    p.add_argument("--hard-positions", type=float, default=_d("hard_positions"),
+                   metavar="FRACTION",
                    help="mine this share of the window with the model training starts from "
                    "(policy surprise + value error) and add it, weighted, to the window")
-    p.add_argument("--ownership-weight", type=float, default=0.0,
+    p.add_argument("--ownership-weight", type=float, default=_d("ownership_weight"),
                    help="auxiliary final-ownership head with this loss weight (0: none)")
-    p.add_argument("--game-length-weight", type=float, default=0.0,
+    p.add_argument("--game-length-weight", type=float, default=_d("game_length_weight"),
                    help="auxiliary remaining-game-length head with this loss weight (0: none)")
     p.add_argument("--curriculum", metavar="FILE",
                    help="curriculum stages (JSON, or YAML with PyYAML): the bootstrap "

@@ -22,6 +22,7 @@ from ringrift.cli._backend_args import add_backend_arguments, check_backend_argu
 from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
+from ringrift.exec import gpu_evaluator as evaluator
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.output import FORMATS
 from ringrift.selfplay.runner import SelfplayConfig
@@ -90,10 +91,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "leaves of every worker's games in shared batches (--backend ray: one per node)")
     g.add_argument("--gpu-evaluator", action="store_true",
                    help="share one network evaluator between the --workers")
-    g.add_argument("--gpu-batch-size", type=int, default=256, metavar="N",
+    g.add_argument("--gpu-batch-size", type=int, default=evaluator.BATCH_SIZE, metavar="N",
                    help="most positions per evaluator batch (default %(default)s; on a GH200/"
                    "H100/A100 scaled up from the GPU's memory unless RINGRIFT_AUTO_BATCH_SCALE=0)")
-    g.add_argument("--gpu-max-wait-ms", type=float, default=2.0, metavar="MS",
+    g.add_argument("--gpu-max-wait-ms", type=float, default=evaluator.MAX_WAIT_S * 1000,
+                   metavar="MS",
                    help="longest wait for a batch to fill (default %(default)s)")
     p.add_argument("--amp", action="store_true", default=_option("amp"),
                    help="network in bf16 (CUDA, or a CPU with native bf16: ~1.6x faster leaf "

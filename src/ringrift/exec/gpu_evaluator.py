@@ -28,6 +28,8 @@ import numpy as np
 
 from ringrift.errors import ConfigError, UserError
 
+BATCH_SIZE = 256  # most positions per evaluator batch (scaled up on large GPUs)
+MAX_WAIT_S = 0.002  # longest wait for a batch to fill
 
 @dataclass
 class EvaluatorStats:
@@ -165,7 +167,7 @@ class EvaluatorService:
     """The service process and its queues, for `clients` workers (a context manager)."""
 
     def __init__(self, model_path: str, clients: int, *, device: str = "auto",
-                 amp: bool = False, batch_size: int = 256, max_wait_s: float = 0.002,
+                 amp: bool = False, batch_size: int = BATCH_SIZE, max_wait_s: float = MAX_WAIT_S,
                  threads: int = 1) -> None:
         _check_batching(batch_size, max_wait_s)
         from ringrift.exec.gpu_scaling import (
@@ -361,7 +363,7 @@ class RayEvaluatorService:
     mostly waits)."""
 
     def __init__(self, model_path: str, *, ray_address: str | None = None, amp: bool = False,
-                 batch_size: int = 256, max_wait_s: float = 0.002, threads: int = 1,
+                 batch_size: int = BATCH_SIZE, max_wait_s: float = MAX_WAIT_S, threads: int = 1,
                  min_cpus: int = 1) -> None:
         _check_batching(batch_size, max_wait_s)
         self.model_path, self.amp, self.batch_size = model_path, amp, batch_size

@@ -41,7 +41,7 @@ class LoopConfig:
     train_nproc: int = 1  # training processes (torchrun, DDP) per iteration
     selfplay_batch_size: int = 16  # network engines: games per process, leaves batched
     # training
-    model_version: str = "v2"
+    model_version: str = field_default(TrainConfig, "model_version")
     training_epochs: int = 4
     samples_per_epoch: int | None = None  # per epoch, drawn at random from the window (None: all)
     warmup_epochs: float = 0.0  # linear LR warmup of each iteration's training
@@ -51,7 +51,7 @@ class LoopConfig:
     # over), so the iterations continue a single training run as AlphaZero's do
     lr_span: str = "iteration"
     batch_size: int = 256
-    learning_rate: float = 1e-3
+    learning_rate: float = field_default(TrainConfig, "learning_rate")
     # the trainer's knobs, defaults from ringrift.train.config.TrainConfig (one home each)
     weight_decay: float = field_default(TrainConfig, "weight_decay")
     lr_scheduler: str = field_default(TrainConfig, "lr_scheduler")
@@ -70,12 +70,12 @@ class LoopConfig:
     augment: bool = True
     # learning from better data (issue 21): prioritized replay over the window, a share of
     # mined hard positions added to it, auxiliary ownership / game-length heads
-    prioritized_replay: bool = False
-    per_alpha: float = 0.6
-    per_beta: str = "0.4->1.0"
+    prioritized_replay: bool = field_default(TrainConfig, "prioritized_replay")
+    per_alpha: float = field_default(TrainConfig, "per_alpha")
+    per_beta: str = field_default(TrainConfig, "per_beta")
     hard_positions: float = 0.0  # mine this share of the window with the newest model (0: off)
-    ownership_weight: float = 0.0
-    game_length_weight: float = 0.0
+    ownership_weight: float = field_default(TrainConfig, "ownership_weight")
+    game_length_weight: float = field_default(TrainConfig, "game_length_weight")
     # a curriculum (loop/curriculum.py): the file's content, so a resumed run keeps it
     curriculum: dict[str, Any] | None = None
     amp: bool = False  # bf16 for training and network players (CUDA, or a CPU with native bf16)

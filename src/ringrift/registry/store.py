@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
-from ringrift.errors import UserError
+from ringrift.errors import ConfigError, UserError
 from ringrift.nn.model_file import sha256_file, sidecar_info, sidecar_path
 from ringrift.registry.entry import ModelEntry, Transition
 from ringrift.registry.schema import open_registry_db
@@ -180,8 +180,8 @@ class ModelRegistry:
             if value is None and sidecar is not None:
                 fields[key] = getattr(sidecar, key)
             if fields[key] is None:
-                raise UserError(f"no {key} for {path}: pass --{key.replace('_', '-')} or add "
-                                f"metadata.{key} to the sidecar {sidecar_path(path)}")
+                raise ConfigError(key, f"is not known for {path}: give it, or add "
+                                       f"metadata.{key} to the sidecar {sidecar_path(path)}")
         try:
             GameSpec(fields["board_type"], fields["num_players"])
         except RulesError as exc:
