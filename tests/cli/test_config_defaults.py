@@ -140,6 +140,20 @@ def test_the_default_game_flags_are_selfplay_configs():
                       "bench serve"}, boards
 
 
+def test_registry_flags_default_to_the_stores_path():
+    from ringrift.registry import DEFAULT_REGISTRY
+
+    given = {" ".join(words) for words, parser in _commands(build_parser())
+             for action in parser._actions
+             if action.dest == "registry" and action.default is not None
+             and action.default == str(DEFAULT_REGISTRY)}
+    others = {(" ".join(words), action.default) for words, parser in _commands(build_parser())
+              for action in parser._actions
+              if action.dest == "registry" and action.default not in (None,
+                                                                      str(DEFAULT_REGISTRY))}
+    assert not others and {"models list", "promote", "pbt"} <= given, (others, given)
+
+
 def test_gpu_evaluator_flags_are_the_services_defaults():
     import inspect
 

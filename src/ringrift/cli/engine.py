@@ -7,6 +7,7 @@ import argparse
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
     """Flags shared by `engine` and `serve`: the model and the limits on requests."""
+    from ringrift.registry import DEFAULT_REGISTRY
     from ringrift.serve.config import ServeConfig
     from ringrift.serve.protocol import Limits
 
@@ -17,7 +18,8 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
                              " without one, searches use the hand-written evaluation")
     parser.add_argument("--board-type", default=None, help="board of the model (production)")
     parser.add_argument("--num-players", type=int, default=None)
-    parser.add_argument("--registry", default=None, help="model store (default models/registry.db)")
+    parser.add_argument("--registry", default=None,
+                        help=f"model store (default {DEFAULT_REGISTRY})")
     parser.add_argument("--reload-interval", type=float, default=ServeConfig.reload_interval,
                         help="seconds between checks for a newly promoted model (0: never)")
     parser.add_argument("--use-gpu", action="store_true", help="network on CUDA when present")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ringrift.errors import UserError
+from ringrift.registry import DEFAULT_REGISTRY
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
@@ -14,8 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("models", help="manage the model registry",
                                    description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--registry", default="models/registry.db", metavar="PATH",
-                        help="registry database (default: models/registry.db)")
+    common.add_argument("--registry", default=str(DEFAULT_REGISTRY), metavar="PATH",
+                        help="registry database (default: %(default)s)")
     actions = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
     p = actions.add_parser("list", parents=[common], help="list registered models")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import PRESETS
+from ringrift.registry import DEFAULT_REGISTRY
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 from ringrift.train.config import TrainConfig
 from ringrift.tune.pbt import PBTSettings
@@ -56,8 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="where the match games run: local processes (default) or Ray actors")
     p.add_argument("--ray-address", metavar="ADDR",
                    help="--backend ray: 'auto' or HOST:PORT (default: a local Ray instance)")
-    p.add_argument("--registry", default="models/registry.db", metavar="PATH",
-                   help="model store the best member is registered in (development)")
+    p.add_argument("--registry", default=str(DEFAULT_REGISTRY), metavar="PATH",
+                   help="model store the best member is registered in (development; default "
+                   "%(default)s)")
     p.add_argument("--no-register", action="store_true", help="do not register the best member")
     p.add_argument("--model-name", help="registry name (default pbt_<board>_<n>p)")
     p.add_argument("--baseline", action="store_true",

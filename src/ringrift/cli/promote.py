@@ -21,6 +21,7 @@ from ringrift.cli.gauntlet import (
     options_from_args,
 )
 from ringrift.errors import UserError
+from ringrift.registry import DEFAULT_REGISTRY
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "models by hand with `ringrift models promote`)")
     add_candidate_arguments(p, model_required=True)
     add_gauntlet_arguments(p)
-    p.add_argument("--registry", default="models/registry.db", metavar="PATH",
-                   help="model registry (default models/registry.db; created if missing)")
+    p.add_argument("--registry", default=str(DEFAULT_REGISTRY), metavar="PATH",
+                   help="model registry (default %(default)s; created if missing)")
     p.add_argument("--model-name", help="registry name for a new model (default <board>_<n>p)")
     p.add_argument("--architecture", help="for registering: if the model's sidecar lacks it")
     p.add_argument("--encoder-version", help="for registering: if the sidecar lacks it")

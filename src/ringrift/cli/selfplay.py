@@ -23,6 +23,7 @@ from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.exec import gpu_evaluator as evaluator
+from ringrift.registry import DEFAULT_REGISTRY
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.output import FORMATS
 from ringrift.selfplay.runner import SelfplayConfig
@@ -122,7 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--daemon", action="store_true",
                    help="run as a selfplay daemon (see above)")
     d.add_argument("--registry", default=None, metavar="PATH",
-                   help="model registry database (default models/registry.db; an explicit "
+                   help=f"model registry database (default {DEFAULT_REGISTRY}; an explicit "
                    "PATH must exist; a missing default means no model yet)")
     d.add_argument("--bootstrap-engine", default=None, metavar="ENGINE",
                    help="engine played while there is no production model (default: --engine "
@@ -265,7 +266,6 @@ def _run_daemon(args: argparse.Namespace) -> int:
     import secrets
 
     from ringrift.errors import UserError
-    from ringrift.registry import DEFAULT_REGISTRY
     from ringrift.selfplay.daemon import DaemonConfig, run_daemon
 
     if args.num_games is not None:
