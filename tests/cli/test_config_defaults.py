@@ -143,15 +143,11 @@ def test_the_default_game_flags_are_selfplay_configs():
 def test_registry_flags_default_to_the_stores_path():
     from ringrift.registry import DEFAULT_REGISTRY
 
-    given = {" ".join(words) for words, parser in _commands(build_parser())
-             for action in parser._actions
-             if action.dest == "registry" and action.default is not None
-             and action.default == str(DEFAULT_REGISTRY)}
-    others = {(" ".join(words), action.default) for words, parser in _commands(build_parser())
-              for action in parser._actions
-              if action.dest == "registry" and action.default not in (None,
-                                                                      str(DEFAULT_REGISTRY))}
-    assert not others and {"models list", "promote", "pbt"} <= given, (others, given)
+    defaults = {" ".join(words): action.default for words, parser in _commands(build_parser())
+                for action in parser._actions
+                if action.dest == "registry" and action.default is not None}
+    assert set(defaults.values()) == {str(DEFAULT_REGISTRY)}, defaults
+    assert {"models list", "promote", "pbt"} <= set(defaults), defaults
 
 
 def test_gpu_evaluator_flags_are_the_services_defaults():
@@ -227,11 +223,9 @@ def test_written_once(pattern, home):
     (lambda: LoopConfig("square8", 2, "r", ray_address="auto"), "ray_address",
      ["loop", "--board-type", "square8", "--ray-address", "auto"], "--ray-address"),
     (lambda: SelfplayConfig("square8", 2, engine="mixed", mix="random:-1"), "mix",
-     [*SELFPLAY, "--engine", "mixed", "--mix", "random:-1"],
-     "--mix"),
+     [*SELFPLAY, "--engine", "mixed", "--mix", "random:-1"], "--mix"),
     (lambda: SelfplayConfig("square8", 2, engine="mixed", mix="random:1,nope:1"), "mix",
-     [*SELFPLAY, "--engine", "mixed", "--mix", "random:1,nope:1"],
-     "--mix"),
+     [*SELFPLAY, "--engine", "mixed", "--mix", "random:1,nope:1"], "--mix"),
 ])
 def test_library_errors_name_the_field_and_the_cli_the_flag(tmp_path, capsys, make, field,
                                                              argv, flag):
