@@ -309,6 +309,9 @@ def _serve_engines(text: str):
     (_evaluator(batch_size=0), "gpu_batch_size", SELFPLAY, "--gpu-batch-size"),
     (_evaluator(max_wait_s=-1), "gpu_max_wait_s", SELFPLAY, "--gpu-max-wait-ms"),
     (_serve_engines("nope"), "engines", ["bench", "serve"], "--engines"),  # a nested command
+    (lambda: TrainConfig("square8", 2, ["x.npz"], "m.pt", model_version="v9").validate(),
+     "model_version", ["distill", "--board-type", "square8", "--teacher", "t.pt"],
+     "--student-arch"),
     (lambda: PBTSettings("square8", data_paths=[], run_dir=Path("r")).validate(),
      "data_paths", ["pbt", "--board-type", "square8"], "--data-path"),
     (lambda: check_model_given("policy-only", EngineOptions()), "model_path", SELFPLAY,

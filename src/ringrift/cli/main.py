@@ -57,6 +57,8 @@ FIELD_DESTS = {
                  "model_path": "model"},
     "loop": {"eval_simulations": "eval_mcts_simulations"},
     "train": {"data_paths": "data_path"},
+    "distill": {"data_paths": "data_path", "model_version": "student_arch"},
+    "mine": {"data_paths": "data_path"},
     "pbt": {"data_paths": "data_path"},
     "tune": {"data_paths": "data_path"},
     "train-nnue": {"db_paths": "db"},
