@@ -18,24 +18,7 @@ ARCH=(--channels 32 --blocks 3 --batch-size 128 --learning-rate 2e-3 --no-progre
 STEPS=(--epochs ${EPOCHS:-1} --samples-per-epoch ${SAMPLES:-6144} --val-split 0)
 train() { local name=$1; shift; rm -rf "$W/$name"*; $R train --board-type "$B" --num-players "$P" \
     --save-path "$W/$name.pt" "${ARCH[@]}" "${STEPS[@]}" "$@" | tail -1; }
-score() {
-  $PY - "$W/test.npz" "$@" <<'EOF'
-import sys
-import numpy as np
-from ringrift.nn.models import load_model
-from ringrift.rules.spec import GameSpec
-from ringrift.train.dataset import BatchBuilder, load_training_data
-from ringrift.nn.losses import LossWeights
-from ringrift.train.step import evaluate
-test = sys.argv[1]
-for path in sys.argv[2:]:
-    model, meta = load_model(path)
-    data = load_training_data([test], GameSpec(meta["board_type"], meta["num_players"]))
-    m = evaluate(model, BatchBuilder(data), np.arange(len(data)), 512, LossWeights())
-    print(f"{path}: test loss {m['loss']:.4f}  policy acc {m['policy_accuracy']:.4f}  "
-          f"value mse {m['value_mse']:.4f}  ({len(data)} positions)")
-EOF
-}
+score() { $PY "$(dirname "$0")/score_test_set.py" "$W/test.npz" "$@"; }
 train uniform --data-path "$W/train.npz"
 train per --data-path "$W/train.npz" --prioritized-replay --per-alpha 0.6 --per-beta "0.4->1.0"
 train aux --data-path "$W/train.npz" --ownership-weight 0.5 --game-length-weight 0.25
