@@ -14,7 +14,9 @@ from ringrift.evaluate.wilson import wilson_interval
 
 
 def _json(path: Path) -> dict:
-    return json.loads(path.read_text()) if path.exists() else {}
+    """The file's object; {} while it is missing or still being written."""
+    text = path.read_text() if path.exists() else ""
+    return json.loads(text) if text.strip() else {}
 
 
 def _rate(w: int, d: int, losses: int) -> str:

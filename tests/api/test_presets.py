@@ -30,6 +30,20 @@ def test_presets_follow_the_rules(board):
             or 2 * preset.batch_size * per_sample > presets.BATCH_MEMORY_MB)
 
 
+@pytest.mark.parametrize("board", BOARD_TYPES)
+def test_learning_rates_follow_the_sweep_or_scale_with_the_batch(board):
+    preset = presets.preset_for_board(board)
+    swept = presets.MEASURED_LR.get(board)
+    if swept:  # the rate of the lowest held-out loss
+        assert preset.learning_rate == min(swept, key=swept.__getitem__)
+        assert all(swept[preset.learning_rate] <= loss for loss in swept.values())
+    else:  # the swept boards' rate per sample, times this board's batch
+        rates = [presets.preset_for_board(b) for b in presets.MEASURED_LR]
+        per_sample = min(p.learning_rate / p.batch_size for p in rates)
+        assert preset.learning_rate == pytest.approx(per_sample * preset.batch_size)
+    assert ringrift.get_training_config_for_board(board).learning_rate == preset.learning_rate
+
+
 def test_bigger_boards_get_smaller_batches():
     batch = {b: presets.preset_for_board(b).batch_size for b in BOARD_TYPES}
     assert batch["square19"] <= batch["square8"] and batch["hexagonal"] <= batch["hex8"]

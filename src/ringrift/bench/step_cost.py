@@ -81,7 +81,8 @@ def run_presets(args: argparse.Namespace) -> int:
     print("presets from the figures in ringrift.train.presets.MEASURED:")
     for board in presets.MEASURED:
         preset = presets.preset_for_board(board)
-        print(f"  {board:10} {preset.model_version} batch {preset.batch_size}")
+        print(f"  {board:10} {preset.model_version} batch {preset.batch_size} "
+              f"learning rate {preset.learning_rate:g}")
     return 0
 
 
