@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 21's A/Bs inside the training loop, at equal compute, over several seeds.
 # usage: bench/issue21_loop_ab.sh WORKDIR [SEEDS] [ARMS]
-#   SEEDS default "1 2"; ARMS default "base per aux hard curriculum".
+#   SEEDS default "1 2"; ARMS default "base per aux hard curriculum"; BOARD=hex8 PLAYERS=3 for
+#   another configuration (default square8 2p).
 # Every arm runs the same loop (square8 2p, a v2 network of 32 channels x 3 blocks, 4 iterations:
 # heuristic bootstrap until a model is promoted, then gumbel selfplay) with a fixed training
 # budget per iteration (--samples-per-epoch x --training-epochs), so the arms take the same number
@@ -21,7 +22,8 @@ cat > "$W/curriculum.json" <<'JSON'
             {"difficulty": 0.75, "advance_win_rate": 0.35, "opponent": "heuristic"},
             {"difficulty": 1.0, "advance_win_rate": 1.0, "opponent": "heuristic"}]}
 JSON
-COMMON=(--board-type square8 --num-players 2 --iterations 4 --bootstrap-engine heuristic
+GAME=(--board-type "${BOARD:-square8}" --num-players "${PLAYERS:-2}")
+COMMON=("${GAME[@]}" --iterations 4 --bootstrap-engine heuristic
         --bootstrap-games 150 --engine gumbel --selfplay-games 48 --mcts-simulations 16
         --training-epochs 2 --samples-per-epoch 8192 --learning-rate 2e-3 --batch-size 256
         --model-version v2 --channels 32 --blocks 3 --eval-engine gumbel --eval-mcts-simulations 16 --eval-games 40
@@ -55,12 +57,12 @@ last_model() { ls "$W/$1"/models/iter_*.pt | sort | tail -1; }
 for s in $SEEDS; do
   for a in $ARMS; do
     out="$W/final/$a-s$s-heuristic.json"
-    [ -f "$out" ] || $R match --board-type square8 --num-players 2 --candidate gumbel \
+    [ -f "$out" ] || $R match "${GAME[@]}" --candidate gumbel \
         --model "$(last_model "$a-s$s")" --mcts-simulations 16 --opponent heuristic \
         --games "$G" --seed 77 --json > "$out"
     [ "$a" = base ] && continue
     out="$W/final/$a-s$s-base.json"
-    [ -f "$out" ] || $R match --board-type square8 --num-players 2 --candidate gumbel \
+    [ -f "$out" ] || $R match "${GAME[@]}" --candidate gumbel \
         --model "$(last_model "$a-s$s")" --mcts-simulations 16 --opponent gumbel \
         --opponent-model "$(last_model "base-s$s")" --opponent-mcts-simulations 16 \
         --games "$G" --seed 78 --json > "$out"
