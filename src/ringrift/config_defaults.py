@@ -1,9 +1,11 @@
-"""Reading a config dataclass's field defaults, so a CLI flag or a second config class can take
-its default from the one dataclass that owns it instead of writing the number again."""
+"""Reading a config dataclass's field defaults (or a function's parameter defaults, where the
+setting is a parameter and not a field), so a CLI flag or a second config class can take its
+default from the one place that owns it instead of writing the number again."""
 
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Any
 
 
@@ -17,3 +19,14 @@ def field_default(cls: type, name: str) -> Any:
                 return f.default_factory()
             raise KeyError(f"{cls.__name__}.{name} has no default")
     raise KeyError(f"{cls.__name__} has no field {name!r}")
+
+
+def parameter_default(func: Any, name: str) -> Any:
+    """The default of parameter `name` of function `func`."""
+    params = inspect.signature(func).parameters
+    if name not in params:
+        raise KeyError(f"{func.__qualname__} has no parameter {name!r}")
+    default = params[name].default
+    if default is inspect.Parameter.empty:
+        raise KeyError(f"{func.__qualname__}({name}) has no default")
+    return default

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,17 +17,21 @@ import pytest
 from ringrift.ai.engines import check_model_given
 from ringrift.ai.options import EngineOptions
 from ringrift.cli.main import build_parser
-from ringrift.data.export import ExportFilters
+from ringrift.data.export import ExportFilters, run_export
 from ringrift.errors import ConfigError
-from ringrift.evaluate.gauntlet import GauntletConfig
+from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE
+from ringrift.evaluate.gauntlet import Gauntlet, GauntletConfig, run_gauntlet
 from ringrift.evaluate.match import MatchConfig
+from ringrift.evaluate.promotion import gate_and_promote
 from ringrift.evaluate.tournament import TournamentConfig
 from ringrift.loop.config import LoopConfig
 from ringrift.output_paths import check_output_dir
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import TrainConfig
-from ringrift.train.distributed import torchrun_command
+from ringrift.train.distributed import launch_torchrun, torchrun_command
+from ringrift.train.launch_settings import LaunchSettings
+from ringrift.train.mine_settings import MineSettings
 from ringrift.train.nnue_config import NNUETrainConfig
 from ringrift.train.prioritized import parse_beta
 from ringrift.tune.pbt import PBTSettings
@@ -38,7 +45,7 @@ CONFIGS = {
                  (EngineOptions, {"heuristic_profile_file": "heuristic_profile_path",
                                   "model": "model_path", "mcts_simulations": "simulations"}),
                  (DaemonConfig, {"status_interval": "status_interval_s"})],
-    "train": [(TrainConfig, {})],
+    "train": [(TrainConfig, {}), (LaunchSettings, {})],
     "train-nnue": [(NNUETrainConfig, {})],
     "distill": [(TrainConfig, {"student_arch": "model_version"})],
     "loop": [(LoopConfig, {"eval_mcts_simulations": "eval_simulations"})],
@@ -48,6 +55,7 @@ CONFIGS = {
     "tournament": [(TournamentConfig, {})],
     "pbt": [(PBTSettings, {})],
     "tune": [(TuneSettings, {"space": "space_path"})],
+    "mine": [(MineSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -62,7 +70,8 @@ RESOLVED_LATER = {
 }
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
-            "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8}
+            "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
+            "mine": 4}
 
 
 # command lines (less the output flags) for the library-error tests
@@ -108,6 +117,56 @@ def test_flag_defaults_are_the_config_defaults(command):
                                     f"{field} = {expected!r}"
             checked += 1
     assert checked >= AT_LEAST[command], checked
+
+
+# flags whose default is a library function's parameter (a setting passed to the call, not a
+# config field): (command, flag dest, function, parameter)
+PARAMETER_FLAGS = [
+    ("gauntlet", "workers", Gauntlet.run, "workers"),
+    ("gauntlet", "batch_size", Gauntlet.run, "batch_size"),
+    ("promote", "workers", Gauntlet.run, "workers"),
+    ("promote", "batch_size", Gauntlet.run, "batch_size"),
+    ("export", "workers", run_export, "workers"),
+]
+
+
+@pytest.mark.parametrize("command,dest,func,param", PARAMETER_FLAGS)
+def test_flag_defaults_are_the_functions_defaults(command, dest, func, param):
+    actions = {a.dest: a for a in _subparser(command)._actions}
+    expected = inspect.signature(func).parameters[param].default
+    assert expected is not inspect.Parameter.empty
+    assert actions[dest].default == expected
+
+
+def _parameter(func, name: str):
+    return inspect.signature(func).parameters[name].default
+
+
+def test_the_library_calls_default_like_their_flags():
+    """The functions the commands call with these settings have the same defaults."""
+    for func in (run_gauntlet, gate_and_promote):
+        for name in ("workers", "batch_size"):
+            assert _parameter(func, name) == _parameter(Gauntlet.run, name), (func, name)
+    assert _parameter(gate_and_promote, "engine") == DEFAULT_MODEL_ENGINE
+    for command in ("gauntlet", "promote"):
+        actions = {a.dest: a for a in _subparser(command)._actions}
+        assert actions["engine"].default == DEFAULT_MODEL_ENGINE
+    from ringrift.train.hard_positions import mine_hard_positions
+
+    mine = _field_defaults(MineSettings)
+    assert {n: _parameter(mine_hard_positions, n) for n in mine} == mine
+    for func in (torchrun_command, launch_torchrun):
+        assert _parameter(func, "nnodes") == LaunchSettings().nnodes
+
+
+def test_the_parser_reads_its_defaults_without_torch():
+    """`ringrift --help` / `ringrift mine --help` stay fast: building every command's flags
+    (mine's and train's defaults included) imports no torch."""
+    code = ("import sys; from ringrift.cli.main import build_parser; build_parser(); "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):

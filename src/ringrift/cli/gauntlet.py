@@ -17,9 +17,10 @@ from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import field_default, parameter_default
 from ringrift.errors import UserError
-from ringrift.evaluate.gauntlet import GauntletConfig
+from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE
+from ringrift.evaluate.gauntlet import Gauntlet, GauntletConfig
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 
 
@@ -32,8 +33,8 @@ def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool)
     """Flags describing the candidate player (shared with `ringrift promote`)."""
     p.add_argument("--model", required=model_required, metavar="PATH",
                    help="candidate model file")
-    p.add_argument("--engine", default="policy-only",
-                   help="candidate engine (default policy-only; the previous model plays with "
+    p.add_argument("--engine", default=DEFAULT_MODEL_ENGINE,
+                   help="candidate engine (default %(default)s; the previous model plays with "
                         "the same engine)")
     p.add_argument("--name", help="candidate's rated name (default: model file stem, "
                                   "':ENGINE' added for engines other than policy-only)")
@@ -73,13 +74,15 @@ def add_gauntlet_arguments(p: argparse.ArgumentParser) -> None:
                    help="game database for the games (default: <model dir>/evaluation.db)")
     p.add_argument("--stop-on-fail", action="store_true", default=_g("stop_on_fail"),
                    help="skip the remaining opponents once one is not passed")
-    p.add_argument("--workers", type=int, default=1, metavar="N",
-                   help="processes playing games (default 1); the result is the same for "
+    p.add_argument("--workers", type=int, default=parameter_default(Gauntlet.run, "workers"),
+                   metavar="N",
+                   help="processes playing games (default %(default)s); the result is the same for "
                         "any N (games are taken in order, stopping where one worker would)")
     add_backend_arguments(p)
-    p.add_argument("--batch-size", type=int, default=1, metavar="B",
+    p.add_argument("--batch-size", type=int,
+                   default=parameter_default(Gauntlet.run, "batch_size"), metavar="B",
                    help="games each process plays at once, their network evaluations "
-                        "batched (default 1; 8-32 is much faster for network players)")
+                        "batched (default %(default)s; 8-32 is much faster for network players)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 

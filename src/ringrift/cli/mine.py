@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from ringrift.config_defaults import field_default
+from ringrift.train.mine_settings import MEASURES, MineSettings
+
+
+def _m(name: str):
+    """The default of MineSettings field `name` (mine_hard_positions reads the same)."""
+    return field_default(MineSettings, name)
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -15,12 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data-path", required=True, action="extend", nargs="+",
                    help=".npz training file(s) to mine")
     p.add_argument("--output", required=True, help="weighted .npz to write")
-    p.add_argument("--fraction", type=float, default=0.1,
-                   help="share of the positions to keep, hardest first (default 0.1)")
-    p.add_argument("--by", default="both", choices=("policy", "value", "both"),
+    p.add_argument("--fraction", type=float, default=_m("fraction"),
+                   help="share of the positions to keep, hardest first (default %(default)s)")
+    p.add_argument("--by", default=_m("by"), choices=MEASURES,
                    help="policy surprise, value error, or both (each over its mean, summed)")
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--batch-size", type=int, default=_m("batch_size"))
+    p.add_argument("--device", default=_m("device"), help="cpu, cuda or cuda:N")
     p.set_defaults(func=_run)
 
 

@@ -10,6 +10,7 @@ from ringrift.nn.architectures import ARCHITECTURE_NAMES
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.train.config import DISTILL_TEMPERATURE, EARLY_STOPPING_PATIENCE, TrainConfig
+from ringrift.train.launch_settings import LaunchSettings
 from ringrift.train.schedule import SCHEDULES as LR_SCHEDULES
 
 
@@ -37,9 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "distributed", "several processes with DistributedDataParallel, started by torchrun "
         "(gloo on the CPU, nccl on CUDA: one process per GPU); --batch-size stays the global "
         "batch. Equivalent: torchrun --nproc-per-node N -m ringrift.train FLAGS")
-    d.add_argument("--nproc-per-node", type=int, default=1, metavar="N",
-                   help="training processes on this machine (default 1: no torchrun)")
-    d.add_argument("--nnodes", type=int, default=1, metavar="N",
+    d.add_argument("--nproc-per-node", type=int,
+                   default=field_default(LaunchSettings, "nproc_per_node"), metavar="N",
+                   help="training processes on this machine (default %(default)s: no torchrun)")
+    d.add_argument("--nnodes", type=int, default=field_default(LaunchSettings, "nnodes"),
+                   metavar="N",
                    help="machines taking part (run the same command on each)")
     d.add_argument("--rdzv-endpoint", metavar="HOST:PORT",
                    help="with --nnodes > 1: the rendezvous address, the same on every machine")

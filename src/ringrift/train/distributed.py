@@ -30,7 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ringrift.config_defaults import field_default
 from ringrift.errors import ConfigError
+from ringrift.train.launch_settings import LaunchSettings
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ def convert_batchnorm(model: nn.Module, ctx: DistContext, device: torch.device) 
     return nn.SyncBatchNorm.convert_sync_batchnorm(model)
 
 
-def torchrun_command(nproc_per_node: int, train_argv: list[str], *, nnodes: int = 1,
+def torchrun_command(nproc_per_node: int, train_argv: list[str], *,
+                     nnodes: int = field_default(LaunchSettings, "nnodes"),
                      rdzv_endpoint: str | None = None,
                      module: str = "ringrift.train") -> list[str]:
     """The torchrun (torch.distributed.run, the elastic agent) command line that runs
@@ -171,7 +174,8 @@ def torchrun_command(nproc_per_node: int, train_argv: list[str], *, nnodes: int 
     return [*command, "-m", module, *train_argv]
 
 
-def launch_torchrun(nproc_per_node: int, train_argv: list[str], *, nnodes: int = 1,
+def launch_torchrun(nproc_per_node: int, train_argv: list[str], *,
+                    nnodes: int = field_default(LaunchSettings, "nnodes"),
                     rdzv_endpoint: str | None = None) -> int:
     """Run the training under torchrun and wait; its exit status (a signal stops it first)."""
     command = torchrun_command(nproc_per_node, train_argv, nnodes=nnodes,

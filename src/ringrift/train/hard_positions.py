@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from ringrift.config_defaults import field_default
 from ringrift.data import npz_format
 from ringrift.errors import ConfigError, UserError
 from ringrift.nn.losses import legal_log_softmax
 from ringrift.rules.spec import GameSpec
 from ringrift.train.dataset import BatchBuilder, TrainingData, epoch_batches, load_training_data
-
-MEASURES = ("policy", "value", "both")
+from ringrift.train.mine_settings import MEASURES, MineSettings
 
 
 @dataclass
@@ -78,9 +78,11 @@ def select_hard(scores: np.ndarray, fraction: float) -> np.ndarray:
 
 
 def mine_hard_positions(model_path: str | os.PathLike[str], data_paths: list[str],
-                        output: str | os.PathLike[str], *, fraction: float = 0.1,
-                        by: str = "both", batch_size: int = 256,
-                        device: str = "cpu") -> dict[str, Any]:
+                        output: str | os.PathLike[str], *,
+                        fraction: float = field_default(MineSettings, "fraction"),
+                        by: str = field_default(MineSettings, "by"),
+                        batch_size: int = field_default(MineSettings, "batch_size"),
+                        device: str = field_default(MineSettings, "device")) -> dict[str, Any]:
     """Score every position of the data with the model, write the hardest as a weighted
     training file; returns a summary (counts and the score figures)."""
     from ringrift.nn.inference import resolve_device
