@@ -18,6 +18,14 @@ class ConfigError(UserError):
         super().__init__(f"{field} {problem}")
 
 
+def check_fields(checks: list[tuple[bool, str, str]]) -> None:
+    """Raise ConfigError for the first (ok, field, problem) that is not ok (a config's
+    `validate()` lists its checks in field order)."""
+    for ok, field, problem in checks:
+        if not ok:
+            raise ConfigError(field, problem)
+
+
 class Interrupted(Exception):
     """A signal stopped a command after it saved its progress: the CLI prints the message as
     one line and exits 128 + `signum`."""

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ringrift.errors import ConfigError, UserError
+from ringrift.errors import ConfigError, UserError, check_fields
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import GameSpec
 
@@ -148,9 +148,7 @@ class TrainConfig:
             (self.ownership_weight >= 0, "ownership_weight", "must be >= 0"),
             (self.game_length_weight >= 0, "game_length_weight", "must be >= 0"),
         ]
-        for ok, name, problem in checks:
-            if not ok:  # the error names the field, the CLI the flag
-                raise ConfigError(name, problem)
+        check_fields(checks)  # the error names the field, the CLI the flag
         from ringrift.train.prioritized import parse_beta
 
         parse_beta(self.per_beta)

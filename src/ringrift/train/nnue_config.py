@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ringrift import rules
-from ringrift.errors import ConfigError, UserError
+from ringrift.errors import ConfigError, UserError, check_fields
 
 
 @dataclass
@@ -57,9 +57,7 @@ class NNUETrainConfig:
                   (self.seed >= 0, "seed", "must be >= 0"),
                   (self.max_games is None or self.max_games >= 1, "max_games",
                    "must be at least 1")]
-        for ok, name, problem in checks:
-            if not ok:
-                raise ConfigError(name, problem)
+        check_fields(checks)  # the error names the field, the CLI the flag
         save = Path(self.save_path)
         if save.is_dir():
             raise ConfigError("save_path", f"{save}: is a directory")

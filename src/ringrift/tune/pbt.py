@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ringrift.atomic import atomic_write_text
-from ringrift.errors import ConfigError, Interrupted, UserError
+from ringrift.errors import ConfigError, Interrupted, UserError, check_fields
 from ringrift.rules.spec import GameSpec
 from ringrift.tune.hparams import BOUNDS, default_hparams, perturb_hparams, sample_hparams
 
@@ -83,9 +83,7 @@ class PBTSettings:
             (self.games >= 1, "games", "must be >= 1"),
             (len(self.reference_pool) >= 1, "reference_pool", "needs at least one engine"),
         ]
-        for ok, name, problem in checks:
-            if not ok:
-                raise ConfigError(name, problem)
+        check_fields(checks)  # the error names the field, the CLI the flag
         from ringrift.exec import check_backend
 
         check_backend(self.backend, self.ray_address)
