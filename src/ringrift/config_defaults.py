@@ -8,6 +8,9 @@ import dataclasses
 import inspect
 from typing import Any
 
+# worker processes of a job that can fan out (export, the executor): one unless asked
+DEFAULT_WORKERS = 1
+
 
 def field_default(cls: type, name: str) -> Any:
     """The default of dataclass `cls`'s field `name` (a fresh value for a default_factory)."""

@@ -6,12 +6,11 @@ import argparse
 import json
 
 from ringrift.ai.engines import SEARCH_ENGINES
-from ringrift.config_defaults import field_default
-from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.rules.spec import DEFAULT_BOARD_TYPE, DEFAULT_NUM_PLAYERS
 
-# the default game (square8, 2 players): SelfplayConfig's, as for selfplay itself
-BOARD_TYPE = field_default(SelfplayConfig, "board_type")
-NUM_PLAYERS = field_default(SelfplayConfig, "num_players")
+# the default game (square8, 2 players), as for selfplay itself
+BOARD_TYPE = DEFAULT_BOARD_TYPE
+NUM_PLAYERS = DEFAULT_NUM_PLAYERS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ringrift.config_defaults import parameter_default
-from ringrift.data.export import run_export
+from ringrift.config_defaults import DEFAULT_WORKERS
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 
 
@@ -25,13 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--since", help="games created at or after this date (ISO 8601)")
     p.add_argument("--use-cache", action="store_true",
                    help="reuse earlier exports: only new games are encoded")
-    p.add_argument("--workers", type=int, default=parameter_default(run_export, "workers"),
+    p.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                    help="processes encoding games (default %(default)s)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ringrift.data.export import ExportFilters, discover_databases
+    from ringrift.data.export import ExportFilters, discover_databases, run_export
     from ringrift.errors import UserError
     from ringrift.rules.spec import GameSpec
 

@@ -8,7 +8,7 @@ from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
 from ringrift.loop.config import LR_SPANS, LoopConfig
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
-from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.rules.spec import DEFAULT_NUM_PLAYERS
 
 
 def _d(name: str):
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type")
     # (LoopConfig requires the count: the default game's, as the loop's selfplay plays it)
     p.add_argument("--num-players", type=int,
-                   default=field_default(SelfplayConfig, "num_players"))
+                   default=DEFAULT_NUM_PLAYERS)
     p.add_argument("--iterations", type=int, default=None,
                    help=f"iterations in all (default {_d('iterations')}; with --resume: raise "
                    "the total)")

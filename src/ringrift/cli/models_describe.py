@@ -10,8 +10,7 @@ import argparse
 
 from ringrift.config_defaults import field_default
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
-from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.rules.spec import BOARD_TYPES, DEFAULT_NUM_PLAYERS, PLAYER_COUNTS
 from ringrift.train.config import TrainConfig
 
 
@@ -25,7 +24,7 @@ def add_describe(models_subparsers: argparse._SubParsersAction) -> argparse.Argu
                    choices=ARCHITECTURE_NAMES)
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,  # the default game's
-                   default=field_default(SelfplayConfig, "num_players"))
+                   default=DEFAULT_NUM_PLAYERS)
     p.add_argument("--rank-head", action="store_true", help="include the rank head")
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")

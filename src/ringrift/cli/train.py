@@ -7,8 +7,7 @@ import argparse
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
-from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.rules.spec import BOARD_TYPES, DEFAULT_NUM_PLAYERS, PLAYER_COUNTS, GameSpec
 from ringrift.train.config import DISTILL_TEMPERATURE, EARLY_STOPPING_PATIENCE, TrainConfig
 from ringrift.train.launch_settings import LaunchSettings
 from ringrift.train.schedule import SCHEDULES as LR_SCHEDULES
@@ -25,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     # (TrainConfig requires the count: the default game's, whose selfplay data it trains on)
     p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
-                   default=field_default(SelfplayConfig, "num_players"))
+                   default=DEFAULT_NUM_PLAYERS)
     p.add_argument("--model-version", default=_d("model_version"), choices=ARCHITECTURE_NAMES,
                    help="v2 (small): 96x6 residual tower (fast); v3 (large): 192x12 with SE "
                    "(strong)")

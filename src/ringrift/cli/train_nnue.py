@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ringrift.config_defaults import field_default
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
-from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.rules.spec import BOARD_TYPES, DEFAULT_NUM_PLAYERS, PLAYER_COUNTS
 from ringrift.train.nnue_config import NNUETrainConfig
 
 
@@ -25,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--board-type", required=True, choices=BOARD_TYPES)
     # (NNUETrainConfig requires the count: the default game's, as selfplay plays it)
     p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
-                   default=field_default(SelfplayConfig, "num_players"))
+                   default=DEFAULT_NUM_PLAYERS)
     p.add_argument("--save-path", required=True, help="model file to write (.pt)")
     p.add_argument("--epochs", type=int, default=_d("epochs"))
     p.add_argument("--batch-size", type=int, default=_d("batch_size"))

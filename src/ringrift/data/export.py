@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ringrift import rules
+from ringrift.config_defaults import DEFAULT_WORKERS
 from ringrift.data import aux_targets, npz_format
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR, GameDB
 from ringrift.data.records import GameRecord
@@ -306,7 +307,7 @@ def _check_config(db: GameDB, path: str, spec: GameSpec) -> None:
 
 
 def run_export(db_paths: list[str], spec: GameSpec, output: str | Path,
-               filters: ExportFilters, *, use_cache: bool = False, workers: int = 1,
+               filters: ExportFilters, *, use_cache: bool = False, workers: int = DEFAULT_WORKERS,
                progress=None, skip_other_configs: bool = False) -> ExportSummary:
     """Export the games of the databases to `output`; with `use_cache` reuse earlier work.
     `skip_other_configs` (discovered databases): a database without games of this board and

@@ -27,6 +27,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from ringrift.config_defaults import DEFAULT_WORKERS
 from ringrift.errors import ConfigError
 
 K = TypeVar("K")
@@ -89,7 +90,7 @@ class Executor:
     sets torch in each to `threads` CPU threads; on Ray it also asks each actor for a share of
     the cluster's GPUs when it has some."""
 
-    def __init__(self, workers: int = 1, *, backend: str = "local", network: bool = False,
+    def __init__(self, workers: int = DEFAULT_WORKERS, *, backend: str = "local", network: bool = False,
                  threads: int = 1, window: int | None = None,
                  ray_address: str | None = None,
                  worker_init: Callable[[int], None] | None = None,
@@ -118,7 +119,7 @@ class Executor:
         self._next_id = 0
 
     @classmethod
-    def for_players(cls, specs: Iterable, workers: int = 1, *, backend: str = "local",
+    def for_players(cls, specs: Iterable, workers: int = DEFAULT_WORKERS, *, backend: str = "local",
                     ray_address: str | None = None) -> Executor:
         """An executor for games between EngineSpecs: network workers when a model file is
         played by an engine other than random/heuristic, torch threads from the specs'

@@ -44,6 +44,9 @@ BOARDS: dict[str, BoardSpec] = {b.name: b for b in (
     BoardSpec("hexagonal", 25, True, 96, (4, 4, 4)),
 )}
 BOARD_TYPES = tuple(BOARDS)
+# the game a command plays when none is named (the seed's default: square8, 2 players)
+DEFAULT_BOARD_TYPE = "square8"
+DEFAULT_NUM_PLAYERS = 2
 
 
 def check_board_type(board_type: object, error: type[Exception] = RulesError) -> str:

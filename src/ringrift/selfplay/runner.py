@@ -19,6 +19,7 @@ from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError, UserError
+from ringrift.rules.spec import DEFAULT_BOARD_TYPE, DEFAULT_NUM_PLAYERS
 from ringrift.selfplay.temperature import get_schedule
 
 # The heuristic's values are tanh-squashed in [-1, 1]; a schedule temperature of 1 maps to this
@@ -36,8 +37,8 @@ class SelfplayConfig:
     plays square8 with 2 players.
     """
 
-    board_type: str = "square8"
-    num_players: int = 2
+    board_type: str = DEFAULT_BOARD_TYPE
+    num_players: int = DEFAULT_NUM_PLAYERS
     engine: str = "heuristic"
     mix: str = "heuristic:0.8,random:0.2"
     mix_per: str = "game"  # or "seat"
