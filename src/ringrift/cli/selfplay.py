@@ -22,7 +22,7 @@ from ringrift.cli._backend_args import add_backend_arguments, check_backend_argu
 from ringrift.cli._engine_names import engine_names
 from ringrift.cli._simulations import simulations_arg
 from ringrift.config_defaults import field_default
-from ringrift.exec import gpu_evaluator as evaluator
+from ringrift.exec import evaluator_settings as evaluator
 from ringrift.registry import DEFAULT_REGISTRY
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.output import FORMATS

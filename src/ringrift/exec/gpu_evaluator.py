@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from ringrift.errors import ConfigError, UserError
+from ringrift.exec.evaluator_settings import BATCH_SIZE, MAX_WAIT_S
 
-BATCH_SIZE = 256  # most positions per evaluator batch (scaled up on large GPUs)
-MAX_WAIT_S = 0.002  # longest wait for a batch to fill
 
 @dataclass
 class EvaluatorStats:
