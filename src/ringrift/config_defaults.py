@@ -8,7 +8,8 @@ import dataclasses
 import inspect
 from typing import Any
 
-# worker processes of a job that can fan out (export, the executor): one unless asked
+# worker processes of any job that can fan out (selfplay, export, matches, the loop...): one
+# unless asked
 DEFAULT_WORKERS = 1
 
 

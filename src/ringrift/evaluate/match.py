@@ -17,7 +17,7 @@ from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import DEFAULT_WORKERS, field_default
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.wilson import wilson_interval
@@ -84,7 +84,7 @@ class MatchConfig:
     games: int = 100
     seed: int = 0
     max_moves: int = DEFAULT_MAX_MOVES
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
     batch_size: int = 1
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringrift.ai.game import DEFAULT_MAX_MOVES
+from ringrift.config_defaults import DEFAULT_WORKERS
 
 
 @dataclass(frozen=True)
@@ -15,5 +16,5 @@ class TournamentConfig:
     games_per_pair: int = 10
     seed: int = 0
     max_moves: int = DEFAULT_MAX_MOVES
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
     batch_size: int = 1

@@ -10,9 +10,10 @@ from typing import Any
 
 from ringrift import rules
 from ringrift.ai.engines import BASIC_ENGINES, ENGINES, SEARCH_ENGINES
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import DEFAULT_WORKERS, field_default
 from ringrift.errors import ConfigError, UserError
 from ringrift.train.config import TrainConfig
+from ringrift.train.launch_settings import LaunchSettings
 
 # engines the loop can name (mixed needs a mix of its own), and those that need no model
 LR_SPANS = ("iteration", "run")
@@ -35,10 +36,11 @@ class LoopConfig:
     bootstrap_games: int | None = None  # games per bootstrap iteration (None: selfplay_games)
     selfplay_temperature: str = "alphazero:moves=16"
     policy_temperature: float = 1.0  # policy-only selfplay sampling temperature
-    workers: int = 1  # processes for selfplay, export and evaluation
+    workers: int = DEFAULT_WORKERS  # processes for selfplay, export and evaluation
     backend: str = "local"  # where selfplay and evaluation workers run: local or ray (exec)
     ray_address: str | None = None  # --backend ray: None starts a local Ray instance
-    train_nproc: int = 1  # training processes (torchrun, DDP) per iteration
+    # training processes (torchrun, DDP) per iteration
+    train_nproc: int = field_default(LaunchSettings, "nproc_per_node")
     selfplay_batch_size: int = 16  # network engines: games per process, leaves batched
     # training
     model_version: str = field_default(TrainConfig, "model_version")

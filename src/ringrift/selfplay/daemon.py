@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.ai.engines import MODEL_ENGINES, NETWORK_ENGINES, SEARCH_ENGINES
+from ringrift.config_defaults import DEFAULT_WORKERS
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError, UserError
 from ringrift.registry import ModelEntry, ModelRegistry
@@ -55,7 +56,7 @@ class DaemonConfig:
     registry_required: bool = True  # False: a missing registry means "no model yet"
     fmt: str = "db"
     bootstrap_engine: str | None = None  # played without a production model; None: the engine
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
     batch_size: int = 1
     max_games: int | None = None  # stop after this many stored games (None: until a signal)
     status_interval_s: float = 60.0

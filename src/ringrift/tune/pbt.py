@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ringrift.atomic import atomic_write_text
+from ringrift.config_defaults import DEFAULT_WORKERS
 from ringrift.errors import ConfigError, Interrupted, UserError, check_fields
 from ringrift.rules.spec import GameSpec
 from ringrift.tune.hparams import BOUNDS, default_hparams, perturb_hparams, sample_hparams
@@ -61,7 +62,7 @@ class PBTSettings:
     channels: int | None = None
     blocks: int | None = None
     device: str = "auto"
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
     backend: str = "local"  # where the match games run (ringrift.exec): local or ray
     ray_address: str | None = None
     registry: Path | None = None  # None: do not register
@@ -221,7 +222,7 @@ class MatchPoolScorer:
     Bradley-Terry fit over all of them, the first reference anchored at Elo 0."""
 
     def __init__(self, spec: GameSpec, pool: tuple[str, ...], games: int,
-                 seed: int = 0, workers: int = 1, backend: str = "local",
+                 seed: int = 0, workers: int = DEFAULT_WORKERS, backend: str = "local",
                  ray_address: str | None = None) -> None:
         self.spec = spec
         self.pool, self.games, self.seed, self.workers = tuple(pool), games, seed, workers
