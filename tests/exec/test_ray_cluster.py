@@ -83,6 +83,12 @@ def cluster():
         shutil.rmtree(temp_dir, ignore_errors=True)
 
 
+# Enough games that units are still waiting when the node dies (the kill comes after 2 of them):
+# with 10, three fast workers had sometimes taken every unit already, so the dead node's actor
+# held none and was rightly not replaced, failing 'replacements >= 1' now and then.
+GAMES = 30
+
+
 def drive(address: str, node_port: int) -> None:
     """The driver, run in a process of its own (python -m tests.exec.test_ray_cluster): Ray
     keeps per-process state from an earlier ray.init (another test's local instance) that
@@ -94,7 +100,7 @@ def drive(address: str, node_port: int) -> None:
     killed_at = None
     ready_at_kill = False
     with Executor(3, backend="ray", ray_address=address) as ex:
-        stream = ex.unordered(play_selfplay_unit, selfplay_units(config, range(10), 1))
+        stream = ex.unordered(play_selfplay_unit, selfplay_units(config, range(GAMES), 1))
         for _, unit_records in stream:
             records += unit_records
             # Kill once every worker is up (the second node's actor then holds a unit and must
@@ -133,9 +139,9 @@ def test_killing_a_nodes_raylet_mid_job_loses_no_game_and_plays_none_twice(clust
     for key in out["games"]:
         assert key[0] not in played, f"game {key[0]} was played twice"
         played[key[0]] = key
-    assert sorted(played) == list(range(10))
+    assert sorted(played) == list(range(GAMES))
     expected = {k: list(v) for k, v in by_index(run_games(heuristic_config(seed=5),
-                                                            range(10), 1)).items()}
+                                                            range(GAMES), 1)).items()}
     assert {k: json.loads(json.dumps(v)) for k, v in played.items()} == \
         {k: json.loads(json.dumps(v)) for k, v in expected.items()}
 
