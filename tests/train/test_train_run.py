@@ -307,3 +307,37 @@ def test_existing_checkpoints_need_resume(trained, tmp_path, capsys):
     err = run_error(capsys, argv)
     assert "again_ckpt" in err and "--resume" in err
     assert main([*argv, "--resume"]) == 0  # finished run: re-saves the final model
+
+
+def test_resume_when_only_a_best_checkpoint_survives(trained, tmp_path, capsys):
+    """A run killed after saving its first best model but before its first epoch checkpoint
+    leaves nothing to resume from: --resume starts over (the best file is replaced), and
+    without --resume the folder is still refused."""
+    save = tmp_path / "killed.pt"
+    argv = train_args(trained["data"], save, "--epochs", "1", "--no-tensorboard")
+    assert main(argv) == 0
+    ckpt = tmp_path / "killed_ckpt"
+    for path in ckpt.iterdir():  # keep only best_*.pt (and its sidecar)
+        if not path.name.startswith("best_"):
+            path.unlink()
+    save.unlink()
+    assert "--resume" in run_error(capsys, argv)
+    assert main([*argv, "--resume"]) == 0
+    assert save.exists()
+    assert "no checkpoint" in capsys.readouterr().out
+
+
+def test_resume_refuses_a_folder_of_unusable_checkpoints_and_keeps_them(trained, tmp_path,
+                                                                          capsys):
+    save = tmp_path / "broken.pt"
+    argv = train_args(trained["data"], save, "--epochs", "1", "--no-tensorboard")
+    assert main(argv) == 0
+    steps = sorted((tmp_path / "broken_ckpt").glob("step_*.pt"))
+    assert steps
+    for path in steps:
+        path.write_bytes(path.read_bytes()[:100])  # truncated: fails its SHA-256 check
+    before = {p.name: p.read_bytes() for p in steps}
+    assert main([*argv, "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # a warning per file, then the error
+    assert "skipping unusable checkpoint" in err[0] and "no usable checkpoint" in err[-1]
+    assert {p.name: p.read_bytes() for p in steps} == before

@@ -333,6 +333,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     if cfg.resume:
         found = manager.latest()
         if found is None:
+            # A run killed between its first best model and its first epoch checkpoint left
+            # nothing to resume from; its best file is replaced when this run's epoch ends.
             print(f"no checkpoint in {paths.checkpoints}; starting from scratch", file=out)
         else:
             ckpt_path, payload = found
@@ -352,9 +354,16 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             resumed = True
             print(f"resuming from {ckpt_path.name} (epoch {state.epoch + 1}, step {state.step})",
                   file=out)
-    if not resumed and (manager.checkpoints() or manager.best_path()):
+    if not resumed and manager.checkpoints():
         # Never silently discard an earlier run's checkpoints (it may be a killed run).
+        if cfg.resume:  # every one was unusable (warned above)
+            raise ConfigError("resume", f"found no usable checkpoint in {paths.checkpoints}: "
+                                        "delete that folder to start over")
         raise ConfigError("resume", f"is off, but {paths.checkpoints} holds checkpoints of an "
+                                    "earlier run: resume to continue it, or delete that folder "
+                                    "to start over")
+    if not cfg.resume and manager.best_path():
+        raise ConfigError("resume", f"is off, but {paths.checkpoints} holds the best model of an "
                                     "earlier run: resume to continue it, or delete that folder "
                                     "to start over")
 
