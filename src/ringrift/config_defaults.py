@@ -11,6 +11,8 @@ from typing import Any
 # worker processes of any job that can fan out (selfplay, export, matches, the loop...): one
 # unless asked
 DEFAULT_WORKERS = 1
+# games each worker plays at once, their leaf evaluations batched into one network call
+DEFAULT_GAMES_PER_WORKER = 1
 
 
 def field_default(cls: type, name: str) -> Any:

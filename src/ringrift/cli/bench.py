@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ringrift.ai.engines import SEARCH_ENGINES
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER
 from ringrift.rules.spec import DEFAULT_BOARD_TYPE, DEFAULT_NUM_PLAYERS
 
 # the default game (square8, 2 players), as for selfplay itself
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     srch.add_argument("--simulations", type=int, default=None,
                       help="per search (default: the engine's, 150)")
     srch.add_argument("--searches", type=int, default=20, help="searches to time")
-    srch.add_argument("--batch-size", type=int, default=1,
+    srch.add_argument("--batch-size", type=int, default=DEFAULT_GAMES_PER_WORKER,
                       help="games searched at once, leaf evaluations batched")
     srch.add_argument("--model", default=None, help="network model file (else heuristic leaves)")
     srch.add_argument("--use-gpu", action="store_true", help="network on CUDA when present")

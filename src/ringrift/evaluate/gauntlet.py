@@ -44,7 +44,7 @@ from typing import Any
 
 from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.errors import ConfigError, UserError
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import MatchResult, seat_outcome
@@ -275,8 +275,8 @@ class Gauntlet:
             self.opponents.append((label, spec))
 
     def run(self, db=None, on_game: GameCallback | None = None, *,
-            workers: int = DEFAULT_WORKERS, batch_size: int = 1, backend: str = "local",
-            ray_address: str | None = None) -> GauntletResult:
+            workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_GAMES_PER_WORKER,
+            backend: str = "local", ray_address: str | None = None) -> GauntletResult:
         """Play (or resume) every opponent's match; `db` stores the games (None: not stored).
         `workers` processes play the games, with the same result as one, `batch_size` games at
         once in each (module docstring)."""
@@ -357,8 +357,8 @@ def previous_spec(candidate: EngineSpec, model_path: str,
 def run_gauntlet(candidate: EngineSpec, config: GauntletConfig, *,
                  previous: EngineSpec | None = None, previous_note: str | None = None,
                  db=None, on_game: GameCallback | None = None,
-                 workers: int = DEFAULT_WORKERS, batch_size: int = 1, backend: str = "local",
-                 ray_address: str | None = None) -> GauntletResult:
+                 workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_GAMES_PER_WORKER,
+                 backend: str = "local", ray_address: str | None = None) -> GauntletResult:
     """Check everything, then play the gauntlet (see `Gauntlet`) with `workers` processes,
     `batch_size` games at once in each."""
     check_workers(workers)

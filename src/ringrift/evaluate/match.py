@@ -17,7 +17,7 @@ from ringrift import rules
 from ringrift.ai.game import DEFAULT_MAX_MOVES, PlayedGame, play_game, play_game_steps
 from ringrift.ai.player import Player
 from ringrift.ai.search.batching import run_batched
-from ringrift.config_defaults import DEFAULT_WORKERS, field_default
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS, field_default
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.wilson import wilson_interval
@@ -85,7 +85,7 @@ class MatchConfig:
     seed: int = 0
     max_moves: int = DEFAULT_MAX_MOVES
     workers: int = DEFAULT_WORKERS
-    batch_size: int = 1
+    batch_size: int = DEFAULT_GAMES_PER_WORKER
 
 
 def play_match(candidate, opponent, spec: GameSpec, games: int,
@@ -173,7 +173,7 @@ def play_game_task_batch(tasks: Sequence[GameTask | None]) -> list[GameRecord | 
 
 
 def ordered_games(pool: Executor, jobs: Iterable[tuple[K, GameTask | None]],
-                  batch_size: int = 1) -> Iterator[tuple[K, GameRecord | None]]:
+                  batch_size: int = DEFAULT_GAMES_PER_WORKER) -> Iterator[tuple[K, GameRecord | None]]:
     """`pool.ordered(play_game_task, jobs)`: (key, record) in job order, None for a None task.
     With `batch_size` > 1 each worker plays `batch_size` consecutive games at once, their leaf
     evaluations batched (`play_game_task_batch`). Closing this generator stops like closing

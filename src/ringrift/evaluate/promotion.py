@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.ai.options import EngineOptions
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE, EngineSpec
 from ringrift.evaluate.gauntlet import (
@@ -76,8 +76,8 @@ def gate_and_promote(registry, model_path: str | os.PathLike[str], config: Gaunt
                      parent: int | str | None = None, db_path: str | os.PathLike[str] | None
                      = None, store_games: bool = True,
                      on_game: Callable[[OpponentResult], None] | None = None,
-                     workers: int = DEFAULT_WORKERS, batch_size: int = 1, backend: str = "local",
-                     ray_address: str | None = None) -> PromotionResult:
+                     workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_GAMES_PER_WORKER,
+                     backend: str = "local", ray_address: str | None = None) -> PromotionResult:
     """Register (if needed), gauntlet, and promote or reject the model (module docstring).
 
     `name` is the candidate's rated name (default: the file stem), `model_name` its registry

@@ -24,6 +24,7 @@ from contextlib import closing
 from dataclasses import dataclass
 
 from ringrift.ai.game import DEFAULT_MAX_MOVES
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER
 from ringrift.data.records import GameRecord
 from ringrift.evaluate.engine_spec import EngineSpec
 from ringrift.evaluate.match import GameTask, match_seed, ordered_games, play_game_task
@@ -113,7 +114,7 @@ class Series:
 
     def games(self, indices: Iterable[int], pool: Executor,
               extra_metadata: Callable[[int], dict] | None = None,
-              batch_size: int = 1) -> Iterator[SeriesGame]:
+              batch_size: int = DEFAULT_GAMES_PER_WORKER) -> Iterator[SeriesGame]:
         """Games `indices` in order, played by `pool` (read back when stored), `batch_size` at
         once per worker (`match.ordered_games`). Close the generator (or let it be collected)
         to stop: games beyond the last one yielded are neither stored nor counted (module

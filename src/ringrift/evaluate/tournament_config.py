@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringrift.ai.game import DEFAULT_MAX_MOVES
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 
 
 @dataclass(frozen=True)
@@ -17,4 +17,4 @@ class TournamentConfig:
     seed: int = 0
     max_moves: int = DEFAULT_MAX_MOVES
     workers: int = DEFAULT_WORKERS
-    batch_size: int = 1
+    batch_size: int = DEFAULT_GAMES_PER_WORKER

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.ai.engines import MODEL_ENGINES, NETWORK_ENGINES, SEARCH_ENGINES
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError, UserError
 from ringrift.registry import ModelEntry, ModelRegistry
@@ -57,7 +57,7 @@ class DaemonConfig:
     fmt: str = "db"
     bootstrap_engine: str | None = None  # played without a production model; None: the engine
     workers: int = DEFAULT_WORKERS
-    batch_size: int = 1
+    batch_size: int = DEFAULT_GAMES_PER_WORKER
     max_games: int | None = None  # stop after this many stored games (None: until a signal)
     status_interval_s: float = 60.0
     # "ray": the workers are Ray actors fed by this process's executor (ringrift.exec), which

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.selfplay.runner import SelfplayConfig
 from ringrift.selfplay.workers import run_games
 
 
 def play_missing_games(db, config: SelfplayConfig, planned: int, game_id: Callable[[int], str],
-                       *, workers: int = DEFAULT_WORKERS, batch_size: int = 1,
+                       *, workers: int = DEFAULT_WORKERS, batch_size: int = DEFAULT_GAMES_PER_WORKER,
                        metadata: dict[str, Any] | None = None, backend: str = "local",
                        ray_address: str | None = None) -> Iterator[int]:
     """Play the games of 0..planned-1 whose ids `db` lacks, storing each as it finishes (its

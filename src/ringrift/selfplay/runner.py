@@ -15,7 +15,7 @@ from ringrift.ai.game import DEFAULT_MAX_MOVES
 from ringrift.ai.heuristic import HeuristicPlayer
 from ringrift.ai.mixed import parse_mix, pick_engine
 from ringrift.ai.options import EngineOptions
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.data.gamedb import DEFAULT_GAMES_DIR
 from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
@@ -49,7 +49,7 @@ class SelfplayConfig:
     options: EngineOptions = field(default_factory=EngineOptions)
     # the run (SelfplayRunner / `ringrift selfplay`)
     num_games: int = 100
-    batch_size: int = 1  # games played at once per worker, their leaf evaluations batched
+    batch_size: int = DEFAULT_GAMES_PER_WORKER
     workers: int = DEFAULT_WORKERS
     output_dir: str | None = None  # None: default_output_dir(spec)
     format: str = "db"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from ringrift.config_defaults import DEFAULT_WORKERS
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER, DEFAULT_WORKERS
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError
 from ringrift.exec import Executor, check_batch_size
@@ -39,8 +39,8 @@ def selfplay_units(config: SelfplayConfig, indices: Sequence[int], batch_size: i
 
 
 def run_games(config: SelfplayConfig, indices: Sequence[int], workers: int = DEFAULT_WORKERS, *,
-              batch_size: int = 1, backend: str = "local", ray_address: str | None = None,
-              evaluator: ServiceHandle | None = None) -> Iterator[GameRecord]:
+              batch_size: int = DEFAULT_GAMES_PER_WORKER, backend: str = "local",
+              ray_address: str | None = None, evaluator: ServiceHandle | None = None) -> Iterator[GameRecord]:
     """Yield finished games as they complete (in completion order with several workers).
     With `evaluator` (a running `exec.gpu_evaluator` service) every worker's network leaves go
     to that one shared network."""

@@ -17,6 +17,7 @@ from ringrift.ai.engines import make_player
 from ringrift.ai.options import EngineOptions
 from ringrift.ai.search.batching import run_batched
 from ringrift.ai.search.leaf import NetworkLeaf
+from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER
 from ringrift.rules.spec import GameSpec
 
 
@@ -42,7 +43,8 @@ def _bench_game(players, state, budget: _Budget) -> Generator:
 
 
 def search_figures(engine: str, spec: GameSpec, seed: int, *,
-                   simulations: int | None = None, searches: int = 20, batch_size: int = 1,
+                   simulations: int | None = None, searches: int = 20,
+                   batch_size: int = DEFAULT_GAMES_PER_WORKER,
                    model: str | None = None, device: str | None = "cpu",
                    amp: bool = False) -> dict[str, Any]:
     """Play `searches` searches of `engine`; return sims/s (and network figures with a model)."""
