@@ -25,6 +25,7 @@ from ringrift.evaluate.match import MatchConfig
 from ringrift.evaluate.promotion import gate_and_promote
 from ringrift.evaluate.tournament import TournamentConfig
 from ringrift.loop.config import LoopConfig
+from ringrift.loop.demo import DemoSettings
 from ringrift.output_paths import check_output_dir
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
@@ -56,6 +57,7 @@ CONFIGS = {
     "pbt": [(PBTSettings, {})],
     "tune": [(TuneSettings, {"space": "space_path"})],
     "mine": [(MineSettings, {})],
+    "demo": [(DemoSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -71,7 +73,7 @@ RESOLVED_LATER = {
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
             "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
-            "mine": 4}
+            "mine": 4, "demo": 14}
 
 
 # command lines (less the output flags) for the library-error tests

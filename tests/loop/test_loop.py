@@ -295,6 +295,19 @@ def test_demo_bad_flag_is_one_line_before_anything_runs(tmp_path, capsys):
     assert "--eval-engine 'bogus'" in captured.err and not (tmp_path / "d").exists()
 
 
+def test_demo_settings_make_the_loop_the_demo_runs(tmp_path):
+    from ringrift.loop import DemoSettings
+
+    config = DemoSettings().loop_config()
+    config.validate()
+    assert config.run_dir.startswith("runs/demo-") and config.spec.board_type == "square8"
+    assert (config.iterations, config.mcts_simulations, config.eval_simulations) == (4, 16, 32)
+    mine = DemoSettings(iterations=1, eval_engine="policy-only", run_dir=str(tmp_path),
+                        workers=3).loop_config()
+    assert (mine.iterations, mine.eval_engine, mine.run_dir, mine.workers) == (
+        1, "policy-only", str(tmp_path), 3)
+
+
 def test_test_set_is_reused_and_completed_after_an_interruption(tmp_path):
     from ringrift.loop.test_set import ensure_test_set, test_set_path
 

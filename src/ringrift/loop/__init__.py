@@ -8,8 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["LoopConfig", "run_training_loop"]
-_WHERE = {"LoopConfig": "ringrift.loop.config", "run_training_loop": "ringrift.loop.runner"}
+__all__ = ["DemoSettings", "LoopConfig", "run_training_loop"]
+_WHERE = {"DemoSettings": "ringrift.loop.demo", "LoopConfig": "ringrift.loop.config",
+          "run_training_loop": "ringrift.loop.runner"}
 
 
 def __getattr__(name: str) -> Any:
