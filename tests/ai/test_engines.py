@@ -45,6 +45,20 @@ def test_groups_are_derived_from_the_table():
     assert "policy-only" in engines.NETWORK_ENGINES and "random" in engines.BASIC_ENGINES
 
 
+@pytest.mark.parametrize("name", list(ENGINES))
+def test_the_table_says_which_engines_read_the_simulation_count(name, tiny_model):
+    """Help texts name SIMULATION_ENGINES as the engines --mcts-simulations acts on: the flag
+    must reach exactly those players' searches."""
+    options = EngineOptions(model_path=tiny_model if ENGINES[name].model == engines.REQUIRED
+                            else None, simulations=7)
+    player = make_player(name, SQ8, options, seed=1)
+    search = getattr(player, "search", player)  # online: its Gumbel search
+    if name in engines.SIMULATION_ENGINES:
+        assert search.simulations == 7
+    else:
+        assert getattr(search, "simulations", None) != 7
+
+
 def test_a_new_engine_is_one_table_entry(monkeypatch, tmp_path):
     built = []
 

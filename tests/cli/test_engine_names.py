@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ringrift.ai.engines import BASIC_ENGINES, ENGINES, MODEL_ENGINES, Engine
+from ringrift.ai.engines import BASIC_ENGINES, ENGINES, MODEL_ENGINES, SIMULATION_ENGINES, Engine
+from ringrift.ai.search.gumbel import BUDGETS
 from ringrift.cli._engine_names import engine_names
 from ringrift.cli.main import build_parser
 
@@ -36,3 +37,18 @@ def test_help_texts_name_every_engine_of_the_table(monkeypatch):
                   if g.title == "daemon")
     assert f"{engine_names(MODEL_ENGINES, 'and')} play with it" in daemon
     assert f"{engine_names(BASIC_ENGINES, 'and')} play without a model" in daemon
+
+
+def test_every_simulation_flag_names_its_engines_and_the_budgets():
+    flags = 0
+    for action in build_parser()._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for command, sub in action.choices.items():
+            for flag in sub._actions:
+                if any(o.endswith("mcts-simulations") for o in flag.option_strings):
+                    flags += 1
+                    assert engine_names(SIMULATION_ENGINES, "and") in flag.help, command
+                    assert all(f"{name} ({count})" in flag.help
+                               for name, count in BUDGETS.items()), command
+    assert flags >= 8  # selfplay, loop (2), gauntlet, match (2), demo (2)

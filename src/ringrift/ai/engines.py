@@ -38,6 +38,7 @@ class Engine:
     build: EngineFactory
     model: str = NO_MODEL
     help: str = ""
+    simulations: bool = False  # does it read EngineOptions.simulations (a search budget)?
 
 
 def _random(spec: GameSpec, seed: int, options: EngineOptions) -> Player:
@@ -74,12 +75,13 @@ ENGINES: dict[str, Engine] = {
     "random": Engine(_random, help="uniformly random legal moves"),
     "heuristic": Engine(_heuristic, help="one-ply hand-written evaluation"),
     "policy-only": Engine(_policy_only, REQUIRED, help="the network's policy, no search"),
-    "mcts": Engine(search.make_mcts, OPTIONAL, help="PUCT tree search"),
-    "gumbel": Engine(search.make_gumbel, OPTIONAL, help="Gumbel tree search"),
+    "mcts": Engine(search.make_mcts, OPTIONAL, help="PUCT tree search", simulations=True),
+    "gumbel": Engine(search.make_gumbel, OPTIONAL, help="Gumbel tree search", simulations=True),
     "nnue-guided": Engine(search.make_nnue_guided, OPTIONAL,
                           help="shallow search on an NNUE value"),
     "online": Engine(_online, REQUIRED,
-                     help="Gumbel search whose network learns from its games as it plays"),
+                     help="Gumbel search whose network learns from its games as it plays",
+                     simulations=True),
 }
 
 # Groups some callers need, derived from the table (never listed by hand).
@@ -87,6 +89,7 @@ BASIC_ENGINES = tuple(n for n, e in ENGINES.items() if e.model == NO_MODEL)
 SEARCH_ENGINES = tuple(n for n, e in ENGINES.items() if e.model == OPTIONAL)
 NETWORK_ENGINES = tuple(n for n, e in ENGINES.items() if e.model == REQUIRED)
 MODEL_ENGINES = SEARCH_ENGINES + NETWORK_ENGINES
+SIMULATION_ENGINES = tuple(n for n, e in ENGINES.items() if e.simulations)
 
 
 def engine(name: str) -> Engine:

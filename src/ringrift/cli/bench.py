@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ringrift.ai.engines import SEARCH_ENGINES
+from ringrift.ai.search.gumbel import STANDARD
 from ringrift.config_defaults import DEFAULT_GAMES_PER_WORKER
 from ringrift.rules.spec import DEFAULT_BOARD_TYPE, DEFAULT_NUM_PLAYERS
 
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     srch.add_argument("--num-players", type=int, default=NUM_PLAYERS)
     srch.add_argument("--seed", type=int, default=1)
     srch.add_argument("--simulations", type=int, default=None,
-                      help="per search (default: the engine's, 150)")
+                      help=f"per search (default: the engine's, {STANDARD})")
     srch.add_argument("--searches", type=int, default=20, help="searches to time")
     srch.add_argument("--batch-size", type=int, default=DEFAULT_GAMES_PER_WORKER,
                       help="games searched at once, leaf evaluations batched")

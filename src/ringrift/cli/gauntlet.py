@@ -16,7 +16,7 @@ import json
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._engine_names import engine_names
-from ringrift.cli._simulations import simulations_arg
+from ringrift.cli._simulations import simulations_arg, simulations_help
 from ringrift.config_defaults import field_default, parameter_default
 from ringrift.errors import UserError
 from ringrift.evaluate.engine_spec import DEFAULT_MODEL_ENGINE
@@ -42,7 +42,7 @@ def add_candidate_arguments(p: argparse.ArgumentParser, *, model_required: bool)
                    help="policy sampling temperature (0 = argmax)")
     p.add_argument("--device", help="torch device for the network (default: cuda if present)")
     p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",
-                   help="simulations per move for search engines")
+                   help=simulations_help())
     p.add_argument("--engine-option", action="append", default=[], metavar="KEY=VALUE",
                    help="any other engine option (repeatable)")
 

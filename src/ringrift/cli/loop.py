@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ringrift.cli._simulations import simulations_arg
+from ringrift.cli._simulations import simulations_arg, simulations_help
 from ringrift.config_defaults import field_default
 from ringrift.loop.config import LR_SPANS, LoopConfig
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
@@ -58,8 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap-games", type=int, default=_d("bootstrap_games"),
                    help="games per bootstrap iteration (default: --selfplay-games)")
     p.add_argument("--mcts-simulations", type=simulations_arg, default=_d("mcts_simulations"),
-                   help="search engines: simulations per move, a number or a budget name "
-                   "(throughput, standard, quality, ultimate)")
+                   help=simulations_help())
     p.add_argument("--model-version", default=_d("model_version"), choices=ARCHITECTURE_NAMES)
     p.add_argument("--channels", type=int, help="override the preset's tower width")
     p.add_argument("--blocks", type=int, help="override the preset's tower depth")
@@ -116,8 +115,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="evaluation: games per process whose leaves are batched (default 16)")
     p.add_argument("--eval-mcts-simulations", type=simulations_arg,
                    default=_d("eval_simulations"), metavar="N",
-                   help="simulations per move of a search engine at evaluation (default: "
-                   "--mcts-simulations): a stronger search shows a better network more clearly")
+                   help=simulations_help("evaluation: ") + " (default: --mcts-simulations; a "
+                   "stronger search shows a better network more clearly)")
     p.add_argument("--eval-engine", default=_d("eval_engine"),
                    help="engine of the candidate in the gauntlet (default: --engine)")
     p.add_argument("--eval-opponents", default=",".join(_d("eval_opponents")),

@@ -8,7 +8,7 @@ import json
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._engine_names import engine_names
-from ringrift.cli._simulations import simulations_arg
+from ringrift.cli._simulations import simulations_arg, simulations_help
 from ringrift.config_defaults import field_default
 from ringrift.evaluate.match import MatchConfig
 
@@ -28,9 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model file for the candidate's network engine")
     p.add_argument("--opponent-model", help="model file for the opponent's network engine")
     p.add_argument("--mcts-simulations", type=simulations_arg, metavar="N",
-                   help="candidate's simulations per move (mcts, gumbel)")
+                   help=simulations_help("the candidate's "))
     p.add_argument("--opponent-mcts-simulations", type=simulations_arg, metavar="N",
-                   help="opponent's simulations per move (mcts, gumbel)")
+                   help=simulations_help("the opponent's "))
     p.add_argument("--temperature", type=float, default=field_default(EngineOptions, "temperature"),
                    help="policy-only sampling temperature (0 = argmax)")
     p.add_argument("--games", type=int, default=_default("games"))

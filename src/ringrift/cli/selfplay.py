@@ -20,7 +20,7 @@ from ringrift.ai.engines import (
 from ringrift.ai.options import EngineOptions
 from ringrift.cli._backend_args import add_backend_arguments, check_backend_arguments
 from ringrift.cli._engine_names import engine_names
-from ringrift.cli._simulations import simulations_arg
+from ringrift.cli._simulations import simulations_arg, simulations_help
 from ringrift.config_defaults import field_default
 from ringrift.exec import evaluator_settings as evaluator
 from ringrift.registry import DEFAULT_REGISTRY
@@ -77,8 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "nnue-guided; without one, heuristic evaluation at the leaves)")
     p.add_argument("--mcts-simulations", type=simulations_arg,
                    default=_option("simulations"), metavar="N",
-                   help="mcts/gumbel: simulations per move, a number or throughput (64), "
-                   "standard (150, default), quality (800), ultimate (1600)")
+                   help=simulations_help() + " (default: the engine's)")
     p.add_argument("--batch-size", "--games-per-batch", type=int,
                    default=_default("batch_size"),
                    help="games played at once per worker, their leaf evaluations batched "

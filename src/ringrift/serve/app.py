@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from starlette.concurrency import run_in_threadpool
 
 from ringrift import rules
+from ringrift.ai.search.gumbel import BUDGETS
 from ringrift.errors import UserError
 from ringrift.serve import board
 from ringrift.serve.analysis import AnalysisError, analysis_steps
@@ -49,7 +50,7 @@ ANALYZE_SCHEMA = {
                    "description": "gumbel, mcts, policy-only, heuristic, random, or another "
                                   "engine of the engine table (GET /v1/health lists them)"},
         "maxVisits": {"type": ["integer", "string"],
-                      "description": "simulations, or throughput|standard|quality|ultimate"},
+                      "description": "simulations, or " + "|".join(BUDGETS)},
         "timeLimitMs": {"type": "number"},
         "includePolicy": {"type": "boolean"},
         "seed": {"type": "integer"},
