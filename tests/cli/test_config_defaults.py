@@ -29,6 +29,7 @@ from ringrift.loop.demo import DemoSettings
 from ringrift.output_paths import check_output_dir
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.train.benchmark import TrainBenchSettings
 from ringrift.train.config import TrainConfig
 from ringrift.train.distributed import launch_torchrun, torchrun_command
 from ringrift.train.launch_settings import LaunchSettings
@@ -58,6 +59,7 @@ CONFIGS = {
     "tune": [(TuneSettings, {"space": "space_path"})],
     "mine": [(MineSettings, {})],
     "demo": [(DemoSettings, {})],
+    "bench train": [(TrainBenchSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -73,7 +75,7 @@ RESOLVED_LATER = {
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
             "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
-            "mine": 4, "demo": 14}
+            "mine": 4, "demo": 14, "bench train": 13}
 
 
 # command lines (less the output flags) for the library-error tests
@@ -83,11 +85,12 @@ SELFPLAY = ["selfplay", "--board-type", "square8", "--num-players", "2"]
 
 
 def _subparser(name: str) -> argparse.ArgumentParser:
+    """The parser of command `name` ("bench train": a nested command)."""
     parser = build_parser()
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action.choices[name]
-    raise AssertionError("no subcommands")
+    for word in name.split():
+        parser = next(action for action in parser._actions
+                      if isinstance(action, argparse._SubParsersAction)).choices[word]
+    return parser
 
 
 def _field_defaults(cls) -> dict:
@@ -382,6 +385,8 @@ def _serve_engines(text: str):
      ["export", "--board-type", "square8", "--num-players", "2", "--output", "x.npz"],
      "--min-moves"),
     (lambda: parse_beta("x"), "per_beta", ["train", "--board-type", "square8"], "--per-beta"),
+    (lambda: TrainBenchSettings(batch_size=1).validate(), "batch_size", ["bench", "train"],
+     "--batch-size"),
     (lambda: torchrun_command(0, []), "nproc_per_node", ["train", "--board-type", "square8"],
      "--nproc-per-node"),
     (lambda: NNUETrainConfig(["missing.db"], "square8", 2, "m.pt").validate(), "db_paths",

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from ringrift.cli.bench_train import add_bench_train
 from ringrift.cli.main import main
 from ringrift.cli.models_describe import add_describe
 from ringrift.nn.losses import legal_log_softmax
@@ -21,7 +22,7 @@ from ringrift.nn.models import (
     sha256_file,
 )
 from ringrift.rules.spec import GameSpec
-from ringrift.train.benchmark import add_bench_train, run_train_benchmark
+from ringrift.train.benchmark import TrainBenchSettings, run_train_benchmark
 from ringrift.train.config import TrainConfig
 from ringrift.train.trainer import _end_epoch, _RunState
 from tests.train.synth_npz import write_training_file
@@ -280,8 +281,9 @@ def test_models_describe_prints_parameter_counts(capsys):
 
 
 def test_bench_train(capsys):
-    result = run_train_benchmark("v2", GameSpec("hex8", 2), batch_size=8, steps=2, warmup_steps=1,
-                                 channels=8, blocks=1, device="cpu", pcgrad=True)
+    result = run_train_benchmark(TrainBenchSettings(
+        "v2", "hex8", 2, batch_size=8, steps=2, warmup_steps=1, channels=8, blocks=1,
+        device="cpu", pcgrad=True))
     assert result["samples_per_s"] > 0 and result["steps"] == 2
     parser = argparse.ArgumentParser()
     add_bench_train(parser.add_subparsers())

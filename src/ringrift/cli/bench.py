@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     eng.add_argument("--no-ops", action="store_true", help="skip the per-operation figures")
     eng.add_argument("--json", action="store_true", help="print one JSON object")
     eng.set_defaults(func=run_engine)
-    from ringrift.train.benchmark import add_bench_train
+    from ringrift.cli.bench_train import add_bench_train
 
     add_bench_train(sub)
     from ringrift.bench.step_cost import add_bench_presets

@@ -8,7 +8,12 @@ from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 from ringrift.nn.architectures import ARCHITECTURE_NAMES
 from ringrift.rules.spec import BOARD_TYPES, DEFAULT_NUM_PLAYERS, PLAYER_COUNTS, GameSpec
-from ringrift.train.config import DISTILL_TEMPERATURE, EARLY_STOPPING_PATIENCE, TrainConfig
+from ringrift.train.config import (
+    AMP_DTYPES,
+    DISTILL_TEMPERATURE,
+    EARLY_STOPPING_PATIENCE,
+    TrainConfig,
+)
 from ringrift.train.launch_settings import LaunchSettings
 from ringrift.train.schedule import SCHEDULES as LR_SCHEDULES
 
@@ -112,7 +117,7 @@ def _add_training_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", action="store_true", default=_d("amp"),
                    help="mixed precision: CUDA bf16, or fp16 with loss scaling; CPU bf16 "
                    "where the CPU has native bf16 (AVX512-BF16/AMX), else ignored")
-    p.add_argument("--amp-dtype", default=_d("amp_dtype"), choices=("bf16", "fp16"))
+    p.add_argument("--amp-dtype", default=_d("amp_dtype"), choices=AMP_DTYPES)
     p.add_argument("--entropy-weight", type=float, default=_d("entropy_weight"),
                    help="bonus on policy entropy over legal moves")
     p.add_argument("--label-smoothing", type=float, default=_d("label_smoothing"),

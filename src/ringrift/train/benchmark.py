@@ -1,46 +1,60 @@
 """`ringrift bench train`: training throughput (samples/s) on synthetic data.
 
 Times the real training step (batch building with dense targets, forward, losses, backward,
-AdamW) after a few warm-up steps. `add_bench_train` is called by the `bench` command; torch is
-imported only when the benchmark runs.
+AdamW) after a few warm-up steps. `TrainBenchSettings` holds the settings and their defaults
+(the flags of cli/bench_train.py read them); torch is imported only when the benchmark runs.
 """
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from ringrift.config_defaults import field_default
+from ringrift.errors import UserError, check_fields
 from ringrift.nn.architectures import PRESETS
-from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS, GameSpec
+from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig
-from ringrift.train.config import TrainConfig
+from ringrift.train.config import AMP_DTYPES, TrainConfig
 
 
-def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add `train` under `ringrift bench`."""
-    p = bench_subparsers.add_parser("train", help="training throughput on synthetic data",
-                                    description=__doc__.splitlines()[0])
-    p.add_argument("--model-version", default=field_default(TrainConfig, "model_version"),
-                   choices=tuple(PRESETS))
-    # the default game (SelfplayConfig's)
-    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"),
-                   choices=BOARD_TYPES)
-    p.add_argument("--num-players", type=int, choices=PLAYER_COUNTS,
-                   default=field_default(SelfplayConfig, "num_players"))
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--steps", type=int, default=20, help="timed steps")
-    p.add_argument("--warmup-steps", type=int, default=3, help="untimed steps first")
-    p.add_argument("--amp", action="store_true", help="mixed precision (CUDA; bf16 on CPUs with native bf16)")
-    p.add_argument("--amp-dtype", default="bf16", choices=("bf16", "fp16"))
-    p.add_argument("--pcgrad", action="store_true")
-    p.add_argument("--channels", type=int, help="override the preset's tower width")
-    p.add_argument("--blocks", type=int, help="override the preset's tower depth")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=_run)
-    return p
+@dataclass(frozen=True)
+class TrainBenchSettings:
+    """What to time: the network and game, the batch, the steps and how they run (the network
+    and device as a training run's defaults, the default game as selfplay's)."""
+
+    model_version: str = field_default(TrainConfig, "model_version")
+    board_type: str = field_default(SelfplayConfig, "board_type")
+    num_players: int = field_default(SelfplayConfig, "num_players")
+    batch_size: int = 256
+    steps: int = 20  # timed steps
+    warmup_steps: int = 3  # untimed steps first
+    amp: bool = False
+    amp_dtype: str = field_default(TrainConfig, "amp_dtype")  # one of AMP_DTYPES
+    pcgrad: bool = False
+    channels: int | None = None  # None: the preset's tower width
+    blocks: int | None = None  # None: the preset's tower depth
+    device: str = field_default(TrainConfig, "device")
+    seed: int = 0
+
+    @property
+    def spec(self) -> GameSpec:
+        return GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the field of the first bad setting."""
+        check_fields([
+            (self.model_version in PRESETS, "model_version",
+             f"must be one of {', '.join(PRESETS)}, got {self.model_version!r}"),
+            (self.batch_size >= 2, "batch_size", "must be at least 2"),
+            (self.steps >= 1, "steps", "must be at least 1"),
+            (self.warmup_steps >= 0, "warmup_steps", "must be at least 0"),
+            (self.amp_dtype in AMP_DTYPES, "amp_dtype",
+             f"must be one of {', '.join(AMP_DTYPES)}"),
+            (self.channels is None or self.channels >= 1, "channels", "must be at least 1"),
+            (self.blocks is None or self.blocks >= 1, "blocks", "must be at least 1"),
+        ])
+        self.spec  # noqa: B018 (raises UserError for a bad board or player count)
 
 
 def synthetic_data(meta: dict[str, Any], n: int, seed: int = 0, legal_per_sample: int = 48):
@@ -72,16 +86,9 @@ def synthetic_data(meta: dict[str, Any], n: int, seed: int = 0, legal_per_sample
         game_ids=np.array([f"g{i}" for i in range(n)]), meta=meta)
 
 
-_DEFAULT_SPEC = GameSpec("square8", 2)
-
-
-def run_train_benchmark(model_version: str = "v2", spec: GameSpec = _DEFAULT_SPEC,
-                        batch_size: int = 256, steps: int = 20,
-                        warmup_steps: int = 3, amp: bool = False, amp_dtype: str = "bf16",
-                        pcgrad: bool = False, channels: int | None = None,
-                        blocks: int | None = None, device: str = "auto", seed: int = 0
-                        ) -> dict[str, Any]:
-    """Time `steps` training steps; return figures (samples_per_s, ms_per_step, ...)."""
+def run_train_benchmark(settings: TrainBenchSettings) -> dict[str, Any]:
+    """Time `settings.steps` training steps; return figures (samples_per_s, ms_per_step,
+    ...)."""
     import time
 
     import numpy as np
@@ -96,9 +103,13 @@ def run_train_benchmark(model_version: str = "v2", spec: GameSpec = _DEFAULT_SPE
     from ringrift.train.schedule import LRSchedule
     from ringrift.train.step import TrainStep
 
-    dev = resolve_device(device)
+    settings.validate()
+    spec = settings.spec
+    model_version, batch_size = settings.model_version, settings.batch_size
+    steps, warmup_steps, seed = settings.steps, settings.warmup_steps, settings.seed
+    dev = resolve_device(settings.device)
     torch.manual_seed(seed)
-    cfg = make_config(model_version, spec, channels=channels, blocks=blocks)
+    cfg = make_config(model_version, spec, channels=settings.channels, blocks=settings.blocks)
     meta = {"board_type": spec.board_type, "num_players": spec.num_players,
             "policy_size": cfg.policy_size,
             "in_channels": cfg.in_channels, "num_globals": cfg.num_globals,
@@ -108,9 +119,9 @@ def run_train_benchmark(model_version: str = "v2", spec: GameSpec = _DEFAULT_SPE
     builder = BatchBuilder(data, dev)
     model = build_model(cfg).to(dev)
     optimizer = make_optimizer(model, 1e-3, 1e-4)
-    dtype, note = autocast_dtype(dev, amp_dtype) if amp else (None, None)
+    dtype, note = autocast_dtype(dev, settings.amp_dtype) if settings.amp else (None, None)
     stepper = TrainStep(model, optimizer, LRSchedule("none", 1e-3, steps + warmup_steps),
-                        LossWeights(), device=dev, amp_dtype=dtype, pcgrad=pcgrad)
+                        LossWeights(), device=dev, amp_dtype=dtype, pcgrad=settings.pcgrad)
     rng = np.random.default_rng(seed)
 
     def one(step: int) -> None:
@@ -135,29 +146,3 @@ def run_train_benchmark(model_version: str = "v2", spec: GameSpec = _DEFAULT_SPE
             "torch_threads": torch.get_num_threads(), "seconds": elapsed,
             "ms_per_step": 1000 * elapsed / max(steps, 1),
             "samples_per_s": batch_size * steps / elapsed if elapsed > 0 else 0.0}
-
-
-def _run(args: argparse.Namespace) -> int:
-    import json
-    import sys
-
-    from ringrift.errors import UserError
-
-    if args.batch_size < 2 or args.steps < 1 or args.warmup_steps < 0:
-        raise UserError("--batch-size must be >= 2, --steps >= 1, --warmup-steps >= 0")
-    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
-    result = run_train_benchmark(args.model_version, spec, args.batch_size, args.steps,
-                                 args.warmup_steps, args.amp, args.amp_dtype, args.pcgrad,
-                                 args.channels, args.blocks, args.device, args.seed)
-    if result["amp_note"]:
-        print(result["amp_note"], file=sys.stderr)
-    if args.json:
-        print(json.dumps(result, indent=1))
-    else:
-        print(f"bench train: {result['model_version']} {result['board_type']} "
-              f"{result['num_players']}p ({result['parameters']:,} params), batch "
-              f"{result['batch_size']} on {result['device']}"
-              f"{' ' + result['amp'] if result['amp'] else ''}: "
-              f"{result['samples_per_s']:.1f} samples/s ({result['ms_per_step']:.1f} ms/step, "
-              f"{result['steps']} steps, {result['torch_threads']} threads)")
-    return 0

@@ -17,6 +17,8 @@ DISTILL_TEMPERATURE = 2.0
 # where the seed's commands put training files and models
 DATA_DIR = "data/training"
 MODELS_DIR = "models"
+# mixed-precision dtypes a run may ask for (nn/precision.py picks what the device runs)
+AMP_DTYPES = ("bf16", "fp16")
 
 # Settings that must not change when a run is resumed (they change what the steps compute).
 RESUME_FIXED = ("batch_size", "grad_accum", "seed", "split_seed", "val_split", "max_samples",
@@ -129,7 +131,7 @@ class TrainConfig:
             (self.elo_games >= 1, "elo_games", "must be >= 1"),
             (0 <= self.val_split < 1, "val_split", "must be in [0, 1)"),
             (self.grad_accum >= 1, "grad_accum", "must be >= 1"),
-            (self.amp_dtype in ("bf16", "fp16"), "amp_dtype", "must be bf16 or fp16"),
+            (self.amp_dtype in AMP_DTYPES, "amp_dtype", "must be bf16 or fp16"),
             (0 <= self.label_smoothing < 1, "label_smoothing", "must be in [0, 1)"),
             (self.entropy_weight >= 0, "entropy_weight", "must be >= 0"),
             (self.max_samples is None or self.max_samples >= 1, "max_samples", "must be >= 1"),
