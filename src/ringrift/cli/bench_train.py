@@ -1,7 +1,8 @@
 """`ringrift bench train`: training throughput (samples/s) on synthetic data.
 
-The benchmark is ringrift.train.benchmark's. This module registers no top-level command: cli/bench.py calls `add_bench_train` on its
-sub-subparsers. The flags read their defaults from TrainBenchSettings.
+The benchmark is ringrift.train.benchmark's. This module registers no top-level command:
+cli/bench.py calls `add_bench_train` on its sub-subparsers. The flags read their defaults from
+TrainBenchSettings.
 """
 
 from __future__ import annotations
