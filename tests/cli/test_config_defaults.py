@@ -16,6 +16,7 @@ import pytest
 
 from ringrift.ai.engines import check_model_given
 from ringrift.ai.options import EngineOptions
+from ringrift.bench.step_cost import StepCostSettings
 from ringrift.cli.main import build_parser
 from ringrift.data.export import ExportFilters, run_export
 from ringrift.errors import ConfigError
@@ -60,6 +61,7 @@ CONFIGS = {
     "mine": [(MineSettings, {})],
     "demo": [(DemoSettings, {})],
     "bench train": [(TrainBenchSettings, {})],
+    "bench presets": [(StepCostSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -75,7 +77,8 @@ RESOLVED_LATER = {
 # the least each command must check, so the test cannot pass by matching nothing
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
             "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
-            "mine": 4, "demo": 14, "bench train": 13}
+            "mine": 4, "demo": 14, "bench train": 13,
+            "bench presets": 4}
 
 
 # command lines (less the output flags) for the library-error tests
@@ -387,6 +390,8 @@ def _serve_engines(text: str):
     (lambda: parse_beta("x"), "per_beta", ["train", "--board-type", "square8"], "--per-beta"),
     (lambda: TrainBenchSettings(batch_size=1).validate(), "batch_size", ["bench", "train"],
      "--batch-size"),
+    (lambda: StepCostSettings(batches=(4, 2)).validate(), "batches", ["bench", "presets"],
+     "--batches"),
     (lambda: torchrun_command(0, []), "nproc_per_node", ["train", "--board-type", "square8"],
      "--nproc-per-node"),
     (lambda: NNUETrainConfig(["missing.db"], "square8", 2, "m.pt").validate(), "db_paths",

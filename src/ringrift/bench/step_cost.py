@@ -3,28 +3,61 @@
 For each board and architecture, one training step (forward, backward, AdamW; two players,
 random inputs) at two batch sizes, in a fresh process each (peak memory is per process), one
 torch thread, timed in process CPU seconds: comparable on a machine shared with other jobs.
-Prints samples per CPU second and MB of peak memory per sample (the growth between the two
-batches), the numbers MEASURED in ringrift.train.presets holds, and the presets they give.
+Gives samples per CPU second and MB of peak memory per sample (the growth between the two
+batches), the numbers MEASURED in ringrift.train.presets holds; the command (cli/
+bench_presets.py) prints them and the presets they give.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ringrift.errors import check_fields
+from ringrift.nn.architectures import PRESETS
+from ringrift.rules.spec import BOARD_TYPES
+from ringrift.train.presets import MEASURED
 
 
-def add_bench_presets(bench_subparsers: argparse._SubParsersAction) -> None:
-    p = bench_subparsers.add_parser("presets", help="training step cost per board and "
-                                    "architecture (the figures of the per-board presets)",
-                                    description=__doc__.splitlines()[0])
-    p.add_argument("--boards", default="square8,hex8,square19,hexagonal")
-    p.add_argument("--architectures", default="v2,v3")
-    p.add_argument("--batches", default="16,64", metavar="SMALL,LARGE",
-                   help="the two batch sizes (default %(default)s)")
-    p.add_argument("--steps", type=int, default=3, help="timed steps per measurement")
-    p.set_defaults(func=run_presets)
+@dataclass(frozen=True)
+class StepCostSettings:
+    """What to measure: by default every board and architecture ringrift.train.presets holds
+    figures for, at the batches and steps those figures were measured with."""
+
+    boards: tuple[str, ...] = tuple(MEASURED)
+    architectures: tuple[str, ...] = tuple(PRESETS)
+    batches: tuple[int, int] = (16, 64)  # (small, large): memory per sample is the growth
+    steps: int = 3  # timed steps per measurement
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the field of the first bad setting."""
+        bad_board = next((b for b in self.boards if b not in BOARD_TYPES), None)
+        bad_arch = next((a for a in self.architectures if a not in PRESETS), None)
+        check_fields([
+            (bool(self.boards) and bad_board is None, "boards",
+             f"expects boards among {', '.join(BOARD_TYPES)}, got {bad_board!r}"),
+            (bool(self.architectures) and bad_arch is None, "architectures",
+             f"expects architectures among {', '.join(PRESETS)}, got {bad_arch!r}"),
+            (len(self.batches) == 2 and 1 <= self.batches[0] < self.batches[1], "batches",
+             "expected 1 <= SMALL < LARGE"),
+            (self.steps >= 1, "steps", "must be at least 1"),
+        ])
+
+
+def step_costs(settings: StepCostSettings) -> Iterator[dict]:
+    """Per board and architecture (in that order), samples per CPU second at the larger batch
+    and MB of peak memory per sample, each as soon as it is measured."""
+    settings.validate()
+    small, large = settings.batches
+    for board in settings.boards:
+        for version in settings.architectures:
+            a, b = (_measure_in_child(board, version, n, settings.steps) for n in (small, large))
+            yield {"board": board, "version": version,
+                   "samples_per_cpu_s": b["samples_per_cpu_s"],
+                   "mb_per_sample": (b["peak_rss_mb"] - a["peak_rss_mb"]) / (large - small)}
 
 
 def measure_step(board: str, version: str, batch: int, steps: int) -> dict:
@@ -59,31 +92,6 @@ def measure_step(board: str, version: str, batch: int, steps: int) -> dict:
     return {"board": board, "version": version, "batch": batch,
             "cpu_s_per_step": seconds, "samples_per_cpu_s": batch / seconds,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-
-def run_presets(args: argparse.Namespace) -> int:
-    from ringrift.errors import UserError
-    from ringrift.train import presets
-
-    try:
-        small, large = (int(b) for b in args.batches.split(","))
-    except ValueError:
-        raise UserError(f"--batches {args.batches!r}: expected SMALL,LARGE") from None
-    if not 1 <= small < large:
-        raise UserError("--batches: expected 1 <= SMALL < LARGE")
-    print(f"{'board':10} {'arch':4} {'samples/cpu-s':>14} {'MB/sample':>10}")
-    for board in args.boards.split(","):
-        for version in args.architectures.split(","):
-            a, b = (_measure_in_child(board, version, n, args.steps) for n in (small, large))
-            per_sample = (b["peak_rss_mb"] - a["peak_rss_mb"]) / (large - small)
-            print(f"{board:10} {version:4} {b['samples_per_cpu_s']:14.1f} {per_sample:10.1f}",
-                  flush=True)
-    print("presets from the figures in ringrift.train.presets.MEASURED:")
-    for board in presets.MEASURED:
-        preset = presets.preset_for_board(board)
-        print(f"  {board:10} {preset.model_version} batch {preset.batch_size} "
-              f"learning rate {preset.learning_rate:g}")
-    return 0
 
 
 def _measure_in_child(board: str, version: str, batch: int, steps: int) -> dict:

@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.cli.bench_train import add_bench_train
 
     add_bench_train(sub)
-    from ringrift.bench.step_cost import add_bench_presets
+    from ringrift.cli.bench_presets import add_bench_presets
 
     add_bench_presets(sub)
     from ringrift.bench.scale import add_bench_scale
