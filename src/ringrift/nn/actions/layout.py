@@ -160,7 +160,8 @@ def territory_edge_axes(geo: Geometry) -> int:
 
 
 def centre_cells(geo: Geometry) -> tuple[int, ...]:
-    """The 4 cells around the board centre when the centre is not a cell (even square boards)."""
+    """The 4 cells around the board centre when the centre is not a cell (even square boards):
+    the territory site of a region that holds them all."""
     if geo.is_hex or geo.size % 2:
         return ()
     h = geo.size // 2

@@ -57,9 +57,11 @@ class ActionTables:
 
 @cache
 def tables_for(board_type: str, size: int) -> ActionTables:
+    """The tables of a board (built once per board type and size)."""
     return ActionTables(boards.get_geometry(board_type, size))
 
 
 def tables_of(geo: Geometry) -> ActionTables:
+    """The tables of a state's geometry."""
     return tables_for(geo.board_type, geo.size)
 
