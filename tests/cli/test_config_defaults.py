@@ -16,6 +16,7 @@ import pytest
 
 from ringrift.ai.engines import check_model_given
 from ringrift.ai.options import EngineOptions
+from ringrift.bench.scale import ScaleBenchSettings
 from ringrift.bench.step_cost import StepCostSettings
 from ringrift.cli.main import build_parser
 from ringrift.data.export import ExportFilters, run_export
@@ -62,6 +63,7 @@ CONFIGS = {
     "demo": [(DemoSettings, {})],
     "bench train": [(TrainBenchSettings, {})],
     "bench presets": [(StepCostSettings, {})],
+    "bench scale": [(ScaleBenchSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -78,7 +80,7 @@ RESOLVED_LATER = {
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
             "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
             "mine": 4, "demo": 14, "bench train": 13,
-            "bench presets": 4}
+            "bench presets": 4, "bench scale": 11}
 
 
 # command lines (less the output flags) for the library-error tests

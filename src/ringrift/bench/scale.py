@@ -8,50 +8,67 @@ the games just played, exported to training arrays. Figures only, nothing assert
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ringrift.config_defaults import field_default
+from ringrift.errors import check_fields
+from ringrift.exec import BACKENDS
 from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.train.config import TrainConfig
 
 
-def add_bench_scale(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scale", help="selfplay games/s local vs Ray, training samples/s with "
-                       "1 and 2 torchrun processes")
-    # the default game (SelfplayConfig's)
-    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"))
-    p.add_argument("--num-players", type=int, default=field_default(SelfplayConfig, "num_players"))
-    p.add_argument("--engine", default="heuristic", help="selfplay engine (default heuristic)")
-    p.add_argument("--games", type=int, default=16, help="selfplay games per run")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--workers", default="1,2", help="worker counts to time (default 1,2)")
-    p.add_argument("--backends", default="local,ray", help="backends to time")
-    p.add_argument("--model-version", default="v2", help="network trained (default v2)")
-    p.add_argument("--train-nproc", default="1,2", help="torchrun process counts (default 1,2)")
-    p.add_argument("--train-samples", type=int, default=2048,
-                   help="training samples per run (one epoch; default %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, help="global training batch")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run_bench_scale)
+@dataclass(frozen=True)
+class ScaleBenchSettings:
+    """What to time: selfplay (the default game and engine, as selfplay's) on each backend with
+    each worker count, then one training epoch with each torchrun process count."""
+
+    board_type: str = field_default(SelfplayConfig, "board_type")
+    num_players: int = field_default(SelfplayConfig, "num_players")
+    engine: str = field_default(SelfplayConfig, "engine")
+    games: int = 16  # selfplay games per run
+    seed: int = 1
+    workers: tuple[int, ...] = (1, 2)  # worker counts to time
+    backends: tuple[str, ...] = BACKENDS
+    model_version: str = field_default(TrainConfig, "model_version")  # the network trained
+    train_nproc: tuple[int, ...] = (1, 2)  # torchrun process counts
+    train_samples: int = 2048  # training samples per run (one epoch)
+    batch_size: int = 64  # global training batch
+
+    def selfplay_config(self) -> SelfplayConfig:
+        """The selfplay every timed run plays (the same games each time: the same seed)."""
+        config = SelfplayConfig(board_type=self.board_type, num_players=self.num_players,
+                                engine=self.engine, seed=self.seed,
+                                temperature_schedule="constant")
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the field of the first bad setting."""
+        unknown = [b for b in self.backends if b not in BACKENDS]
+        check_fields([
+            (self.games >= 1, "games", "must be at least 1"),
+            (bool(self.workers) and min(self.workers) >= 1, "workers",
+             f"counts must be at least 1, got {_listed(self.workers)!r}"),
+            (bool(self.backends) and not unknown, "backends",
+             f"expects backends among {', '.join(BACKENDS)}, got {_listed(self.backends)!r}"),
+            (bool(self.train_nproc) and min(self.train_nproc) >= 1, "train_nproc",
+             f"counts must be at least 1, got {_listed(self.train_nproc)!r}"),
+            (self.train_samples >= 1, "train_samples", "must be at least 1"),
+            (self.batch_size >= 1, "batch_size", "must be at least 1"),
+        ])
+        self.selfplay_config()
 
 
-def _counts(text: str, flag: str) -> list[int]:
-    from ringrift.errors import UserError
-
-    try:
-        values = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise UserError(f"{flag}: a comma-separated list of counts, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise UserError(f"{flag}: counts must be at least 1, got {text!r}")
-    return values
+def _listed(values: tuple) -> str:
+    return ",".join(str(v) for v in values)
 
 
 def selfplay_figures(config, games: int, workers: list[int], backends: list[str]
@@ -80,19 +97,20 @@ def selfplay_figures(config, games: int, workers: list[int], backends: list[str]
     return rows, records
 
 
-def training_figures(data: Path, args: argparse.Namespace, nprocs: list[int],
+def training_figures(data: Path, settings: ScaleBenchSettings,
                      folder: Path) -> list[dict[str, Any]]:
     """One epoch per process count under `ringrift train --nproc-per-node N`: samples/s."""
     rows = []
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    for n in nprocs:
+    for n in settings.train_nproc:
         save = folder / f"train_{n}" / "m.pt"
-        command = [sys.executable, "-m", "ringrift", "train", "--board-type", args.board_type,
-                   "--num-players", str(args.num_players), "--data-path", str(data),
-                   "--save-path", str(save), "--model-version", args.model_version,
-                   "--batch-size", str(args.batch_size), "--epochs", "1",
-                   "--samples-per-epoch", str(args.train_samples), "--val-split", "0",
-                   "--no-progress", "--no-tensorboard", "--seed", str(args.seed),
+        command = [sys.executable, "-m", "ringrift", "train",
+                   "--board-type", settings.board_type,
+                   "--num-players", str(settings.num_players), "--data-path", str(data),
+                   "--save-path", str(save), "--model-version", settings.model_version,
+                   "--batch-size", str(settings.batch_size), "--epochs", "1",
+                   "--samples-per-epoch", str(settings.train_samples), "--val-split", "0",
+                   "--no-progress", "--no-tensorboard", "--seed", str(settings.seed),
                    "--nproc-per-node", str(n)]
         t0 = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -107,51 +125,20 @@ def training_figures(data: Path, args: argparse.Namespace, nprocs: list[int],
     return rows
 
 
-def run_bench_scale(args: argparse.Namespace) -> int:
-    from ringrift.errors import UserError
+def scale_figures(settings: ScaleBenchSettings) -> dict[str, Any]:
+    """Selfplay figures per (backend, workers), then training figures per process count on the
+    games the last selfplay run played."""
     from ringrift.selfplay.output import GameSink
-    from ringrift.selfplay.runner import SelfplayConfig
 
-    workers = _counts(args.workers, "--workers")
-    nprocs = _counts(args.train_nproc, "--train-nproc")
-    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    for b in backends:
-        if b not in ("local", "ray"):
-            raise UserError(f"--backends: unknown backend {b!r} (local, ray)")
-    if args.games < 1:
-        raise UserError("--games must be at least 1")
-    config = SelfplayConfig(board_type=args.board_type, num_players=args.num_players,
-                            engine=args.engine, seed=args.seed,
-                            temperature_schedule="constant")
-    config.validate()
-    selfplay, records = selfplay_figures(config, args.games, workers, backends)
-    training: list[dict[str, Any]] = []
-    if nprocs:
-        with tempfile.TemporaryDirectory(prefix="ringrift-bench-scale-") as tmp:
-            sink = GameSink(tmp, "npz", args.board_type, args.num_players)
-            for record in records:
-                sink.add(record)
-            sink.close()
-            training = training_figures(sink.path, args, nprocs, Path(tmp))
-    result = {"cpus": os.cpu_count(), "selfplay": selfplay, "training": training,
-              "engine": args.engine, "model_version": args.model_version}
-    if args.json:
-        print(json.dumps(result, indent=1))
-        return 0
-    print(f"selfplay ({args.engine}, {args.board_type} {args.num_players}p, {args.games} games, "
-          f"{os.cpu_count()} CPUs):")
-    for row in selfplay:
-        start = (f" (Ray start {row['ray_start_s']:.1f} s, not counted)"
-                 if row["ray_start_s"] is not None else "")
-        print(f"  {row['backend']:5s} {row['workers']} worker(s): {row['games_per_s']:.2f} "
-              f"games/s, {row['moves_per_s']:.0f} moves/s, {row['seconds']:.1f} s{start}")
-    if training:
-        print(f"training ({args.model_version}, CPU gloo, global batch {args.batch_size}, "
-              f"{args.train_samples} samples):")
-        for row in training:
-            if "error" in row:
-                print(f"  {row['nproc']} process(es): failed: {row['error']}")
-            else:
-                print(f"  {row['nproc']} process(es): {row['samples_per_s']:.0f} samples/s "
-                      f"(wall {row['wall_s']:.1f} s with start-up)")
-    return 0
+    settings.validate()
+    config = settings.selfplay_config()
+    selfplay, records = selfplay_figures(config, settings.games, list(settings.workers),
+                                         list(settings.backends))
+    with tempfile.TemporaryDirectory(prefix="ringrift-bench-scale-") as tmp:
+        sink = GameSink(tmp, "npz", config.spec)
+        for record in records:
+            sink.add(record)
+        sink.close()
+        training = training_figures(sink.path, settings, Path(tmp))
+    return {"cpus": os.cpu_count(), "selfplay": selfplay, "training": training,
+            "engine": settings.engine, "model_version": settings.model_version}

@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.cli.bench_presets import add_bench_presets
 
     add_bench_presets(sub)
-    from ringrift.bench.scale import add_bench_scale
+    from ringrift.cli.bench_scale import add_bench_scale
 
     add_bench_scale(sub)
     from ringrift.serve.loadtest import add_bench_serve
