@@ -142,3 +142,13 @@ def test_upward_sideways_and_rules_imports_are_reported(monkeypatch):
     monkeypatch.setattr(__import__(__name__, fromlist=["imports"]), "imports", lambda: fake)
     assert [p.split(" ")[0] for p in violations()] == [
         "ringrift.data.export:3", "ringrift.data.gamedb:5", "ringrift.rules.state:7"]
+
+
+def test_command_line_code_lives_in_cli():
+    """Flags and `argparse.Namespace` belong to cli/: the library packages take settings and
+    raise ConfigError naming the field (cli/main.py shows the flag)."""
+    found = [str(path.relative_to(SRC)) for path in sorted(SRC.rglob("*.py"))
+             if "argparse" in path.read_text(encoding="utf-8")
+             and path.relative_to(SRC).parts[0] != "cli"]
+    assert not found, found
+    assert "argparse" in (SRC / "cli" / "main.py").read_text(encoding="utf-8")  # (it can see)

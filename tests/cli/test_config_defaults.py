@@ -31,6 +31,7 @@ from ringrift.loop.demo import DemoSettings
 from ringrift.output_paths import check_output_dir
 from ringrift.selfplay.daemon import DaemonConfig
 from ringrift.selfplay.runner import SelfplayConfig
+from ringrift.serve.loadtest import LoadTestSettings
 from ringrift.train.benchmark import TrainBenchSettings
 from ringrift.train.config import TrainConfig
 from ringrift.train.distributed import launch_torchrun, torchrun_command
@@ -64,6 +65,7 @@ CONFIGS = {
     "bench train": [(TrainBenchSettings, {})],
     "bench presets": [(StepCostSettings, {})],
     "bench scale": [(ScaleBenchSettings, {})],
+    "bench serve": [(LoadTestSettings, {})],
 }
 # flags whose parser default is None on purpose: resolved from the config at run time (the
 # daemon needs to know whether the user gave them), or a field of another meaning
@@ -80,7 +82,8 @@ RESOLVED_LATER = {
 AT_LEAST = {"selfplay": 15, "train": 30, "train-nnue": 12, "distill": 28, "loop": 25,
             "gauntlet": 7, "promote": 7, "match": 6, "tournament": 5, "pbt": 17, "tune": 8,
             "mine": 4, "demo": 14, "bench train": 13,
-            "bench presets": 4, "bench scale": 11}
+            "bench presets": 4, "bench scale": 11,
+            "bench serve": 10}
 
 
 # command lines (less the output flags) for the library-error tests
@@ -378,6 +381,8 @@ def _serve_engines(text: str):
     (_evaluator(batch_size=0), "gpu_batch_size", SELFPLAY, "--gpu-batch-size"),
     (_evaluator(max_wait_s=-1), "gpu_max_wait_s", SELFPLAY, "--gpu-max-wait-ms"),
     (_serve_engines("nope"), "engines", ["bench", "serve"], "--engines"),  # a nested command
+    (lambda: LoadTestSettings(duration=0).validate(), "duration", ["bench", "serve"],
+     "--duration"),
     (lambda: TrainConfig("square8", 2, ["x.npz"], "m.pt", model_version="v9").validate(),
      "model_version", ["distill", "--board-type", "square8", "--teacher", "t.pt"],
      "--student-arch"),

@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from ringrift.cli.bench_scale import add_bench_scale
 
     add_bench_scale(sub)
-    from ringrift.serve.loadtest import add_bench_serve
+    from ringrift.cli.bench_serve import add_bench_serve
 
     add_bench_serve(sub)
     srch = sub.add_parser("search", help="search engines: simulations per second")

@@ -13,5 +13,5 @@
 - `app`, `metrics`, `limits`, `board`: `ringrift serve` (FastAPI), its Prometheus metrics,
   request size/time limits and the board page's view of a state.
 - `replay`: a stored game as board frames plus an evaluation graph (`ringrift view`).
-- `loadtest`: `ringrift bench serve`.
+- `loadtest`: the load test of `ringrift bench serve` (`LoadTestSettings`, `load_test`).
 """

@@ -2,17 +2,15 @@
 
 Starts the server as a subprocess on loopback (with the given model, or a randomly initialised
 v2 network made on the fly: the cost of a network call depends on its size, not its training),
-then, from this process, keeps `--clients` concurrent clients posting `/v1/move` requests for
-`--duration` seconds per engine, on positions sampled from seeded random games. Prints
+then, from this process, keeps `clients` concurrent clients posting `/v1/move` requests for
+`duration` seconds per engine, on positions sampled from seeded random games. Gives
 requests/s, latency percentiles, the mean network batch size (from the server's /metrics)
-and errors.
+and errors; the command (cli/bench_serve.py) prints them.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import random
 import re
 import socket
@@ -21,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,23 +28,40 @@ from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig
 
 
-def add_bench_serve(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("serve", help="HTTP service: load test from a second process")
-    p.add_argument("--model", default=None,
-                   help="model file (default: a randomly initialised v2 network)")
-    # the default game (SelfplayConfig's)
-    p.add_argument("--board-type", default=field_default(SelfplayConfig, "board_type"))
-    p.add_argument("--num-players", type=int, default=field_default(SelfplayConfig, "num_players"))
-    p.add_argument("--engines", default="policy-only,gumbel:64",
-                   help="comma-separated ENGINE or ENGINE:VISITS (default policy-only,gumbel:64)")
-    p.add_argument("--clients", type=int, default=32, help="concurrent clients")
-    p.add_argument("--duration", type=float, default=30.0, help="seconds per engine")
-    p.add_argument("--positions", type=int, default=64, help="positions to ask about")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--amp", action="store_true", help="server runs the network in bf16")
-    p.add_argument("--threads", type=int, default=None, help="server's torch CPU threads")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run_bench_serve)
+@dataclass(frozen=True)
+class LoadTestSettings:
+    """The load: which model and game (the default game, selfplay's), which engines, how many
+    clients for how long, on how many positions; and how the server runs the network."""
+
+    model: str | None = None  # a model file (None: a randomly initialised v2 network)
+    board_type: str = field_default(SelfplayConfig, "board_type")
+    num_players: int = field_default(SelfplayConfig, "num_players")
+    engines: str = "policy-only,gumbel:64"  # ENGINE or ENGINE:VISITS, comma-separated
+    clients: int = 32  # concurrent clients
+    duration: float = 30.0  # seconds per engine
+    positions: int = 64  # positions to ask about
+    seed: int = 1
+    amp: bool = False  # the server runs the network in bf16
+    threads: int | None = None  # the server's torch CPU threads (None: its default)
+
+    @property
+    def spec(self) -> GameSpec:
+        from ringrift.errors import UserError
+
+        return GameSpec.checked(self.board_type, self.num_players, error=UserError)
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the field of the first bad setting."""
+        from ringrift.errors import check_fields
+
+        self.spec  # noqa: B018 (raises UserError for a bad board or player count)
+        check_fields([
+            (self.clients >= 1, "clients", "must be at least 1"),
+            (self.duration > 0, "duration", "must be greater than 0"),
+            (self.positions >= 1, "positions", "must be at least 1"),
+            (self.threads is None or self.threads >= 1, "threads", "must be at least 1"),
+        ])
+        parse_engines(self.engines)
 
 
 def parse_engines(text: str) -> list[tuple[str, int | None]]:
@@ -230,30 +246,16 @@ def bench_serve(model: str, engines: list[tuple[str, int | None]], *,
     return results
 
 
-def run_bench_serve(args: argparse.Namespace) -> int:
-    from ringrift.errors import UserError
-
-    spec = GameSpec.checked(args.board_type, args.num_players, error=UserError)
-    if args.clients < 1 or args.duration <= 0 or args.positions < 1:
-        raise UserError("--clients, --duration and --positions must be positive")
-    engines = parse_engines(args.engines)
-    positions = sample_positions(spec, args.positions, args.seed)
+def load_test(settings: LoadTestSettings) -> dict[str, Any]:
+    """The load test `settings` describe: {"model", "clients", "duration", "results": one dict
+    per engine (requests, requests_per_s, p50_ms, p99_ms, mean_batch, errors, ...)}."""
+    settings.validate()
+    spec = settings.spec
+    positions = sample_positions(spec, settings.positions, settings.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        model = args.model or str(random_model(Path(tmp), spec, args.seed))
-        results = bench_serve(model, engines, clients=args.clients,
-                              duration=args.duration, positions=positions, amp=args.amp,
-                              threads=args.threads)
-    if args.json:
-        print(json.dumps({"model": args.model or "random v2", "clients": args.clients,
-                          "duration": args.duration, "results": results}))
-        return 0
-    print(f"ringrift serve on loopback, {args.board_type} {args.num_players}p, model "
-          f"{args.model or 'random-init v2'}, {args.clients} clients x {args.duration:g} s per "
-          f"engine, POST /v1/move")
-    print(f"  {'engine':<14} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'mean batch':>10} {'errors':>6}")
-    for r in results:
-        print(f"  {r['engine']:<14} {r['requests']:>8} {r['requests_per_s']:>8.1f} "
-              f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['mean_batch']:>10.1f} "
-              f"{r['errors']:>6}")
-    return 0
+        model = settings.model or str(random_model(Path(tmp), spec, settings.seed))
+        results = bench_serve(model, parse_engines(settings.engines), clients=settings.clients,
+                              duration=settings.duration, positions=positions,
+                              amp=settings.amp, threads=settings.threads)
+    return {"model": settings.model or "random v2", "clients": settings.clients,
+            "duration": settings.duration, "results": results}
