@@ -344,13 +344,13 @@ def test_a_signal_during_training_stops_the_loop_cleanly_and_resume_finishes(tmp
     and --resume trains from that checkpoint."""
     import ringrift.train.trainer as trainer
 
-    class SignalledOnInstall(trainer._StopFlag):
+    class SignalledOnInstall(trainer.StopFlag):
         def install(self):
             super().install()
             os.kill(os.getpid(), signal.SIGTERM)  # as if sent during the first step
 
     run = tmp_path / "run"
-    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall)
+    monkeypatch.setattr(trainer, "StopFlag", SignalledOnInstall)
     assert main(["loop", *TINY, "--iterations", "1", "--run-dir", str(run)]) == 128 + 15
     err = capsys.readouterr().err.splitlines()
     assert "emergency checkpoint" in err[-2]  # (the trainer's own line)
@@ -360,7 +360,7 @@ def test_a_signal_during_training_stops_the_loop_cleanly_and_resume_finishes(tmp
     assert state["stage"] == "train" and not (run / "iter_000" / "train.json").exists()
     assert list((run / "models" / "iter_000_ckpt").glob("*emergency*"))
 
-    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall.__mro__[1])
+    monkeypatch.setattr(trainer, "StopFlag", SignalledOnInstall.__mro__[1])
     assert main(["loop", "--resume", "--run-dir", str(run)]) == 0
     result = json.loads((run / "iter_000" / "train.json").read_text())
     assert result["resumed"] is True and os.path.exists(result["model"])
@@ -394,16 +394,16 @@ def test_a_run_span_loop_stopped_in_training_resumes_with_more_iterations(tmp_pa
     """Raising --iterations on resume stretches the one schedule, even mid-training."""
     import ringrift.train.trainer as trainer
 
-    class SignalledOnInstall(trainer._StopFlag):
+    class SignalledOnInstall(trainer.StopFlag):
         def install(self):
             super().install()
             os.kill(os.getpid(), signal.SIGTERM)
 
     run = tmp_path / "run"
     flags = [*TINY, "--training-epochs", "2", "--samples-per-epoch", "64", "--lr-span", "run"]
-    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall)
+    monkeypatch.setattr(trainer, "StopFlag", SignalledOnInstall)
     assert main(["loop", *flags, "--iterations", "1", "--run-dir", str(run)]) == 128 + 15
-    monkeypatch.setattr(trainer, "_StopFlag", SignalledOnInstall.__mro__[1])
+    monkeypatch.setattr(trainer, "StopFlag", SignalledOnInstall.__mro__[1])
     assert main(["loop", "--resume", "--iterations", "2", "--run-dir", str(run)]) == 0
     lrs = []
     for i in range(2):

@@ -24,7 +24,8 @@ from ringrift.nn.models import (
 from ringrift.rules.spec import GameSpec
 from ringrift.train.benchmark import TrainBenchSettings, run_train_benchmark
 from ringrift.train.config import TrainConfig
-from ringrift.train.trainer import _end_epoch, _RunState
+from ringrift.train.epoch_end import end_epoch
+from ringrift.train.run_state import RunState
 from tests.train.synth_npz import write_training_file
 
 TINY = ["--channels", "8", "--blocks", "1", "--no-progress"]
@@ -253,12 +254,12 @@ def test_distill_reduces_kl(trained, tmp_path):
 def test_early_stopping_patience():
     cfg = TrainConfig(board_type="square8", num_players=2, data_paths=[], save_path="x.pt",
                       early_stopping=2)
-    state = _RunState()
+    state = RunState()
     stopped = []
     for epoch, loss in enumerate([1.0, 0.9, 0.95, 0.97]):
         state.accum = {"loss": loss, "_samples": 1.0}
-        record = _end_epoch(cfg, state, epoch, None, None, np.zeros(0, dtype=np.int64), None,
-                            None, None, 1e-3, 1.0)
+        record = end_epoch(cfg, state, epoch, None, None, np.zeros(0, dtype=np.int64), None,
+                           None, None, 1e-3, 1.0)
         stopped.append(record["early_stopped"])
     assert stopped == [False, False, False, True]
     assert state.best_epoch == 1 and state.best_loss == 0.9

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
 import math
 import random
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,7 +23,6 @@ from typing import Any, TextIO
 import numpy as np
 import torch
 
-from ringrift.atomic import atomic_write_text
 from ringrift.errors import ConfigError, UserError
 from ringrift.nn.inference import resolve_device
 from ringrift.nn.losses import LossWeights
@@ -61,10 +57,14 @@ from ringrift.train.distributed import (
     convert_batchnorm,
     init_distributed,
 )
-from ringrift.train.elo_stopping import EloMonitor, EloScorer, monitor_for
+from ringrift.train.elo_stopping import EloScorer, monitor_for
+from ringrift.train.epoch_end import elo_check, end_epoch, epoch_line
+from ringrift.train.metrics_file import write_metrics
 from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
+from ringrift.train.run_state import RunState
 from ringrift.train.schedule import LRSchedule
-from ringrift.train.step import TrainStep, evaluate
+from ringrift.train.step import TrainStep
+from ringrift.train.stop_flag import StopFlag
 from ringrift.train.targets import TargetSource, dataset_targets
 
 _ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",
@@ -79,51 +79,6 @@ class TrainResult:
     metrics: dict[str, Any]
     interrupted_by: int | None = None
     checkpoint: Path | None = None
-
-
-@dataclass
-class _RunState:
-    epoch: int = 0  # epoch in progress
-    group: int = 0  # next optimizer-step group within that epoch
-    step: int = 0  # optimizer steps done
-    best_loss: float = math.inf
-    best_epoch: int | None = None
-    bad_epochs: int = 0
-    stopped: bool = False
-    history: list[dict[str, Any]] = field(default_factory=list)
-    accum: dict[str, float] = field(default_factory=dict)  # partial sums of the epoch in progress
-    elo: dict[str, Any] = field(default_factory=dict)  # Elo early stopping (EloMonitor.state)
-
-    def to_payload(self) -> dict[str, Any]:
-        return {"best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs,
-                "stopped": self.stopped, "history": self.history, "accum": self.accum,
-                "elo": self.elo}
-
-
-class _StopFlag:
-    """SIGINT/SIGTERM set a flag; the loop saves an emergency checkpoint at the next step."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._old: dict[int, Any] = {}
-
-    def install(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._old[sig] = signal.signal(sig, self._handle)
-
-    def restore(self) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old.clear()
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt  # a second Ctrl-C: stop now
-        self.signum = signum
-        print(f"\n{signal.Signals(signum).name}: saving an emergency checkpoint after this step",
-              file=sys.stderr)
 
 
 def _amp_dtype(cfg: TrainConfig, device: torch.device, out: TextIO) -> torch.dtype | None:
@@ -227,15 +182,6 @@ def _data_sources(data: TrainingData) -> list[dict[str, Any]]:
     return [dict(s) for s in data.sources]
 
 
-def _mean_record(accum: dict[str, float]) -> dict[str, float]:
-    n = accum.get("_samples", 0.0)
-    return {k: v / n for k, v in accum.items() if not k.startswith("_")} if n else {}
-
-
-def _json_float(x: float) -> float | None:
-    return None if not math.isfinite(x) else x
-
-
 def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
           extra_metadata: dict[str, Any] | None = None, out: TextIO | None = None,
           elo_scorer: EloScorer | None = None,
@@ -328,7 +274,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         **(extra_metadata or {}),
     }
 
-    state = _RunState()
+    state = RunState()
     resumed = False
     if cfg.resume:
         found = manager.latest()
@@ -345,12 +291,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
             restore_rng_state(payload["rng_state"])
             if replay is not None and "replay_state" in payload:
                 replay.load_state_dict(payload["replay_state"])
-            cursor, ts = payload["data_cursor"], payload["train_state"]
-            state = _RunState(epoch=cursor["epoch"], group=cursor["group"], step=payload["step"],
-                              best_loss=payload["best_val_loss"], best_epoch=ts["best_epoch"],
-                              bad_epochs=ts["bad_epochs"], stopped=ts["stopped"],
-                              history=list(ts["history"]), accum=dict(ts["accum"]),
-                              elo=dict(ts.get("elo") or {}))
+            state = RunState.from_checkpoint(payload)
             resumed = True
             print(f"resuming from {ckpt_path.name} (epoch {state.epoch + 1}, step {state.step})",
                   file=out)
@@ -408,7 +349,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
           f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
           f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
     dist_ctx.barrier()  # every rank has looked at the checkpoints before rank 0 writes any
-    flag = _StopFlag()
+    flag = StopFlag()
     flag.install()
     interrupted_ckpt: Path | None = None
     try:
@@ -471,7 +412,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                 break
             elapsed = time.perf_counter() - t0
             dist_ctx.sync_buffers(model)
-            record = _end_epoch(cfg, state, epoch, model, builder, val_idx, weights, amp_dtype,
+            record = end_epoch(cfg, state, epoch, model, builder, val_idx, weights, amp_dtype,
                                 source, stepper.schedule.lr(max(state.step - 1, 0)),
                                 seen / elapsed if elapsed > 0 else 0.0)
             if replay is not None:
@@ -487,15 +428,15 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
                                                         metrics=record),
                                    "model_state": model.state_dict()}, state.step)
             if elo_monitor is not None and (epoch + 1) % cfg.elo_check_every == 0:
-                _elo_check(elo_monitor, state, record, epoch, {
+                elo_check(elo_monitor, state, record, epoch, {
                     "metadata": metadata("model", epoch=epoch + 1, step=state.step,
                                          metrics=record), "model_state": model.state_dict()})
             state.epoch, state.group, state.accum = epoch + 1, 0, {}
             ckpt = paths.checkpoints
             if dist_ctx.is_main:
                 ckpt = manager.save(training_payload(), "epoch", state.step)
-                _write_metrics(paths, cfg, state, precision, interrupted=False)
-            print(_epoch_line(record, cfg.epochs), file=out)
+                write_metrics(paths, cfg, state, precision, interrupted=False)
+            print(epoch_line(record, cfg.epochs), file=out)
             if on_epoch is not None:
                 on_epoch(record)
             if dist_ctx.any(flag.signum is not None):
@@ -510,7 +451,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         return TrainResult(None, {}, interrupted_by=flag.signum)
 
     if interrupted_ckpt is not None:
-        metrics = _write_metrics(paths, cfg, state, precision, interrupted=True)
+        metrics = write_metrics(paths, cfg, state, precision, interrupted=True)
         print(f"interrupted: checkpoint saved to {interrupted_ckpt}; continue with --resume",
               file=out)
         return TrainResult(None, metrics, interrupted_by=flag.signum, checkpoint=interrupted_ckpt)
@@ -521,12 +462,11 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         best = elo_monitor.best_path()
         state.best_epoch = elo_monitor.stopping.best_epoch - 1
     final_state = load_checkpoint(best)["model_state"] if best else model.state_dict()
-    best_record = (state.history[state.best_epoch] if state.best_epoch is not None
-                   and state.best_epoch < len(state.history) else {})
+    best_record = state.best_record() or {}
     save_checkpoint(paths.model, {
         "metadata": metadata("model", epoch=(state.best_epoch or 0) + 1, metrics=best_record),
         "model_state": final_state})
-    metrics = _write_metrics(paths, cfg, state, precision, interrupted=False)
+    metrics = write_metrics(paths, cfg, state, precision, interrupted=False)
     print(f"saved {paths.model} (best epoch {(state.best_epoch or 0) + 1}, "
           f"loss {best_record.get('monitor_loss', float('nan')):.4f}); metrics in "
           f"{paths.metrics}", file=out)
@@ -592,18 +532,6 @@ def _check_resume(path: Path, payload: dict[str, Any], base_meta: dict[str, Any]
                             f"{new_cfg.get(key)!r}; resume with the same setting")
 
 
-def _elo_check(monitor: EloMonitor, state: _RunState, record: dict[str, Any], epoch: int,
-               payload: dict[str, Any]) -> None:
-    """Score this epoch's weights; stop training when Elo early stopping says so."""
-    check = monitor.check(epoch + 1, payload)
-    record.update({"elo": check.elo, "elo_low": check.low, "elo_high": check.high,
-                   "elo_improved": check.improved})
-    state.elo = monitor.state()
-    if monitor.stopping.stopped:
-        state.stopped = True
-        record["early_stopped"] = True
-
-
 def _check_finite_loss(loss: float, where: str, paths: RunPaths,
                        manager: CheckpointManager) -> None:
     """Stop at the first non-finite training loss: its weights are lost already, and saving
@@ -617,74 +545,3 @@ def _check_finite_loss(loss: float, where: str, paths: RunPaths,
                     f"data?): stopped; {paths.model} was not written{kept}")
 
 
-def _end_epoch(cfg: TrainConfig, state: _RunState, epoch: int, model: RingRiftNet,
-               builder: BatchBuilder, val_idx: np.ndarray, weights: LossWeights,
-               amp_dtype: torch.dtype | None, source: TargetSource, lr: float,
-               samples_per_s: float) -> dict[str, Any]:
-    train_means = _mean_record(state.accum)
-    record: dict[str, Any] = {"epoch": epoch + 1, "step": state.step, "lr": lr,
-                              "samples_per_s": samples_per_s}
-    record.update({f"train_{k}": v for k, v in train_means.items()})
-    if len(val_idx):
-        val = evaluate(model, builder, val_idx, cfg.batch_size, weights, amp_dtype=amp_dtype,
-                       target_source=source)
-        record.update({f"val_{k}": v for k, v in val.items()})
-        monitor = val["loss"]
-    else:
-        monitor = train_means.get("loss", math.inf)
-    record["monitor_loss"] = monitor
-    if not math.isfinite(monitor):  # (a NaN never compares lower: the run would keep nothing)
-        raise UserError(f"the loss of epoch {epoch + 1} is {monitor}: training stopped; no "
-                        "model was written")
-    improved = monitor < state.best_loss
-    if improved:
-        state.best_loss, state.best_epoch, state.bad_epochs = monitor, epoch, 0
-    else:
-        state.bad_epochs += 1
-    if cfg.early_stopping and state.bad_epochs >= cfg.early_stopping:
-        state.stopped = True
-    record["improved"] = improved
-    record["early_stopped"] = state.stopped
-    state.history.append(record)
-    return record
-
-
-def _epoch_line(record: dict[str, Any], epochs: int) -> str:
-    parts = [f"epoch {record['epoch']}/{epochs}", f"train loss {record.get('train_loss', 0):.4f}"]
-    if "val_loss" in record:
-        parts += [f"val loss {record['val_loss']:.4f}",
-                  f"val policy acc {record['val_policy_accuracy']:.3f}",
-                  f"val value mse {record['val_value_mse']:.4f}"]
-    parts.append(f"{record['samples_per_s']:.0f} samples/s")
-    if "elo" in record:
-        parts.append(f"Elo {record['elo']:.0f}" + (" (best Elo)" if record["elo_improved"] else ""))
-    if record["improved"]:
-        parts.append("(best)")
-    if record["early_stopped"]:
-        parts.append("early stop")
-    return ", ".join(parts)
-
-
-def _write_metrics(paths: RunPaths, cfg: TrainConfig, state: _RunState, precision: str,
-                   interrupted: bool) -> dict[str, Any]:
-    best = (state.history[state.best_epoch] if state.best_epoch is not None
-            and state.best_epoch < len(state.history) else None)
-    metrics = {
-        "model": str(paths.model),
-        "board_type": cfg.board_type,
-        "num_players": cfg.num_players,
-        "model_version": cfg.model_version,
-        "precision": precision,
-        "epochs_run": len(state.history),
-        "steps": state.step,
-        "best_epoch": (state.best_epoch + 1) if state.best_epoch is not None else None,
-        "best_loss": _json_float(state.best_loss),
-        "early_stopped": state.stopped,
-        "elo_early_stopping": state.elo or None,
-        "interrupted": interrupted,
-        "best": best,
-        "final": state.history[-1] if state.history else None,
-        "history": state.history,
-    }
-    atomic_write_text(paths.metrics, json.dumps(metrics, indent=1) + "\n")
-    return metrics
