@@ -234,18 +234,18 @@ def _train_argv(ws: Path, save: Path, *extra) -> list:
 
 
 def test_a_nan_loss_stops_training_and_keeps_the_old_model(capsys, ws, monkeypatch):
-    from ringrift.train import trainer
+    from ringrift.train.step import TrainStep
 
     save = ws / "best.pt"
     save.write_bytes(b"the good model")
-    real_run, calls = trainer.TrainStep.run, []
+    real_run, calls = TrainStep.run, []
 
     def run(self, batches, step, *more, **options):
         metrics = real_run(self, batches, step, *more, **options)
         calls.append(step)
         return {**metrics, "loss": float("nan")} if len(calls) >= 2 else metrics
 
-    monkeypatch.setattr(trainer.TrainStep, "run", run)
+    monkeypatch.setattr(TrainStep, "run", run)
     refused(capsys, _train_argv(ws, save, "--epochs", "1"),
             message="training loss became nan at step 2")
     assert save.read_bytes() == b"the good model"

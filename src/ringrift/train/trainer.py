@@ -9,9 +9,7 @@ its model file: `<stem>_ckpt/` (checkpoints), `<stem>_tb/` (TensorBoard) and
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
-import random
 import sys
 import time
 from collections.abc import Callable
@@ -24,19 +22,6 @@ import numpy as np
 import torch
 
 from ringrift.errors import ConfigError, UserError
-from ringrift.nn.inference import resolve_device
-from ringrift.nn.losses import LossWeights
-from ringrift.nn.models import (
-    ModelConfig,
-    RingRiftNet,
-    build_model,
-    make_config,
-    sha256_file,
-    valid_mask_for,
-)
-from ringrift.nn.optimizer import make_optimizer
-from ringrift.nn.precision import autocast_dtype, dtype_name
-from ringrift.output_paths import check_output_file
 from ringrift.train.checkpoint import (
     CheckpointManager,
     capture_rng_state,
@@ -45,30 +30,15 @@ from ringrift.train.checkpoint import (
     save_checkpoint,
 )
 from ringrift.train.config import RESUME_FIXED, RunPaths, TrainConfig
-from ringrift.train.dataset import (
-    BatchBuilder,
-    TrainingData,
-    epoch_batches,
-    load_training_data,
-    split_by_game,
-)
-from ringrift.train.distributed import (
-    check_distributed_options,
-    convert_batchnorm,
-    init_distributed,
-)
+from ringrift.train.dataset import BatchBuilder, TrainingData, epoch_batches
 from ringrift.train.elo_stopping import EloScorer, monitor_for
 from ringrift.train.epoch_end import elo_check, end_epoch, epoch_line
 from ringrift.train.metrics_file import write_metrics
-from ringrift.train.prioritized import PrioritizedReplay, ReplaySettings, parse_beta
+from ringrift.train.prioritized import PrioritizedReplay
+from ringrift.train.run_setup import set_up_run
 from ringrift.train.run_state import RunState
-from ringrift.train.schedule import LRSchedule
-from ringrift.train.step import TrainStep
 from ringrift.train.stop_flag import StopFlag
-from ringrift.train.targets import TargetSource, dataset_targets
-
-_ARCH_FIELDS = ("in_channels", "num_globals", "height", "width", "policy_planes",
-                "scalar_actions", "channels", "blocks", "se")
+from ringrift.train.targets import TargetSource
 
 
 @dataclass
@@ -79,103 +49,6 @@ class TrainResult:
     metrics: dict[str, Any]
     interrupted_by: int | None = None
     checkpoint: Path | None = None
-
-
-def _amp_dtype(cfg: TrainConfig, device: torch.device, out: TextIO) -> torch.dtype | None:
-    if not cfg.amp:
-        return None
-    dtype, note = autocast_dtype(device, cfg.amp_dtype)
-    if note:
-        print(note, file=out)
-    return dtype
-
-
-def model_config_for_data(cfg: TrainConfig, meta: dict[str, Any],
-                          base: dict[str, Any] | None = None) -> ModelConfig:
-    """The network for the data's sizes: preset, then `base` (e.g. the --init-weights model's
-    channels/blocks/se), then explicit --channels/--blocks."""
-    arch = {k: v for k, v in (base or {}).items() if k in ("channels", "blocks", "se")}
-    if cfg.channels is not None:
-        arch["channels"] = cfg.channels
-    if cfg.blocks is not None:
-        arch["blocks"] = cfg.blocks
-    mask = meta.get("valid_mask") or valid_mask_for(cfg.board_type, meta["height"], meta["width"])
-    try:
-        return make_config(cfg.model_version, cfg.spec,
-                           in_channels=meta["in_channels"], num_globals=meta["num_globals"],
-                           policy_planes=meta["policy_planes"],
-                           scalar_actions=meta["scalar_actions"], height=meta["height"],
-                           width=meta["width"], valid_mask=mask, rank_head=cfg.rank_head,
-                           ownership_head=cfg.ownership_weight > 0,
-                           game_length_head=cfg.game_length_weight > 0, **arch)
-    except ValueError as exc:
-        raise UserError(f"cannot build a model for this data: {exc}") from None
-
-
-def _init_payload(cfg: TrainConfig, data: TrainingData) -> dict[str, Any] | None:
-    """Load --init-weights and check it fits this run (UserError otherwise)."""
-    if not cfg.init_weights:
-        return None
-    path = cfg.init_weights
-    payload = load_checkpoint(path)
-    meta = payload["metadata"]
-    arch = meta.get("architecture")
-    if arch != cfg.model_version:
-        raise ConfigError("init_weights", f"{path}: architecture {arch!r}, this run trains "
-                                          f"{cfg.model_version!r}")
-    if meta.get("board_type") != cfg.board_type:
-        raise UserError(f"{path}: model is for board {meta.get('board_type')!r}, not "
-                        f"{cfg.board_type!r}")
-    if meta.get("num_players") != cfg.num_players:
-        raise UserError(f"{path}: model is for {meta.get('num_players')} players, not "
-                        f"{cfg.num_players} (use `ringrift transfer` first)")
-    enc = meta.get("encoder_version")
-    if enc is not None and enc != data.meta["encoder_version"]:
-        raise UserError(f"{path}: model uses encoder_version {enc}, the data "
-                        f"{data.meta['encoder_version']}")
-    return payload
-
-
-def _check_init_fits(path: str, src: dict[str, Any], config: ModelConfig) -> None:
-    want = config.to_dict()
-    for key in _ARCH_FIELDS:
-        if src.get(key) != want[key]:
-            raise UserError(f"{path}: model {key} is {src.get(key)!r}, this run needs "
-                            f"{want[key]!r}")
-
-
-def _load_state(model: RingRiftNet, state: dict[str, Any], path: str) -> None:
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except (RuntimeError, TypeError, AttributeError) as exc:  # (shapes that do not fit)
-        text = str(exc).strip().splitlines()
-        detail = (text[1] if len(text) > 1 else text[0]).strip() if text else type(exc).__name__
-        raise UserError(f"{path}: weights do not fit this model ({detail})") from None
-    # A rank or auxiliary head may be added to (or dropped from) a model: it starts fresh / is
-    # discarded.
-    optional = ("rank_head.", "ownership_head.", "game_length_head.")
-    bad = [k for k in missing if not k.startswith(optional)]
-    bad += [k for k in unexpected if not k.startswith(optional)]
-    if bad:
-        raise UserError(f"{path}: weights do not fit this model (e.g. {bad[0]!r})")
-
-
-def _load_optimizer_moments(optimizer: torch.optim.Optimizer, path: str,
-                            config: ModelConfig) -> None:
-    """Start `optimizer` from the state saved in training checkpoint `path` (its moment
-    estimates); learning rate and weight decay stay this run's."""
-    payload = load_checkpoint(path)
-    if "optimizer_state" not in payload:
-        raise ConfigError("init_optimizer", f"{path}: not a training checkpoint (no optimizer "
-                                            "state); give a file from a <model>_ckpt folder")
-    _check_init_fits(path, payload["metadata"].get("model_config", {}), config)
-    keep = [(g["lr"], g["weight_decay"]) for g in optimizer.param_groups]
-    try:
-        optimizer.load_state_dict(payload["optimizer_state"])
-    except ValueError as exc:
-        raise UserError(f"{path}: optimizer state does not fit this model ({exc})") from None
-    for group, (lr, decay) in zip(optimizer.param_groups, keep, strict=True):
-        group["lr"], group["weight_decay"] = lr, decay
 
 
 def _data_sources(data: TrainingData) -> list[dict[str, Any]]:
@@ -194,72 +67,13 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
     User mistakes (bad data, incompatible --init-weights or checkpoint) raise UserError before
     anything is written.
     """
-    out = out or sys.stdout
-    cfg.validate()
-    check_output_file(cfg.save_path, "save_path")  # (not after an hour of training)
-    device = resolve_device(cfg.device)
-    dist_ctx, device = init_distributed(device)  # (torchrun: one of several processes)
-    if dist_ctx.distributed:
-        check_distributed_options(cfg)
-        if not dist_ctx.is_main:
-            out = io.StringIO()  # rank 0 alone reports
-    amp_dtype = _amp_dtype(cfg, device, out)
-    paths = RunPaths.for_model(cfg.save_path)
-    source = target_source or dataset_targets
-
-    random.seed(cfg.seed)
-    np.random.seed(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    data = load_training_data(cfg.data_paths, cfg.spec, encoder_version=cfg.encoder_version,
-                              max_samples=cfg.max_samples)
-    check_data = getattr(source, "check_data", None)
-    if check_data is not None:
-        check_data(data.meta)
-    split_seed = cfg.seed if cfg.split_seed is None else cfg.split_seed
-    train_idx, val_idx = split_by_game(data.game_ids, cfg.val_split, split_seed)
-    replay = _make_replay(cfg, train_idx)
-    _check_aux_targets(cfg, data)
-    init = _init_payload(cfg, data)
-    model_config = model_config_for_data(
-        cfg, data.meta, init["metadata"].get("model_config") if init else None)
-    model = build_model(model_config)
-    parent_model = None
-    if init is not None:
-        _check_init_fits(cfg.init_weights, init["metadata"].get("model_config", {}), model_config)
-        _load_state(model, init["model_state"], cfg.init_weights)
-        parent_model = sha256_file(cfg.init_weights)
-    model = convert_batchnorm(model, dist_ctx, device)
-    model.to(device)
-
-    optimizer = make_optimizer(model, cfg.learning_rate, cfg.weight_decay)
-    if cfg.init_optimizer and not cfg.resume:
-        _load_optimizer_moments(optimizer, cfg.init_optimizer, model_config)
-    batches_per_epoch = len(epoch_batches(train_idx, cfg.batch_size, seed=cfg.seed, epoch=0,
-                                          limit=cfg.samples_per_epoch))
-    steps_per_epoch = math.ceil(batches_per_epoch / cfg.grad_accum)
-    step_epochs = cfg.lr_step_size or max(1, cfg.epochs // 3)
-    schedule = LRSchedule(cfg.lr_scheduler, cfg.learning_rate,
-                          cfg.schedule_total_steps or steps_per_epoch * cfg.epochs,
-                          warmup_steps=round(cfg.warmup_epochs * steps_per_epoch),
-                          step_size=step_epochs * steps_per_epoch, gamma=cfg.lr_gamma,
-                          min_lr_ratio=cfg.lr_min / cfg.learning_rate,
-                          offset=cfg.schedule_offset_steps)
-    weights = LossWeights(value=cfg.value_weight, rank=cfg.rank_weight,
-                          entropy=cfg.entropy_weight, label_smoothing=cfg.label_smoothing,
-                          ownership=cfg.ownership_weight, game_length=cfg.game_length_weight)
-    stepper = TrainStep(model, optimizer, schedule, weights, device=device, amp_dtype=amp_dtype,
-                        pcgrad=cfg.pcgrad)
-    stepper.record_sample_losses = replay is not None
-    stepper.forward_module = dist_ctx.wrap(model, device)
-    if dist_ctx.distributed:
-        stepper.reduce_metrics = dist_ctx.mean_over_ranks
-    total_steps = steps_per_epoch * cfg.epochs
-    builder = BatchBuilder(data, device)  # validation: the positions as they are
-    train_builder = (BatchBuilder(data, device, augment=True, seed=cfg.seed) if cfg.augment
-                     else builder)
-    manager = CheckpointManager(paths.checkpoints, cfg.keep_checkpoints)
-    if dist_ctx.is_main:  # rank 0 alone writes checkpoints, metrics, TensorBoard and the model
-        manager.cleanup_temporaries()
+    run = set_up_run(cfg, target_source, out or sys.stdout)
+    out, dist_ctx, amp_dtype = run.out, run.dist_ctx, run.amp_dtype
+    paths, source, replay, manager = run.paths, run.source, run.replay, run.manager
+    data, train_idx, val_idx = run.data, run.train_idx, run.val_idx
+    model_config, model, optimizer, stepper = run.model_config, run.model, run.optimizer, run.stepper
+    schedule, weights, total_steps = stepper.schedule, run.weights, run.total_steps
+    builder, train_builder = run.builder, run.train_builder
 
     base_meta: dict[str, Any] = {
         "architecture": model_config.model_version,
@@ -269,7 +83,7 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         "encoder_version": data.meta["encoder_version"],
         "policy_size": model_config.policy_size,
         "data": _data_sources(data),
-        "parent_model": parent_model,
+        "parent_model": run.parent_model,
         "train_config": cfg.to_dict(),
         **(extra_metadata or {}),
     }
@@ -341,13 +155,8 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
         writer = SummaryWriter(str(paths.tensorboard), purge_step=state.step if resumed else None)
     from tqdm import tqdm
 
-    precision = f"{dtype_name(amp_dtype)} autocast" if amp_dtype else "float32"
-    drawn = (f" ({cfg.samples_per_epoch} samples drawn per epoch)"
-             if cfg.samples_per_epoch is not None and cfg.samples_per_epoch < len(train_idx)
-             else "")
-    print(f"training {model_config.model_version} ({sum(p.numel() for p in model.parameters()):,}"
-          f" parameters) on {device}, {precision}: {len(train_idx)} train / {len(val_idx)} "
-          f"validation samples, {steps_per_epoch} steps per epoch{drawn}", file=out)
+    precision = run.precision
+    print(run.header(cfg), file=out)
     dist_ctx.barrier()  # every rank has looked at the checkpoints before rank 0 writes any
     flag = StopFlag()
     flag.install()
@@ -471,23 +280,6 @@ def train(cfg: TrainConfig, *, target_source: TargetSource | None = None,
           f"loss {best_record.get('monitor_loss', float('nan')):.4f}); metrics in "
           f"{paths.metrics}", file=out)
     return TrainResult(paths.model, metrics)
-
-
-def _check_aux_targets(cfg: TrainConfig, data: TrainingData) -> None:
-    """An auxiliary head needs its targets in the data (files exported by format version 2)."""
-    for name, array, targets in (("ownership_weight", data.ownership, "ownership"),
-                                 ("game_length_weight", data.remaining_moves, "game-length")):
-        if getattr(cfg, name) > 0 and array is None:
-            source = data.sources[0]["path"] if data.sources else "the data"
-            raise ConfigError(name, f"{source} has no {targets} targets (re-export it with "
-                                    "this version of `ringrift export`)")
-
-
-def _make_replay(cfg: TrainConfig, train_idx: np.ndarray) -> PrioritizedReplay | None:
-    if not cfg.prioritized_replay:
-        return None
-    start, end = parse_beta(cfg.per_beta)
-    return PrioritizedReplay(train_idx, ReplaySettings(cfg.per_alpha, start, end))
 
 
 def _replay_batches(replay: PrioritizedReplay, builder: BatchBuilder, source: TargetSource,
