@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ringrift.ai.search.gumbel import THROUGHPUT
 from ringrift.config_defaults import field_default
 from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.runner import SelfplayConfig
@@ -36,7 +37,9 @@ class LoadTestSettings:
     model: str | None = None  # a model file (None: a randomly initialised v2 network)
     board_type: str = field_default(SelfplayConfig, "board_type")
     num_players: int = field_default(SelfplayConfig, "num_players")
-    engines: str = "policy-only,gumbel:64"  # ENGINE or ENGINE:VISITS, comma-separated
+    # ENGINE or ENGINE:VISITS, comma-separated: the network alone, and search at the
+    # throughput budget
+    engines: str = f"policy-only,gumbel:{THROUGHPUT}"
     clients: int = 32  # concurrent clients
     duration: float = 30.0  # seconds per engine
     positions: int = 64  # positions to ask about
@@ -209,7 +212,7 @@ def running_server(*args: str, startup_s: float = 120.0, quiet: bool = False
 
 def bench_serve(model: str, engines: list[tuple[str, int | None]], *,
                 clients: int, duration: float, positions: list[dict],
-                amp: bool = False, threads: int | None = None) -> list[dict[str, Any]]:
+                amp: bool, threads: int | None) -> list[dict[str, Any]]:
     """Run the server with `model` and load it once per engine; one result dict per engine."""
     import asyncio
 
