@@ -68,6 +68,7 @@ BOUNDS: dict[str, Bound] = {
     "val_split": FRACTION_BELOW_1,
     "val_fraction": FRACTION_BELOW_1,
     "label_smoothing": FRACTION_BELOW_1,
+    "start_fraction": FRACTION_BELOW_1,
     "sprt_alpha": OPEN_PROBABILITY,
     "sprt_beta": OPEN_PROBABILITY,
 }

@@ -62,6 +62,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    f"{_default('seed')}; --daemon: a fresh random seed per start, so restarts "
                    "never repeat games)")
     p.add_argument("--max-moves", type=int, default=_default("max_moves"))
+    p.add_argument("--start-positions", nargs="+", default=_default("start_positions"),
+                   metavar="DB",
+                   help="start each game from a position sampled from these game databases' "
+                   "whole games (default: the opening); see --start-fraction")
+    p.add_argument("--start-fraction", type=float, default=_default("start_fraction"),
+                   metavar="F",
+                   help="with --start-positions: start a game of L recorded moves at move "
+                   "round(F * L), F in [0, 1) (default %(default)s: its initial state)")
     p.add_argument("--temperature-schedule", default=_default("temperature_schedule"),
                    help="alphazero, cosine, constant, linear, aggressive_exploration, "
                    "conservative, adaptive, curriculum (e.g. 'alphazero:moves=20')")
@@ -160,6 +168,7 @@ def _selfplay_config(args: argparse.Namespace):
         temperature_schedule=args.temperature_schedule, num_games=args.num_games or 1,
         batch_size=args.batch_size, workers=args.workers, output_dir=args.output_dir,
         format=args.format, use_gpu=args.use_gpu,
+        start_positions=args.start_positions, start_fraction=args.start_fraction,
         options=EngineOptions(heuristic_profile=args.heuristic_profile,
                               heuristic_profile_path=args.heuristic_profile_file,
                               heuristic_epsilon=args.heuristic_epsilon,

@@ -396,6 +396,23 @@ class GameDB:
             params.append(limit)
         return [row[0] for row in self._conn.execute(sql, params)]
 
+    def game_lengths(self, board_type: str | None = None,
+                     num_players: int | None = None) -> list[tuple[str, int, dict[str, Any]]]:
+        """(id, number of moves, metadata) of the matching games in insertion order, without
+        reading their moves (selfplay samples start positions from these)."""
+        where, params = _Filter(board_type, num_players).where()
+        out = []
+        for game_id, move_count, metadata in self._conn.execute(
+                f"SELECT id, move_count, metadata FROM games WHERE {where} ORDER BY rowid",
+                params):
+            try:
+                meta = json.loads(metadata)
+            except (TypeError, json.JSONDecodeError) as exc:
+                raise UserError(f"{self.path}: game {game_id}: unreadable metadata "
+                                f"({exc})") from None
+            out.append((game_id, int(move_count), meta if isinstance(meta, dict) else {}))
+        return out
+
     def stats(self, source: str | None = None, since: str | datetime | None = None,
               status: str | None = None) -> dict[str, Any]:
         """Counts, results and lengths per configuration.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import InitVar, dataclass, field, replace
+from os import PathLike
 
 from ringrift import rules
 from ringrift.ai.engines import ENGINES, check_model_given, make_player
@@ -21,6 +22,11 @@ from ringrift.data.played import game_record
 from ringrift.data.records import GameRecord
 from ringrift.errors import ConfigError, UserError
 from ringrift.rules.spec import DEFAULT_BOARD_TYPE, DEFAULT_NUM_PLAYERS
+from ringrift.selfplay.start_positions import (
+    START_POSITION_KEY,
+    StartPositionSampler,
+    check_start_fraction,
+)
 from ringrift.selfplay.temperature import get_schedule
 
 # The heuristic's values are tanh-squashed in [-1, 1]; a schedule temperature of 1 maps to this
@@ -47,6 +53,10 @@ class SelfplayConfig:
     max_moves: int = DEFAULT_MAX_MOVES
     temperature_schedule: str | None = None
     options: EngineOptions = field(default_factory=EngineOptions)
+    # where games start: None, the opening; else positions sampled from these game databases'
+    # whole games, `start_fraction` of the way through each (see selfplay.start_positions)
+    start_positions: list[str] | None = None
+    start_fraction: float = 0.0
     # the run (SelfplayRunner / `ringrift selfplay`)
     num_games: int = 100
     batch_size: int = DEFAULT_GAMES_PER_WORKER
@@ -72,6 +82,10 @@ class SelfplayConfig:
             self.options = replace(self.options, simulations=simulations)
         if self.use_gpu and self.options.device in (None, "cpu"):
             self.options = replace(self.options, device="auto")
+        if isinstance(self.start_positions, str | PathLike):
+            self.start_positions = [self.start_positions]
+        if self.start_positions is not None:
+            self.start_positions = [str(p) for p in self.start_positions]
 
     @property
     def spec(self) -> rules.GameSpec:
@@ -109,6 +123,26 @@ class SelfplayConfig:
         for name in ("max_moves", "num_games", "batch_size", "workers"):
             if getattr(self, name) < 1:
                 raise ConfigError(name, "must be at least 1")
+        check_start_fraction(self.start_fraction)
+        if self.start_positions is None and self.start_fraction:
+            raise ConfigError("start_fraction", "needs start positions (the game databases "
+                                                "to sample them from)")
+        self.start_sampler()  # (reads the databases: a bad one fails here)
+
+    def start_sampler(self) -> StartPositionSampler | None:
+        """The sampler of this config's start positions (None: games start at the opening).
+        Built once and kept with the config, so worker processes it is sent to sample from
+        the same list of games."""
+        if self.start_positions is None:
+            return None
+        key = (tuple(self.start_positions), self.start_fraction, self.board_type,
+               self.num_players)
+        built = self.__dict__.get("_start_sampler")
+        if built is None or built[0] != key:  # (rebuilt if those fields were changed)
+            built = (key, StartPositionSampler(self.start_positions, self.start_fraction,
+                                               self.board_type, self.num_players))
+            self.__dict__["_start_sampler"] = built
+        return built[1]
 
     def game_seed(self, index: int) -> int:
         return (self.seed * 1_000_003 + index) & 0x7FFFFFFF
@@ -175,11 +209,18 @@ def selfplay_game_steps(config: SelfplayConfig, index: int):
     from ringrift.ai.game import play_game_steps
 
     seed, engines, players, schedule = selfplay_players(config, index)
-    state = rules.new_game(config.board_type, config.num_players)
+    metadata: dict = {"game_index": index, "run_seed": config.seed}
+    sampler = config.start_sampler()
+    if sampler is None:
+        state = rules.new_game(config.board_type, config.num_players)
+    else:  # recorded with the start state as its initial state, and where that came from
+        start = sampler.sample(seed)
+        state = start.state
+        metadata[START_POSITION_KEY] = {**start.source(), "fraction": sampler.fraction}
     game = yield from play_game_steps(state, players, max_moves=config.max_moves)
     return game_record(game, engines, seed, source="selfplay",
                        temperature_schedule=schedule.spec if schedule else None,
-                       metadata={"game_index": index, "run_seed": config.seed})
+                       metadata=metadata)
 
 
 def play_selfplay_game(config: SelfplayConfig, index: int) -> GameRecord:
