@@ -9,12 +9,19 @@ rate against the stage's opponent (a gauntlet opponent, "heuristic" by default) 
 stage's `advance_win_rate`, after at least `min_iterations` iterations in the stage; every
 iteration's check is recorded in the loop's stage results.
 
+A stage may also say where games start (a reverse curriculum): with `start_fraction` f > 0 the
+loop's selfplay (bootstrap and model games alike) starts each game from a position f of the way
+through one of the run's earlier whole games (`selfplay.start_positions`), so stages like 0.6 ->
+0.3 -> 0.0 begin near the end, where outcomes are easy to learn, and move back to the opening as
+the win rate rises. 0 (the default) plays from the opening.
+
 A curriculum file (JSON, or YAML when PyYAML is installed):
 
     {"initial_difficulty": 0.3, "target_difficulty": 1.0, "num_stages": 3,
      "advance_win_rate": 0.6, "opponent": "heuristic"}
 
-or explicit stages: {"stages": [{"difficulty": 0.3, "advance_win_rate": 0.7}, ...]}.
+or explicit stages: {"stages": [{"difficulty": 0.3, "advance_win_rate": 0.7,
+"start_fraction": 0.6}, ...]}.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from ringrift.errors import ConfigError, UserError
 
 _TOP_KEYS = ("initial_difficulty", "target_difficulty", "num_stages", "advance_win_rate",
              "opponent", "min_iterations", "stages")
-_STAGE_KEYS = ("difficulty", "advance_win_rate", "opponent", "min_iterations")
+_STAGE_KEYS = ("difficulty", "advance_win_rate", "opponent", "min_iterations",
+               "start_fraction")
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,7 @@ class CurriculumStage:
     advance_win_rate: float = 0.6
     opponent: str = "heuristic"
     min_iterations: int = 1
+    start_fraction: float = 0.0  # where selfplay starts in earlier games (0: the opening)
 
     def validate(self, where: str = "stage") -> None:
         """ConfigError("curriculum", ...) naming `where` (the stage) and the bad setting."""
@@ -49,6 +58,11 @@ class CurriculumStage:
             raise _bad(f"{where}: min_iterations must be >= 1")
         if not self.opponent:
             raise _bad(f"{where}: opponent must be a gauntlet opponent name")
+        if (isinstance(self.start_fraction, bool)
+                or not isinstance(self.start_fraction, int | float)
+                or not 0 <= self.start_fraction < 1):
+            raise _bad(f"{where}: start_fraction must be a number in [0, 1), got "
+                       f"{self.start_fraction!r}")
 
 
 @dataclass
@@ -96,6 +110,11 @@ class CurriculumManager:
         """In the last stage (its difficulty stays)."""
         return self.stage_index == len(self.stages) - 1
 
+    @property
+    def start_fraction(self) -> float:
+        """How far through an earlier game this stage's selfplay starts (0: the opening)."""
+        return self.stage.start_fraction
+
     def heuristic_epsilon(self) -> float:
         """The bootstrap heuristic's random-move probability at this difficulty."""
         return round(1.0 - self.difficulty, 6)
@@ -112,13 +131,15 @@ class CurriculumManager:
         advance = (rate is not None and rate >= stage.advance_win_rate
                    and self.iterations_in_stage >= stage.min_iterations and not self.finished)
         entry = {"iteration": iteration, "stage": self.stage_index + 1,
-                 "difficulty": stage.difficulty, "opponent": stage.opponent, "win_rate": rate,
+                 "difficulty": stage.difficulty, "start_fraction": stage.start_fraction,
+                 "opponent": stage.opponent, "win_rate": rate,
                  "advance_win_rate": stage.advance_win_rate, "advanced": advance}
         if advance:
             self.stage_index += 1
             self.iterations_in_stage = 0
         entry["next_stage"] = self.stage_index + 1
         entry["next_difficulty"] = self.difficulty
+        entry["next_start_fraction"] = self.start_fraction
         self.history.append(entry)
         return entry
 

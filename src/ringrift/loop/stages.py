@@ -57,6 +57,22 @@ def selfplay_engine(cfg: LoopConfig, state: LoopState) -> tuple[str, EngineOptio
                                      threads=1, amp=cfg.amp)
 
 
+def selfplay_start(cfg: LoopConfig, iteration: int) -> tuple[list[str], float]:
+    """(databases, fraction) that this iteration's selfplay games start from: with a curriculum
+    stage's start_fraction > 0, positions of the run's earlier iterations' whole games; none
+    (([], 0.0): the opening) without one or before there are such games (iteration 0)."""
+    from ringrift.selfplay.start_positions import recorded_games
+
+    manager = curriculum_manager(cfg)
+    fraction = manager.start_fraction if manager is not None else 0.0
+    if not fraction:
+        return [], 0.0
+    earlier = [str(p) for p in (iteration_db(cfg, i) for i in range(iteration)) if p.exists()]
+    if not recorded_games(earlier, cfg.board_type, cfg.num_players, fraction):
+        return [], 0.0
+    return earlier, fraction
+
+
 def selfplay_game_id(iteration: int, index: int) -> str:
     """Game `index` of an iteration has a fixed id, so a resumed stage knows which games exist
     (workers finish games out of order: a kill can leave gaps, not just a shorter prefix)."""
@@ -86,11 +102,17 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     path = iteration_db(cfg, state.iteration)
     path.parent.mkdir(parents=True, exist_ok=True)
     engine, options = selfplay_engine(cfg, state)
+    starts, fraction = selfplay_start(cfg, state.iteration)
     config = SelfplayConfig(board_type=cfg.board_type, num_players=cfg.num_players,
                             engine=engine, seed=cfg.seed * 1000 + state.iteration,
                             max_moves=cfg.max_moves,
                             temperature_schedule=iteration_schedule(cfg, state.iteration),
-                            options=options)
+                            options=options, start_positions=starts or None,
+                            start_fraction=fraction)
+    config.start_sampler()  # (read once here; the workers get the same list of games)
+    if starts:
+        log(f"    games start {fraction:.2f} of the way through earlier games "
+            f"({len(config.start_sampler().games)} games of {len(starts)} databases)")
     started = time.perf_counter()
     planned = cfg.games_for(bootstrap=state.best_model is None)
     step = max(1, planned // 5)
@@ -112,6 +134,8 @@ def run_selfplay(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
            "mean_length": stats.get("moves", {}).get("mean")}
     if options.heuristic_epsilon:
         out["heuristic_epsilon"] = options.heuristic_epsilon
+    if cfg.curriculum is not None:
+        out["start_fraction"] = fraction  # (0.0: from the opening)
     return out
 
 
@@ -369,9 +393,14 @@ def run_promote_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
         rates = {name: rec.get("win_rate")
                  for name, rec in (evaluation.get("opponents") or {}).items()}
         entry = manager.record(state.iteration, rates)
+        # the stage's start fraction, and the one this iteration's selfplay played (0 when
+        # there were no earlier games to start from)
+        entry.setdefault("start_fraction_played",
+                         (state.current.get("selfplay") or {}).get("start_fraction", 0.0))
         manager.save(curriculum_path(cfg))
         out["curriculum"] = entry
-        log(f"    curriculum: stage {entry['stage']} (difficulty {entry['difficulty']:.2f}), "
+        log(f"    curriculum: stage {entry['stage']} (difficulty {entry['difficulty']:.2f}, "
+            f"start fraction {entry.get('start_fraction', 0.0):.2f}), "
             f"win rate vs {entry['opponent']} {_rate(entry['win_rate'])} / "
             f"{entry['advance_win_rate']:.2f}" + (f" -> stage {entry['next_stage']}"
                                                   if entry["advanced"] else ""))
