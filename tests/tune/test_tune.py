@@ -132,10 +132,12 @@ def test_a_study_killed_mid_trial_resumes(tmp_path):
                 trials = optuna.load_study(study_name="square8_2p", storage=url).trials
             except (KeyError, Exception):
                 continue
-            if len(trials) >= 2 and trials[-1].state.name == "RUNNING":
+            # its parameters drawn (killed before that, the retry has nothing to repeat)
+            if (len(trials) >= 2 and trials[-1].state.name == "RUNNING"
+                    and len(trials[-1].params) == 3):
                 break
         else:
-            pytest.fail("the study never started its second trial")
+            pytest.fail("the study never started its second trial (with its parameters)")
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
