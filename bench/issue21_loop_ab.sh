@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 21's A/Bs inside the training loop, at equal compute, over several seeds.
 # usage: bench/issue21_loop_ab.sh WORKDIR [SEEDS] [ARMS]
-#   SEEDS default "1 2"; ARMS default "base per aux hard curriculum"; BOARD=hex8 PLAYERS=3 for
-#   another configuration (default square8 2p).
+#   SEEDS default "1 2"; ARMS default "base per aux hard curriculum" (also: reverse, a reverse
+#   curriculum: games start 0.5, then 0.25, then 0.0 of the way through earlier games, at full
+#   difficulty); BOARD=hex8 PLAYERS=3 for another configuration (default square8 2p).
 # Every arm runs the same loop (square8 2p, a v2 network of 32 channels x 3 blocks, 4 iterations:
 # heuristic bootstrap until a model is promoted, then gumbel selfplay) with a fixed training
 # budget per iteration (--samples-per-epoch x --training-epochs), so the arms take the same number
@@ -22,6 +23,11 @@ cat > "$W/curriculum.json" <<'JSON'
             {"difficulty": 0.75, "advance_win_rate": 0.35, "opponent": "heuristic"},
             {"difficulty": 1.0, "advance_win_rate": 1.0, "opponent": "heuristic"}]}
 JSON
+cat > "$W/reverse.json" <<'JSON'
+{"stages": [{"difficulty": 1.0, "start_fraction": 0.5, "advance_win_rate": 0.2, "opponent": "heuristic"},
+            {"difficulty": 1.0, "start_fraction": 0.25, "advance_win_rate": 0.35, "opponent": "heuristic"},
+            {"difficulty": 1.0, "start_fraction": 0.0, "advance_win_rate": 1.0, "opponent": "heuristic"}]}
+JSON
 GAME=(--board-type "${BOARD:-square8}" --num-players "${PLAYERS:-2}")
 COMMON=("${GAME[@]}" --iterations 4 --bootstrap-engine heuristic
         --bootstrap-games 150 --engine gumbel --selfplay-games 48 --mcts-simulations 16
@@ -35,6 +41,7 @@ flags() {
     aux) echo --ownership-weight 0.5 --game-length-weight 0.25 ;;
     hard) echo --hard-positions 0.1 ;;
     curriculum) echo --curriculum "$W/curriculum.json" ;;
+    reverse) echo --curriculum "$W/reverse.json" ;;
     *) echo "unknown arm $1" >&2; exit 2 ;;
   esac
 }
@@ -61,6 +68,8 @@ for s in $SEEDS; do
         --model "$(last_model "$a-s$s")" --mcts-simulations 16 --opponent heuristic \
         --games "$G" --seed 77 --json > "$out"
     [ "$a" = base ] && continue
+    # (arms run by parallel invocations: head to head only once the base loop has finished)
+    [ -f "$W/base-s$s/done" ] || { echo "$a seed $s: base not finished, no head to head yet"; continue; }
     out="$W/final/$a-s$s-base.json"
     [ -f "$out" ] || $R match "${GAME[@]}" --candidate gumbel \
         --model "$(last_model "$a-s$s")" --mcts-simulations 16 --opponent gumbel \

@@ -40,6 +40,16 @@ def test_start_fraction_is_parsed_recorded_saved_and_resumed(tmp_path):
     assert resumed.start_fraction == 0.3 and resumed.history == manager.history
 
 
+def test_an_iteration_that_did_not_play_the_stage_start_does_not_count():
+    manager = manager_from_spec(REVERSE)
+    held = manager.record(0, {"random": 1.0}, start_fraction_played=0.0)  # no earlier games
+    assert not held["advanced"] and not held["counted"] and manager.iterations_in_stage == 0
+    moved = manager.record(1, {"random": 1.0}, start_fraction_played=0.6)
+    assert moved["advanced"] and moved["counted"] and manager.start_fraction == 0.3
+    plain = CurriculumManager(num_stages=2)  # difficulty stages: every iteration counts
+    assert plain.record(0, {"heuristic": 0.9}, start_fraction_played=0.0)["advanced"]
+
+
 def test_a_saved_curriculum_without_start_fractions_plays_from_the_opening(tmp_path):
     """A curriculum.json saved before stages had start_fraction loads as fresh games."""
     old = CurriculumManager(num_stages=2).to_dict()
@@ -146,12 +156,13 @@ def test_tiny_loop_with_a_reverse_curriculum(tmp_path):
                  "--curriculum", str(curriculum), "--run-dir", str(run)]) == 0
     sp = [json.loads((run / f"iter_00{i}" / "selfplay.json").read_text()) for i in (0, 1)]
     promote = json.loads((run / "iter_000" / "promote.json").read_text())["curriculum"]
-    assert promote["start_fraction"] == 0.5
-    assert promote["start_fraction_played"] == 0.0  # (iteration 0: no earlier games)
-    # iteration 1 plays the stage the evaluation left it in (advanced or not: 2 games)
-    expected = 0.25 if promote["advanced"] else 0.5
-    assert promote["next_start_fraction"] == expected
-    assert [s["start_fraction"] for s in sp] == [0.0, expected]
+    # iteration 0 had no earlier games: it played from the opening, so it did not count
+    # toward stage 1 and iteration 1 plays stage 1's positions
+    assert promote["start_fraction"] == 0.5 and promote["start_fraction_played"] == 0.0
+    assert not promote["counted"] and not promote["advanced"]
+    assert promote["next_start_fraction"] == 0.5
+    assert [s["start_fraction"] for s in sp] == [0.0, 0.5]
     with GameDB(run / "games" / "iter_001.db", readonly=True) as db:
-        assert {g.metadata[START_POSITION_KEY]["fraction"] for g in db.iter_games()} == {
-            expected}
+        assert {g.metadata[START_POSITION_KEY]["fraction"] for g in db.iter_games()} == {0.5}
+    promote = json.loads((run / "iter_001" / "promote.json").read_text())["curriculum"]
+    assert promote["start_fraction_played"] == 0.5 and promote["counted"]

@@ -119,21 +119,30 @@ class CurriculumManager:
         """The bootstrap heuristic's random-move probability at this difficulty."""
         return round(1.0 - self.difficulty, 6)
 
-    def record(self, iteration: int, win_rates: dict[str, float | None]) -> dict[str, Any]:
+    def record(self, iteration: int, win_rates: dict[str, float | None],
+               start_fraction_played: float | None = None) -> dict[str, Any]:
         """One iteration's measured win rates: advance when the stage's opponent was beaten
-        often enough. Recording an iteration twice (a resumed stage) returns the first record."""
+        often enough. Recording an iteration twice (a resumed stage) returns the first record.
+        An iteration whose selfplay did not start where the stage says (`start_fraction_played`
+        given and different: no earlier games yet) is recorded but does not count toward the
+        stage, so every stage is trained from its own start positions before it advances."""
         for old in self.history:
             if old["iteration"] == iteration:
                 return old
         stage = self.stage
         rate = win_rates.get(stage.opponent)
-        self.iterations_in_stage += 1
-        advance = (rate is not None and rate >= stage.advance_win_rate
+        counts = start_fraction_played is None or start_fraction_played == stage.start_fraction
+        if counts:
+            self.iterations_in_stage += 1
+        advance = (counts and rate is not None and rate >= stage.advance_win_rate
                    and self.iterations_in_stage >= stage.min_iterations and not self.finished)
         entry = {"iteration": iteration, "stage": self.stage_index + 1,
                  "difficulty": stage.difficulty, "start_fraction": stage.start_fraction,
                  "opponent": stage.opponent, "win_rate": rate,
                  "advance_win_rate": stage.advance_win_rate, "advanced": advance}
+        if start_fraction_played is not None:
+            entry["start_fraction_played"] = start_fraction_played
+            entry["counted"] = counts
         if advance:
             self.stage_index += 1
             self.iterations_in_stage = 0

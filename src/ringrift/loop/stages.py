@@ -392,11 +392,9 @@ def run_promote_stage(cfg: LoopConfig, state: LoopState, log) -> dict[str, Any]:
     if manager is not None:
         rates = {name: rec.get("win_rate")
                  for name, rec in (evaluation.get("opponents") or {}).items()}
-        entry = manager.record(state.iteration, rates)
-        # the stage's start fraction, and the one this iteration's selfplay played (0 when
-        # there were no earlier games to start from)
-        entry.setdefault("start_fraction_played",
-                         (state.current.get("selfplay") or {}).get("start_fraction", 0.0))
+        # (the fraction this iteration's selfplay played: 0 when there were no earlier games)
+        played = (state.current.get("selfplay") or {}).get("start_fraction", 0.0)
+        entry = manager.record(state.iteration, rates, start_fraction_played=played)
         manager.save(curriculum_path(cfg))
         out["curriculum"] = entry
         log(f"    curriculum: stage {entry['stage']} (difficulty {entry['difficulty']:.2f}, "
