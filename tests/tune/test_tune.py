@@ -119,7 +119,7 @@ def test_a_study_killed_mid_trial_resumes(tmp_path):
                                moves_per_game=16, seed=4)
     storage = tmp_path / "study.db"
     argv = _args(data, storage, _space(tmp_path), "--trials", "3", "--heartbeat", "1")
-    argv[argv.index("--epochs") + 1] = "4"
+    argv[argv.index("--epochs") + 1] = "12"  # trials of a few seconds: a window to kill in
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "ringrift", *argv], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -127,7 +127,7 @@ def test_a_study_killed_mid_trial_resumes(tmp_path):
     deadline = time.time() + 120
     try:
         while time.time() < deadline:  # until trial 1 is running (trial 0 complete)
-            time.sleep(0.3)
+            time.sleep(0.05)
             try:
                 trials = optuna.load_study(study_name="square8_2p", storage=url).trials
             except (KeyError, Exception):
