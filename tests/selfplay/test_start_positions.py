@@ -27,6 +27,8 @@ from ringrift.selfplay.start_positions import (
     recorded_games,
 )
 
+SQ8 = GameSpec("square8", 2)
+
 
 def _play(folder, *, games: int, seed: int, **fields) -> str:
     """A heuristic selfplay run into `folder`; the database path."""
@@ -56,8 +58,8 @@ def _replayed(record, k: int) -> rules.GameState:
 
 def test_sampling_is_seeded_and_takes_the_position_at_round_f_times_l(source_db):
     lengths = {r.game_id: r for r in _records(source_db)}
-    sampler = StartPositionSampler([source_db], 0.6, "square8", 2)
-    again = StartPositionSampler([source_db], 0.6, "square8", 2)
+    sampler = StartPositionSampler([source_db], 0.6, SQ8)
+    again = StartPositionSampler([source_db], 0.6, SQ8)
     seen = set()
     for seed in range(12):
         start = sampler.sample(seed)
@@ -79,15 +81,15 @@ def test_positions_at_the_end_and_games_started_from_a_position_are_skipped(tmp_
                                                                              source_db):
     short = _play(tmp_path / "short", games=2, seed=5, max_moves=3)  # 3 moves each
     assert [r.move_count for r in _records(short)] == [3, 3]
-    assert [g.start_move(0.8) for g in recorded_games([short], "square8", 2, 0.8)] == [2, 2]
-    assert recorded_games([short], "square8", 2, 0.9) == []  # round(2.7) = 3: the end
+    assert [g.start_move(0.8) for g in recorded_games([short], SQ8, 0.8)] == [2, 2]
+    assert recorded_games([short], SQ8, 0.9) == []  # round(2.7) = 3: the end
     with pytest.raises(ConfigError, match="no whole square8 2-player game long enough") as info:
-        StartPositionSampler([short], 0.9, "square8", 2)
+        StartPositionSampler([short], 0.9, SQ8)
     assert info.value.field == "start_positions"
     started = _play(tmp_path / "started", games=2, seed=6, start_positions=[source_db],
                     start_fraction=0.5)
-    assert recorded_games([started], "square8", 2, 0.0) == []  # not whole games
-    both = recorded_games([started, source_db], "square8", 2, 0.5)
+    assert recorded_games([started], SQ8, 0.0) == []  # not whole games
+    both = recorded_games([started, source_db], SQ8, 0.5)
     assert len(both) == 6 and {g.database for g in both} == {source_db}
 
 
@@ -95,7 +97,7 @@ def test_games_start_from_the_sampled_state_and_export_from_there(tmp_path, sour
     config = SelfplayConfig(num_games=3, seed=2, output_dir=str(tmp_path / "out"),
                             start_positions=[source_db], start_fraction=0.5)
     SelfplayRunner(config).run()
-    sampler = StartPositionSampler([source_db], 0.5, "square8", 2)
+    sampler = StartPositionSampler([source_db], 0.5, SQ8)
     records = _records(str(tmp_path / "out" / "games.db"))
     assert len(records) == 3
     for record in records:
@@ -148,7 +150,7 @@ def test_batched_network_games_start_from_recorded_positions(tmp_path, source_db
                                                   device="cpu"))
     SelfplayRunner(config).run()
     records = _records(str(tmp_path / "out" / "games.db"))
-    sampler = StartPositionSampler([source_db], 0.4, "square8", 2)
+    sampler = StartPositionSampler([source_db], 0.4, SQ8)
     assert len(records) == 3
     for record in records:
         assert record.initial_state == rules.state_to_json(sampler.sample(record.seed).state)

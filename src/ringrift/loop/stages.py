@@ -68,7 +68,7 @@ def selfplay_start(cfg: LoopConfig, iteration: int) -> tuple[list[str], float]:
     if not fraction:
         return [], 0.0
     earlier = [str(p) for p in (iteration_db(cfg, i) for i in range(iteration)) if p.exists()]
-    if not recorded_games(earlier, cfg.board_type, cfg.num_players, fraction):
+    if not recorded_games(earlier, cfg.spec, fraction):
         return [], 0.0
     return earlier, fraction
 

@@ -140,7 +140,7 @@ class SelfplayConfig:
         built = self.__dict__.get("_start_sampler")
         if built is None or built[0] != key:  # (rebuilt if those fields were changed)
             built = (key, StartPositionSampler(self.start_positions, self.start_fraction,
-                                               self.board_type, self.num_players))
+                                               self.spec))
             self.__dict__["_start_sampler"] = built
         return built[1]
 

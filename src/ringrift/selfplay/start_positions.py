@@ -26,6 +26,7 @@ from ringrift.data.gamedb import open_readonly
 from ringrift.data.replay import ReplayError, replay_steps
 from ringrift.errors import ConfigError, UserError
 from ringrift.rules import GameState
+from ringrift.rules.spec import GameSpec
 
 # The record metadata key of a game started from a sampled position: where it came from.
 START_POSITION_KEY = "start_position"
@@ -66,7 +67,7 @@ class StartPosition:
                 "move_index": self.move_index}
 
 
-def recorded_games(databases: Sequence[str], board_type: str, num_players: int,
+def recorded_games(databases: Sequence[str], spec: GameSpec,
                    fraction: float) -> list[RecordedGame]:
     """The whole games of the databases (in order) whose position at `fraction` is a start
     position. A missing or unreadable database raises ConfigError("start_positions", ...)."""
@@ -74,7 +75,7 @@ def recorded_games(databases: Sequence[str], board_type: str, num_players: int,
     for path in databases:
         try:
             with open_readonly(path) as db:
-                rows = db.game_lengths(board_type, num_players)
+                rows = db.game_lengths(spec.board_type, spec.num_players)
         except UserError as exc:
             raise ConfigError("start_positions", str(exc)) from None
         for game_id, length, metadata in rows:
@@ -88,18 +89,17 @@ class StartPositionSampler:
     """Start states for selfplay: `sample(seed)` picks a recorded game with a generator seeded
     from `seed` and replays it to the fraction's move."""
 
-    def __init__(self, databases: Sequence[str], fraction: float, board_type: str,
-                 num_players: int) -> None:
+    def __init__(self, databases: Sequence[str], fraction: float, spec: GameSpec) -> None:
         check_start_fraction(fraction)
         if not databases:
             raise ConfigError("start_positions", "names no game database")
         self.databases = [str(p) for p in databases]
         self.fraction = float(fraction)
-        self.games = recorded_games(self.databases, board_type, num_players, self.fraction)
+        self.games = recorded_games(self.databases, spec, self.fraction)
         if not self.games:
             raise ConfigError("start_positions", f"{', '.join(self.databases)}: no whole "
-                              f"{board_type} {num_players}-player game long enough to start "
-                              f"from at fraction {self.fraction}")
+                              f"{spec} game long enough to start from at fraction "
+                              f"{self.fraction}")
 
     def sample(self, seed: int) -> StartPosition:
         """The start position of seed `seed` (the same for the same seed and games)."""
