@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ringrift.errors import ConfigError, UserError
+from ringrift.selfplay.start_positions import check_start_fraction
 
 _TOP_KEYS = ("initial_difficulty", "target_difficulty", "num_stages", "advance_win_rate",
              "opponent", "min_iterations", "stages")
@@ -58,11 +59,10 @@ class CurriculumStage:
             raise _bad(f"{where}: min_iterations must be >= 1")
         if not self.opponent:
             raise _bad(f"{where}: opponent must be a gauntlet opponent name")
-        if (isinstance(self.start_fraction, bool)
-                or not isinstance(self.start_fraction, int | float)
-                or not 0 <= self.start_fraction < 1):
-            raise _bad(f"{where}: start_fraction must be a number in [0, 1), got "
-                       f"{self.start_fraction!r}")
+        try:
+            check_start_fraction(self.start_fraction)  # (selfplay's own check of the value)
+        except ConfigError as exc:
+            raise _bad(f"{where}: start_fraction {exc.problem}") from None
 
 
 @dataclass
