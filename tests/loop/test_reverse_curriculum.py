@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from ringrift.cli.main import main
 from ringrift.data.gamedb import GameDB
@@ -15,9 +14,8 @@ from ringrift.loop import stages
 from ringrift.loop.config import LoopConfig
 from ringrift.loop.curriculum import CurriculumManager, load_curriculum_file, manager_from_spec
 from ringrift.loop.state import LoopState
-from ringrift.nn.models import build_model, make_config, save_model_file
-from ringrift.rules.spec import GameSpec
 from ringrift.selfplay.start_positions import START_POSITION_KEY
+from tests.serve.helpers import tiny_model
 
 REVERSE = {"stages": [
     {"difficulty": 1.0, "start_fraction": 0.6, "advance_win_rate": 0.5, "opponent": "random"},
@@ -76,18 +74,6 @@ def test_bad_start_fraction_names_the_stage(tmp_path, capsys, value):
     assert len(err.splitlines()) == 1 and "stage 2: start_fraction must be" in err
 
 
-def _model(tmp_path) -> str:
-    torch.manual_seed(0)
-    model = build_model(make_config("v2", GameSpec("square8", 2), channels=8, blocks=1))
-    path = tmp_path / "m.pt"
-    save_model_file(path, {"metadata": {"architecture": "v2",
-                                        "model_config": model.config.to_dict(),
-                                        "board_type": "square8", "num_players": 2,
-                                        "encoder_version": 1},
-                           "model_state": model.state_dict()})
-    return str(path)
-
-
 def _starts(cfg: LoopConfig, iteration: int) -> list:
     with GameDB(stages.iteration_db(cfg, iteration), readonly=True) as db:
         return [g.metadata.get(START_POSITION_KEY) for g in db.iter_games()]
@@ -118,7 +104,7 @@ def test_the_selfplay_stage_starts_games_at_the_current_stage_fraction(tmp_path)
     manager = stages.curriculum_manager(cfg)  # the evaluation beat the stage's bar
     manager.record(1, {"random": 0.9})
     manager.save(stages.curriculum_path(cfg))
-    state.iteration, state.best_model = 2, _model(tmp_path)
+    state.iteration, state.best_model = 2, str(tiny_model(tmp_path, name="m.pt"))
     cfg.mcts_simulations = 2
     third = stages.run_selfplay(cfg, state, log.append)
     assert third["start_fraction"] == 0.3 and third["engine"] == "policy-only"

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from ringrift import rules
 from ringrift.ai.options import EngineOptions
@@ -16,7 +15,6 @@ from ringrift.data.gamedb import GameDB
 from ringrift.data.replay import replay_steps, verify_record
 from ringrift.errors import ConfigError
 from ringrift.nn import encoding
-from ringrift.nn.models import build_model, make_config, save_model_file
 from ringrift.rules.spec import GameSpec
 from ringrift.rules.victory import outcome_values
 from ringrift.selfplay.runner import SelfplayConfig
@@ -26,6 +24,7 @@ from ringrift.selfplay.start_positions import (
     StartPositionSampler,
     recorded_games,
 )
+from tests.serve.helpers import tiny_model
 
 SQ8 = GameSpec("square8", 2)
 
@@ -135,14 +134,7 @@ def test_two_workers_play_the_same_games_as_one(tmp_path, source_db):
 
 
 def test_batched_network_games_start_from_recorded_positions(tmp_path, source_db):
-    torch.manual_seed(0)
-    model = build_model(make_config("v2", GameSpec("square8", 2), channels=8, blocks=1))
-    path = tmp_path / "m.pt"
-    save_model_file(path, {"metadata": {"architecture": "v2",
-                                        "model_config": model.config.to_dict(),
-                                        "board_type": "square8", "num_players": 2,
-                                        "encoder_version": 1},
-                           "model_state": model.state_dict()})
+    path = tiny_model(tmp_path, name="m.pt")
     config = SelfplayConfig(num_games=3, seed=4, engine="gumbel", batch_size=3, max_moves=6,
                             output_dir=str(tmp_path / "out"), start_positions=[source_db],
                             start_fraction=0.4,
