@@ -36,3 +36,9 @@ def parameter_default(func: Any, name: str) -> Any:
     if default is inspect.Parameter.empty:
         raise KeyError(f"{func.__qualname__}({name}) has no default")
     return default
+
+
+def from_flags(cls: type, flags: Any) -> Any:
+    """An instance of dataclass `cls` whose every field is the parsed flag of the same name
+    (`flags.<field>`): for settings whose flags mirror their fields one to one."""
+    return cls(**{f.name: getattr(flags, f.name) for f in dataclasses.fields(cls)})

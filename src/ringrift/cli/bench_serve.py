@@ -8,10 +8,9 @@ LoadTestSettings.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import field_default, from_flags
 from ringrift.serve.loadtest import LoadTestSettings
 
 
@@ -42,16 +41,10 @@ def add_bench_serve(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_bench_serve)
 
 
-def settings_from_args(args: argparse.Namespace) -> LoadTestSettings:
-    """The settings the flags give (every field has its flag of the same name)."""
-    return LoadTestSettings(**{f.name: getattr(args, f.name)
-                               for f in dataclasses.fields(LoadTestSettings)})
-
-
 def run_bench_serve(args: argparse.Namespace) -> int:
     from ringrift.serve.loadtest import load_test
 
-    settings = settings_from_args(args)
+    settings = from_flags(LoadTestSettings, args)
     out = load_test(settings)
     if args.json:
         print(json.dumps(out))

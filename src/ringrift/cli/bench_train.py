@@ -8,11 +8,10 @@ TrainBenchSettings.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import field_default, from_flags
 from ringrift.nn.architectures import PRESETS
 from ringrift.rules.spec import BOARD_TYPES, PLAYER_COUNTS
 from ringrift.train.benchmark import TrainBenchSettings
@@ -50,16 +49,10 @@ def add_bench_train(bench_subparsers: argparse._SubParsersAction) -> argparse.Ar
     return p
 
 
-def settings_from_args(args: argparse.Namespace) -> TrainBenchSettings:
-    """The settings the flags give (every field has its flag of the same name)."""
-    return TrainBenchSettings(**{f.name: getattr(args, f.name)
-                                 for f in dataclasses.fields(TrainBenchSettings)})
-
-
 def run_bench_train(args: argparse.Namespace) -> int:
     from ringrift.train.benchmark import run_train_benchmark
 
-    result = run_train_benchmark(settings_from_args(args))
+    result = run_train_benchmark(from_flags(TrainBenchSettings, args))
     if result["amp_note"]:
         print(result["amp_note"], file=sys.stderr)
     if args.json:

@@ -4,11 +4,10 @@ defaults are `ringrift.loop.demo.DemoSettings`."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 
 from ringrift.cli._simulations import simulations_arg, simulations_help
-from ringrift.config_defaults import field_default
+from ringrift.config_defaults import field_default, from_flags
 
 
 def _d(name: str):
@@ -58,8 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from ringrift.loop import run_training_loop
     from ringrift.loop.demo import DemoSettings
 
-    settings = DemoSettings(**{f.name: getattr(args, f.name)
-                               for f in dataclasses.fields(DemoSettings)})
+    settings = from_flags(DemoSettings, args)
     config = settings.loop_config()
     config.validate()  # bad flags: one line, before the banner
     print(f"demo: {settings.iterations} iterations of selfplay -> export -> train (v2) -> "
