@@ -25,7 +25,8 @@ def test_bench_scale_json(capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--workers", "1,x"], "--workers: a comma-separated list of counts, got '1,x'"),
+    (["--workers", "1,x"], "--workers expects comma-separated counts, got '1,x'"),
+    (["--backends", "local,,ray"], "--backends expects comma-separated names, got 'local,,ray'"),
     (["--workers", "2,0"], "--workers counts must be at least 1, got '2,0'"),
     (["--backends", "local,slurm"], "--backends expects backends among local, ray"),
     (["--train-nproc", "0"], "--train-nproc counts must be at least 1"),

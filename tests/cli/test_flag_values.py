@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ringrift.cli._flag_values import parse_opponents, parse_sprt_bounds, parse_thresholds
+from ringrift.cli._flag_values import (
+    comma_joined,
+    parse_counts,
+    parse_names,
+    parse_sprt_bounds,
+    parse_thresholds,
+)
 from ringrift.errors import ConfigError, UserError
 
 
@@ -24,14 +30,23 @@ def test_parse_thresholds():
             parse_thresholds(bad)
 
 
-def test_parse_opponents():
-    assert parse_opponents("random, previous") == ("random", "previous")
-    assert parse_opponents("random,random") == ("random", "random")  # the config refuses it
+def test_parse_names():
+    assert parse_names("random, previous", "--opponents") == ("random", "previous")
+    # the config refuses it
+    assert parse_names("random,random", "--opponents") == ("random", "random")
     for bad in ("random,,heuristic", "", "random,"):
         with pytest.raises(UserError, match="^--opponents expects comma-separated names"):
-            parse_opponents(bad)
+            parse_names(bad, "--opponents")
     with pytest.raises(UserError, match="^--eval-opponents expects"):
-        parse_opponents("a,,b", "--eval-opponents")
+        parse_names("a,,b", "--eval-opponents")
+
+
+def test_parse_counts_and_comma_joined():
+    assert parse_counts("1,2", "--workers") == (1, 2)
+    assert parse_counts(comma_joined((4, 8)), "--workers") == (4, 8)
+    for bad in ("1,,2", "", "1,x"):
+        with pytest.raises(UserError, match="^--workers expects comma-separated counts"):
+            parse_counts(bad, "--workers")
 
 
 def test_parse_sprt_bounds():

@@ -1,5 +1,6 @@
 """Flag values written as text, parsed into the values the library's config fields hold:
-`--thresholds random=0.85,previous=none`, `--opponents random,previous`, `--sprt 0,35`.
+`--thresholds random=0.85,previous=none`, `--opponents random,previous`, `--sprt 0,35`, lists of
+names or counts (`--backends local,ray`, `--workers 1,2`).
 
 Only the syntax is checked here, and its errors name the flag. Whether the values make sense (a
 threshold in [0, 1], elo0 < elo1, an opponent listed twice) is the config dataclass's own
@@ -33,12 +34,31 @@ def parse_thresholds(text: str | None) -> dict[str, float | None]:
     return out
 
 
-def parse_opponents(text: str, flag: str = "--opponents") -> tuple[str, ...]:
+def parse_names(text: str, flag: str) -> tuple[str, ...]:
     """'random,heuristic,previous' -> a tuple of names (no empty one)."""
     names = tuple(n.strip() for n in text.split(","))
     if any(not n for n in names):
         raise UserError(f"{flag} expects comma-separated names, got {text!r}")
     return names
+
+
+def parse_counts(text: str, flag: str) -> tuple[int, ...]:
+    """'1,2' -> (1, 2) (whether each count makes sense is the config's check)."""
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise UserError(f"{flag} expects comma-separated counts, got {text!r}") from None
+
+
+def parsed_or_default(value: str | tuple, parse, flag: str) -> tuple:
+    """A list flag whose default is the config's tuple: the text given parsed by `parse(text,
+    flag)`, or the default as it is (argparse leaves a default that is not text alone)."""
+    return parse(value, flag) if isinstance(value, str) else value
+
+
+def comma_joined(values: tuple) -> str:
+    """A tuple default as its flag would be written: (1, 2) -> '1,2'."""
+    return ",".join(str(v) for v in values)
 
 
 def parse_sprt_bounds(text: str | None) -> tuple[float, float] | None:

@@ -10,6 +10,12 @@ from __future__ import annotations
 import argparse
 
 from ringrift.bench.step_cost import StepCostSettings
+from ringrift.cli._flag_values import (
+    comma_joined,
+    parse_counts,
+    parse_names,
+    parsed_or_default,
+)
 from ringrift.config_defaults import field_default
 from ringrift.errors import UserError
 
@@ -19,20 +25,11 @@ def _d(name: str):
     return field_default(StepCostSettings, name)
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(text.split(","))
-
-
-def _batches(text: str) -> tuple[int, ...]:
-    try:
-        small, large = (int(b) for b in text.split(","))
-    except ValueError:
-        raise UserError(f"--batches {text!r}: expected SMALL,LARGE") from None
-    return small, large
-
-
-def _text(values: tuple) -> str:
-    return ",".join(str(v) for v in values)
+def _batches(text: str, flag: str) -> tuple[int, ...]:
+    counts = parse_counts(text, flag)
+    if len(counts) != 2:
+        raise UserError(f"{flag} {text!r}: expected SMALL,LARGE")
+    return counts
 
 
 def add_bench_presets(bench_subparsers: argparse._SubParsersAction) -> None:
@@ -45,20 +42,17 @@ def add_bench_presets(bench_subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--boards", default=_d("boards"))
     p.add_argument("--architectures", default=_d("architectures"))
     p.add_argument("--batches", default=_d("batches"), metavar="SMALL,LARGE",
-                   help=f"the two batch sizes (default {_text(_d('batches'))})")
+                   help=f"the two batch sizes (default {comma_joined(_d('batches'))})")
     p.add_argument("--steps", type=int, default=_d("steps"), help="timed steps per measurement")
     p.set_defaults(func=run_bench_presets)
 
 
 def settings_from_args(args: argparse.Namespace) -> StepCostSettings:
     """The settings the flags give (a flag left out keeps the settings' tuple)."""
-
-    def parsed(value, parse):
-        return parse(value) if isinstance(value, str) else value
-
-    return StepCostSettings(boards=parsed(args.boards, _names),
-                            architectures=parsed(args.architectures, _names),
-                            batches=parsed(args.batches, _batches), steps=args.steps)
+    return StepCostSettings(
+        boards=parsed_or_default(args.boards, parse_names, "--boards"),
+        architectures=parsed_or_default(args.architectures, parse_names, "--architectures"),
+        batches=parsed_or_default(args.batches, _batches, "--batches"), steps=args.steps)
 
 
 def run_bench_presets(args: argparse.Namespace) -> int:

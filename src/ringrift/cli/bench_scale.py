@@ -12,33 +12,18 @@ import json
 import os
 
 from ringrift.bench.scale import ScaleBenchSettings
+from ringrift.cli._flag_values import (
+    comma_joined,
+    parse_counts,
+    parse_names,
+    parsed_or_default,
+)
 from ringrift.config_defaults import field_default
-from ringrift.errors import UserError
 
 
 def _d(name: str):
     """The default of ScaleBenchSettings field `name`."""
     return field_default(ScaleBenchSettings, name)
-
-
-def _text(values: tuple) -> str:
-    return ",".join(str(v) for v in values)
-
-
-def _counts(value: str | tuple[int, ...], flag: str) -> tuple[int, ...]:
-    """'1,2' -> (1, 2) (whether each count makes sense is the settings' check)."""
-    if not isinstance(value, str):  # the flag left out: the settings' tuple
-        return value
-    try:
-        return tuple(int(x) for x in value.split(",") if x.strip())
-    except ValueError:
-        raise UserError(f"{flag}: a comma-separated list of counts, got {value!r}") from None
-
-
-def _names(value: str | tuple[str, ...]) -> tuple[str, ...]:
-    if not isinstance(value, str):
-        return value
-    return tuple(b.strip() for b in value.split(",") if b.strip())
 
 
 def add_bench_scale(sub: argparse._SubParsersAction) -> None:
@@ -53,12 +38,12 @@ def add_bench_scale(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=_d("seed"))
     # comma-separated lists, parsed in run_bench_scale (a parse error names the flag)
     p.add_argument("--workers", default=_d("workers"),
-                   help=f"worker counts to time (default {_text(_d('workers'))})")
+                   help=f"worker counts to time (default {comma_joined(_d('workers'))})")
     p.add_argument("--backends", default=_d("backends"), help="backends to time")
     p.add_argument("--model-version", default=_d("model_version"),
                    help=f"network trained (default {_d('model_version')})")
     p.add_argument("--train-nproc", default=_d("train_nproc"),
-                   help=f"torchrun process counts (default {_text(_d('train_nproc'))})")
+                   help=f"torchrun process counts (default {comma_joined(_d('train_nproc'))})")
     p.add_argument("--train-samples", type=int, default=_d("train_samples"),
                    help="training samples per run (one epoch; default %(default)s)")
     p.add_argument("--batch-size", type=int, default=_d("batch_size"),
@@ -70,9 +55,11 @@ def add_bench_scale(sub: argparse._SubParsersAction) -> None:
 def settings_from_args(args: argparse.Namespace) -> ScaleBenchSettings:
     return ScaleBenchSettings(
         board_type=args.board_type, num_players=args.num_players, engine=args.engine,
-        games=args.games, seed=args.seed, workers=_counts(args.workers, "--workers"),
-        backends=_names(args.backends), model_version=args.model_version,
-        train_nproc=_counts(args.train_nproc, "--train-nproc"),
+        games=args.games, seed=args.seed,
+        workers=parsed_or_default(args.workers, parse_counts, "--workers"),
+        backends=parsed_or_default(args.backends, parse_names, "--backends"),
+        model_version=args.model_version,
+        train_nproc=parsed_or_default(args.train_nproc, parse_counts, "--train-nproc"),
         train_samples=args.train_samples, batch_size=args.batch_size)
 
 

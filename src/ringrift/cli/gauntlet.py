@@ -101,7 +101,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace):
     """A validated GauntletConfig from the shared flags."""
-    from ringrift.cli._flag_values import parse_opponents, parse_sprt_bounds, parse_thresholds
+    from ringrift.cli._flag_values import parse_names, parse_sprt_bounds, parse_thresholds
     from ringrift.evaluate.gauntlet import GauntletConfig
     from ringrift.exec import check_batch_size, check_workers
 
@@ -110,7 +110,7 @@ def config_from_args(args: argparse.Namespace):
     check_backend_arguments(args)
     config = GauntletConfig(
         board_type=args.board_type, num_players=args.num_players, games=args.games,
-        opponents=parse_opponents(args.opponents), thresholds=parse_thresholds(args.thresholds),
+        opponents=parse_names(args.opponents, "--opponents"), thresholds=parse_thresholds(args.thresholds),
         seed=args.seed, sprt=parse_sprt_bounds(args.sprt),
         sprt_alpha=args.sprt_alpha, sprt_beta=args.sprt_beta,
         sprt_max_games=args.sprt_max_games, max_moves=args.max_moves,

@@ -129,7 +129,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ringrift.cli._flag_values import parse_opponents, parse_sprt_bounds, parse_thresholds
+    from ringrift.cli._flag_values import parse_names, parse_sprt_bounds, parse_thresholds
     from ringrift.errors import UserError
     from ringrift.loop.config import load_config
     from ringrift.loop.runner import run_training_loop
@@ -187,6 +187,6 @@ def run(args: argparse.Namespace) -> int:
             eval_engine=args.eval_engine, eval_simulations=args.eval_mcts_simulations,
             async_eval=args.async_eval,
             thresholds=parse_thresholds(args.thresholds),
-            eval_opponents=list(parse_opponents(args.eval_opponents, "--eval-opponents")))
+            eval_opponents=list(parse_names(args.eval_opponents, "--eval-opponents")))
     run_training_loop(config, resume=args.resume)
     return 0
